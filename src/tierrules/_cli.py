@@ -1,0 +1,120 @@
+"""The ``tierrules`` command: evaluate, validate, schema.
+
+Exit codes: 0 success, 2 bad input (events, ruleset, arguments), 1 an engine failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._engine import Engine
+from ._errors import EventError, Problem, RulesetError, TierrulesError
+from ._events import parse_event
+from ._model import Ruleset
+from ._ruleset import default_ruleset_path, load_ruleset
+
+
+def _read_events(stream: TextIO, name: str) -> list[Any]:
+    """JSON Lines (one event per line), or one JSON array; errors name the line."""
+    text = stream.read()
+    if text.lstrip().startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise EventError([Problem(f"{name}: not valid JSON: {err.msg}", line=err.lineno)]) from None
+        if not isinstance(data, list):
+            raise EventError([Problem(f"{name}: expected a JSON array of events")])
+        return [parse_event(item, i) for i, item in enumerate(data)]
+    events = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise EventError(
+                [Problem(f"{name}: not valid JSON: {err.msg}", (len(events),), line=lineno)]
+            ) from None
+        events.append(parse_event(raw, len(events), line=lineno))
+    return events
+
+
+def _now(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"add a UTC offset (e.g. +08:00): {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="tierrules", description="Enforce a customer-service policy: tiers, deadlines, etiquette."
+    )
+    parser.add_argument("--version", action="version", version=f"tierrules {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ev = sub.add_parser("evaluate", help="evaluate a case's events and print the decision as JSON")
+    ev.add_argument("events", help="JSON Lines file of events (or a JSON array); '-' for stdin")
+    ev.add_argument("--now", required=True, type=_now, help="the current instant, ISO 8601 with offset")
+    ev.add_argument("--ruleset", type=Path, default=None, help="ruleset directory or file (default: bundled)")
+    ev.add_argument("--compact", action="store_true", help="one-line JSON")
+
+    va = sub.add_parser("validate", help="check a ruleset; exit 0 when valid")
+    va.add_argument("ruleset", type=Path, nargs="?", default=None, help="ruleset directory or file")
+
+    sub.add_parser("schema", help="print the ruleset JSON Schema (for editor autocompletion)")
+    return parser
+
+
+def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    ruleset = load_ruleset(args.ruleset)
+    if args.events == "-":
+        events = _read_events(sys.stdin, "<stdin>")
+    else:
+        try:
+            with open(args.events, encoding="utf-8") as handle:
+                events = _read_events(handle, args.events)
+        except OSError as err:
+            raise EventError([Problem(f"cannot read {args.events}: {err.strerror}")]) from None
+    decision = Engine(ruleset).evaluate(events, now=args.now)
+    out.write(decision.to_json(indent=None if args.compact else 2) + "\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    out = out or sys.stdout
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "evaluate":
+            return _evaluate(args, out)
+        if args.command == "validate":
+            where = args.ruleset or default_ruleset_path()
+            ruleset = load_ruleset(where)
+            out.write(f"ok: {where}: ruleset {ruleset.name} {ruleset.version}, "
+                      f"{len(ruleset.deadlines)} deadline rules, {len(ruleset.calendars)} calendars\n")
+            return 0
+        if args.command == "schema":
+            out.write(json.dumps(Ruleset.model_json_schema(), ensure_ascii=False, indent=2) + "\n")
+            return 0
+    except EventError as err:
+        print(f"tierrules: {err}", file=sys.stderr)
+        return 2
+    except RulesetError as err:
+        print(f"tierrules: {err}", file=sys.stderr)
+        return 2
+    except TierrulesError as err:
+        print(f"tierrules: {err}", file=sys.stderr)
+        return 1
+    raise AssertionError(f"unhandled command {args.command}")

@@ -1,0 +1,324 @@
+"""Compile a validated ruleset: resolve names, build calendars and the engine's rules.
+
+Everything that can be wrong with a ruleset is found here, at load time, and reported
+all at once; evaluation never meets an unknown name or an engine limit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._calendar import BusinessCalendar, HolidaySource, parse_hours
+from ._errors import PathPart, Problem, did_you_mean
+from ._events import EVENT_TYPES, field_choices, field_kind
+from ._model import CalendarSpec, DeadlineRule, Ruleset, Trigger
+
+# Measured limits of durable_rules 2.0.28 (../shared/DURABLE_RULES.md): 512 distinct
+# values tested on one field hang posting; 31+ rules joining the same two event types
+# segfault; 1,500 simple rules fail with error 303. We stay well inside them.
+MAX_DISTINCT_VALUES_PER_FIELD = 511
+MAX_SAME_TYPE_JOINS = 30
+MAX_ENGINE_RULES = 500
+
+SESSION_MARKER_TYPE = "tierrules.session_opened"
+SESSION_MARKER_RULE = "tierrules.session"
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class EngineRule:
+    """One durable_rules rule and what a match means to us."""
+
+    name: str
+    role: str  # "start" or "met"
+    deadline: int  # index into Ruleset.deadlines
+    condition: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CompiledRuleset:
+    """A ruleset ready to evaluate: calendars built, engine rules generated."""
+
+    ruleset: Ruleset
+    calendars: Mapping[str, BusinessCalendar]
+    deadline_calendars: tuple[BusinessCalendar, ...]
+    engine_rules: tuple[EngineRule, ...]
+
+    def engine_definition(self) -> dict[str, dict[str, Any]]:
+        """The durable_rules JSON ruleset (without actions)."""
+        definition = {rule.name: {"all": [{"m": rule.condition}]} for rule in self.engine_rules}
+        definition[SESSION_MARKER_RULE] = {"all": [{"m": {"type": SESSION_MARKER_TYPE}}]}
+        return definition
+
+
+def _calendar(name: str, spec: CalendarSpec, path: tuple[PathPart, ...]) -> tuple[BusinessCalendar | None, list[Problem]]:
+    problems: list[Problem] = []
+    if spec.always_open:
+        if spec.hours or spec.holidays or spec.closed_dates or spec.open_dates:
+            problems.append(
+                Problem("an always-open calendar takes no hours, holidays or dates", (*path, "always_open"), rank=2)
+            )
+        try:
+            return BusinessCalendar.always_open(name, spec.timezone), problems
+        except ValueError as err:
+            return None, [*problems, Problem(str(err), (*path, "timezone"), spec.timezone, rank=2)]
+    week: dict[int, list[Any]] = {}
+    for day, intervals in spec.hours.items():
+        parsed = []
+        for i, text in enumerate(intervals):
+            try:
+                parsed.append(parse_hours(text))
+            except ValueError as err:
+                problems.append(Problem(str(err), (*path, "hours", day, i), text, rank=2))
+        week[_WEEKDAYS.index(day)] = parsed
+    if not spec.hours:
+        problems.append(Problem("a calendar needs opening hours or always_open: true", (*path, "hours"), rank=2))
+    if problems:
+        return None, problems
+    holidays = HolidaySource(spec.holidays.country, spec.holidays.subdiv) if spec.holidays else None
+    try:
+        return (
+            BusinessCalendar(
+                name,
+                spec.timezone,
+                week,
+                holidays=holidays,
+                closed_dates=spec.closed_dates,
+                open_dates=spec.open_dates,
+            ),
+            [],
+        )
+    except ValueError as err:
+        return None, [Problem(str(err), path, rank=2)]
+
+
+def _condition(trigger: Trigger, path: tuple[PathPart, ...], problems: list[Problem]) -> dict[str, Any]:
+    if trigger.event not in EVENT_TYPES:
+        problems.append(
+            Problem(
+                "unknown event type",
+                (*path, "event"),
+                trigger.event,
+                suggestion=did_you_mean(trigger.event, EVENT_TYPES),
+                rank=1,
+            )
+        )
+        return {}
+    model = EVENT_TYPES[trigger.event]
+    terms: list[dict[str, Any]] = [{"type": trigger.event}]
+    for fname, wanted in sorted(trigger.when.items()):
+        fpath = (*path, "when", fname)
+        if fname not in model.matchable:
+            problems.append(
+                Problem(
+                    f"event {trigger.event!r} has no field to match named {fname!r}"
+                    + (f" (matchable: {', '.join(model.matchable)})" if model.matchable else ""),
+                    fpath,
+                    suggestion=did_you_mean(fname, model.matchable),
+                    rank=1,
+                )
+            )
+            continue
+        values = wanted if isinstance(wanted, list) else [wanted]
+        if not values:
+            problems.append(Problem("an empty list matches nothing", fpath, wanted, rank=2))
+            continue
+        choices = field_choices(trigger.event, fname)
+        kind = field_kind(trigger.event, fname)
+        for i, value in enumerate(values):
+            vpath = (*fpath, i) if isinstance(wanted, list) else fpath
+            if choices is not None and value not in choices:
+                problems.append(
+                    Problem(
+                        f"not one of {', '.join(map(str, choices))}",
+                        vpath,
+                        value,
+                        suggestion=did_you_mean(str(value), map(str, choices)),
+                        rank=1,
+                    )
+                )
+            elif type(value) is not kind:
+                problems.append(Problem(f"must be of type {kind.__name__}", vpath, value, rank=2))
+        alternatives = [{fname: v} for v in dict.fromkeys(values)]
+        terms.append(alternatives[0] if len(alternatives) == 1 else {"$or": alternatives})
+    return terms[0] if len(terms) == 1 else {"$and": terms}
+
+
+def check_engine_limits(definition: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
+    """Refuse durable_rules definitions past the engine's measured limits.
+
+    Paths point into the engine definition; callers map them back to ruleset rules.
+    """
+    problems: list[Problem] = []
+    if len(definition) > MAX_ENGINE_RULES:
+        problems.append(
+            Problem(
+                f"{len(definition)} engine rules; durable_rules fails past about 1,500 and "
+                f"tierrules allows at most {MAX_ENGINE_RULES}",
+                (),
+                rank=0,
+            )
+        )
+    values: dict[str, set[str]] = defaultdict(set)
+    first_over: dict[str, str] = {}
+    joins: Counter[tuple[str, ...]] = Counter()
+
+    def collect(term: Any, rule: str) -> None:
+        if isinstance(term, Mapping):
+            for key, value in term.items():
+                if key.startswith("$"):
+                    collect(value, rule)
+                else:
+                    values[key].add(repr(value))
+                    if len(values[key]) > MAX_DISTINCT_VALUES_PER_FIELD:
+                        first_over.setdefault(key, rule)
+        elif isinstance(term, list):
+            for item in term:
+                collect(item, rule)
+
+    for name, rule in definition.items():
+        patterns = rule.get("all") or rule.get("any") or []
+        for pattern in patterns:
+            for term in pattern.values():
+                collect(term, name)
+        if len(patterns) > 1:
+            types = []
+            for pattern in patterns:
+                for term in pattern.values():
+                    types.append(_type_of(term))
+            joins[tuple(sorted(types))] += 1
+    for fname, rule in sorted(first_over.items()):
+        problems.append(
+            Problem(
+                f"more than {MAX_DISTINCT_VALUES_PER_FIELD} distinct values tested on field "
+                f"{fname!r} (durable_rules hangs at 512)",
+                (rule,),
+                rank=0,
+            )
+        )
+    for types, count in sorted(joins.items()):
+        if count > MAX_SAME_TYPE_JOINS:
+            problems.append(
+                Problem(
+                    f"{count} rules join the same event types {types} (durable_rules crashes "
+                    f"past {MAX_SAME_TYPE_JOINS})",
+                    (),
+                    rank=0,
+                )
+            )
+    return problems
+
+
+def _type_of(term: Any) -> str:
+    if isinstance(term, Mapping):
+        if "type" in term:
+            return str(term["type"])
+        for key, value in term.items():
+            if key.startswith("$"):
+                found = _type_of(value)
+                if found:
+                    return found
+    if isinstance(term, list):
+        for item in term:
+            found = _type_of(item)
+            if found:
+                return found
+    return ""
+
+
+def compile_ruleset(ruleset: Ruleset) -> tuple[CompiledRuleset | None, list[Problem]]:
+    """Resolve and compile; return every problem found (paths relative to the document root)."""
+    problems: list[Problem] = []
+    calendars: dict[str, BusinessCalendar] = {}
+    for name, spec in sorted(ruleset.calendars.items()):
+        cal, cal_problems = _calendar(name, spec, ("calendars", name))
+        problems.extend(cal_problems)
+        if cal is not None:
+            calendars[name] = cal
+    if ruleset.default_calendar not in ruleset.calendars:
+        problems.append(
+            Problem(
+                "unknown calendar",
+                ("default_calendar",),
+                ruleset.default_calendar,
+                suggestion=did_you_mean(ruleset.default_calendar, ruleset.calendars),
+                rank=1,
+            )
+        )
+    try:
+        BusinessCalendar.always_open("timezone-check", ruleset.timezone)
+    except ValueError as err:
+        problems.append(Problem(str(err), ("timezone",), ruleset.timezone, rank=2))
+
+    seen: dict[str, int] = {}
+    engine_rules: list[EngineRule] = []
+    deadline_calendars: list[BusinessCalendar] = []
+    for i, rule in enumerate(ruleset.deadlines):
+        path: tuple[PathPart, ...] = ("deadlines", i)
+        if rule.id in seen:
+            problems.append(
+                Problem(f"duplicate rule id (also deadlines[{seen[rule.id]}])", (*path, "id"), rule.id, rank=1)
+            )
+        seen.setdefault(rule.id, i)
+        cal_name = rule.calendar or ruleset.default_calendar
+        if rule.calendar is not None and rule.calendar not in ruleset.calendars:
+            problems.append(
+                Problem(
+                    "unknown calendar",
+                    (*path, "calendar"),
+                    rule.calendar,
+                    suggestion=did_you_mean(rule.calendar, ruleset.calendars),
+                    rank=1,
+                )
+            )
+        cal = calendars.get(cal_name)
+        if cal is not None:
+            deadline_calendars.append(cal)
+        start = _condition(rule.start, (*path, "start"), problems)
+        met = _condition(rule.met_by, (*path, "met_by"), problems)
+        _check_escalation(rule, path, problems)
+        engine_rules.append(EngineRule(f"{rule.id}#start", "start", i, start))
+        engine_rules.append(EngineRule(f"{rule.id}#met", "met", i, met))
+
+    if not problems:
+        compiled = CompiledRuleset(ruleset, calendars, tuple(deadline_calendars), tuple(engine_rules))
+        by_name = {r.name: r for r in engine_rules}
+        for problem in check_engine_limits(compiled.engine_definition()):
+            target = by_name.get(str(problem.absolute_path[0])) if problem.absolute_path else None
+            where: tuple[PathPart, ...] = ("deadlines", target.deadline) if target else ()
+            problems.append(
+                Problem(problem.message, where, rank=problem.rank)
+            )
+        if not problems:
+            return compiled, []
+    return None, problems
+
+
+def _check_escalation(rule: DeadlineRule, path: tuple[PathPart, ...], problems: list[Problem]) -> None:
+    spec = rule.escalate
+    if spec is None or spec.above_field is None or rule.start.event not in EVENT_TYPES:
+        return
+    fields = EVENT_TYPES[rule.start.event].model_fields
+    if spec.above_field not in fields:
+        problems.append(
+            Problem(
+                f"event {rule.start.event!r} has no field {spec.above_field!r}",
+                (*path, "escalate", "above_field"),
+                spec.above_field,
+                suggestion=did_you_mean(spec.above_field, fields),
+                rank=1,
+            )
+        )
+    elif field_kind(rule.start.event, spec.above_field) is not int:
+        problems.append(
+            Problem(
+                "escalation level must come from an integer field",
+                (*path, "escalate", "above_field"),
+                spec.above_field,
+                rank=2,
+            )
+        )

@@ -1,0 +1,70 @@
+"""What ``evaluate()`` returns: the decision and its parts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["pending", "met", "breached"]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Obligation(_Part):
+    """A deadline one case owes: started by an event, due at an instant."""
+
+    id: str = Field(description="Stable id: '<case_id>/<rule>/<n>', n counting starts of the rule in the case.")
+    rule: str = Field(description="The ruleset rule that created it.")
+    source: str = Field(description="The POLICY.md clause, e.g. 'E2'.")
+    case_id: str
+    started_at: dt.datetime
+    due_at: dt.datetime
+    status: Status = Field(
+        description="pending: not met, due in the future; met: met on or before due; "
+        "breached: due passed unmet, or met late."
+    )
+    met_at: dt.datetime | None = None
+
+
+class Escalation(_Part):
+    """An escalation a breach raises."""
+
+    rule: str
+    source: str
+    case_id: str
+    at: dt.datetime = Field(description="When the breach happened (the obligation's due time).")
+    to_level: int
+    reason: str
+
+
+class Violation(_Part):
+    """An etiquette requirement not met."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    rule: str
+    source: str
+    case_id: str
+    at: dt.datetime
+
+
+class Decision(_Part):
+    """Everything the policy says about the events at ``now``."""
+
+    obligations: list[Obligation] = Field(default_factory=list)
+    escalations: list[Escalation] = Field(default_factory=list)
+    violations: list[Violation] = Field(default_factory=list)
+    tiers: list[dict[str, Any]] = Field(default_factory=list)
+    next_check_at: dt.datetime | None = Field(
+        default=None,
+        description="The earliest future instant at which the decision can change without a new event.",
+    )
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The decision as JSON text: the same decision always gives the same bytes."""
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=indent)

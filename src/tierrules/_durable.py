@@ -1,0 +1,160 @@
+"""The fence around durable_rules 2.0.28.
+
+durable_rules does the rule matching; this module is the only place that touches it,
+and it holds every workaround for its measured defects (../shared/DURABLE_RULES.md):
+
+* no background threads: ``Host._run`` starts timer threads that make ``delete_state``
+  segfault intermittently, so our host never starts them (and we use no durable timers:
+  deadlines come from our own calendar arithmetic);
+* one process-wide lock around every call (the engine is not thread-safe);
+* one transient session per evaluation, deleted after, so a ruleset never nears the
+  1,024-live-session limit; a marker fact fires an action first in every session,
+  because deleting a session in which no action ran segfaults;
+* every posted fact gets a unique string id (the engine de-duplicates by content);
+* actions take one parameter (two makes them asynchronous) and never raise into the
+  engine, which would swallow the exception: we record it and re-raise after posting;
+* only validated, flat facts of matchable fields are posted (type looseness, the
+  256-property limit, ``$`` keys), and no regular expressions are ever compiled;
+* one shared Host, with ruleset names versioned by content (names cannot be reused);
+* no ``durable.lang`` import: it creates a module-level Host with running threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import threading
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from ._errors import EngineError
+
+# durable/engine.py calls datetime.utcfromtimestamp, deprecated since Python 3.12.
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable\.engine")
+
+import durable.engine as _de  # noqa: E402
+
+LOCK = threading.RLock()
+MAX_LIVE_SESSIONS = 1000  # the engine fails at its 1,025th live session
+
+
+class _QuietHost(_de.Host):  # type: ignore[misc]
+    """A Host that never starts the dispatch and timer threads."""
+
+    def _run(self) -> None:
+        return None
+
+    def get_action(self, action_name: str) -> Any:
+        raise EngineError(f"durable_rules asked for unknown action {action_name!r}")
+
+
+_host: _QuietHost | None = None
+_registered: dict[str, EngineRuleset] = {}
+_session_ids = itertools.count(1)
+
+
+def _shared_host() -> _QuietHost:
+    global _host
+    if _host is None:
+        _host = _QuietHost()
+    return _host
+
+
+class EngineRuleset:
+    """A durable_rules ruleset registered once on the shared host.
+
+    ``match`` posts facts into a fresh session and returns, for each fact, the names of
+    the rules it matched.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        definition: Mapping[str, Mapping[str, Any]],
+        marker_rule: str,
+        marker_type: str,
+    ) -> None:
+        self.name = name
+        self.marker_rule = marker_rule
+        self.marker_type = marker_type
+        self.live_sessions = 0
+        self._hits: list[tuple[str, str]] = []
+        self._errors: list[str] = []
+        engine_def: dict[str, dict[str, Any]] = {}
+        for rule_name, rule in definition.items():
+            engine_def[rule_name] = {**json.loads(json.dumps(rule)), "run": self._action(rule_name)}
+        try:
+            _shared_host().register_rulesets({name: engine_def})
+        except Exception as err:  # the engine reports bad definitions as bare numeric codes
+            raise EngineError(f"durable_rules refused ruleset {name!r}: {err}") from err
+
+    def _action(self, rule_name: str) -> Callable[[Any], None]:
+        hits, errors = self._hits, self._errors
+
+        def action(c: Any) -> None:  # exactly one parameter: two would make it async
+            try:
+                fact_id = c.m["id"]
+                if not isinstance(fact_id, str):
+                    raise TypeError(f"fact without a string id: {fact_id!r}")
+                hits.append((rule_name, fact_id))
+            except BaseException as err:  # the engine would swallow it
+                errors.append(f"{rule_name}: {type(err).__name__}: {err}")
+
+        return action
+
+    def match(self, facts: Sequence[Mapping[str, Any]]) -> dict[int, list[str]]:
+        """Post ``facts`` (flat, validated) to a new session; map fact index -> matched rules."""
+        with LOCK:
+            host = _shared_host()
+            if self.live_sessions >= MAX_LIVE_SESSIONS:
+                raise EngineError(f"{self.live_sessions} live durable_rules sessions; refusing another")
+            sid = f"s{next(_session_ids)}"
+            self._hits.clear()
+            self._errors.clear()
+            self.live_sessions += 1
+            try:
+                self._post(host, sid, {"id": "marker", "type": self.marker_type})
+                if not any(rule == self.marker_rule for rule, _ in self._hits):
+                    raise EngineError("durable_rules ran no action for the session marker")
+                for index, fact in enumerate(facts):
+                    self._post(host, sid, {**fact, "id": str(index)})
+            finally:
+                if any(rule == self.marker_rule for rule, _ in self._hits):
+                    # Safe only because an action has run in this session.
+                    host.delete_state(self.name, sid)
+                    self.live_sessions -= 1
+            if self._errors:
+                raise EngineError("a rule action failed: " + "; ".join(self._errors))
+            out: dict[int, list[str]] = {}
+            for rule, fact_id in self._hits:
+                if rule != self.marker_rule:
+                    out.setdefault(int(fact_id), []).append(rule)
+            return out
+
+    def _post(self, host: _QuietHost, sid: str, fact: dict[str, Any]) -> None:
+        try:
+            host.assert_fact(self.name, {**fact, "sid": sid})
+        except _de.MessageNotHandledException:
+            pass  # no rule matched: normal flow
+        except _de.MessageObservedException as err:
+            raise EngineError(f"durable_rules de-duplicated a fact: {err.message}") from None
+        except EngineError:
+            raise
+        except Exception as err:
+            raise EngineError(f"durable_rules failed on a fact: {err}") from err
+
+
+def engine_ruleset(
+    definition: Mapping[str, Mapping[str, Any]], marker_rule: str, marker_type: str
+) -> EngineRuleset:
+    """The registered engine ruleset for ``definition``, registering it on first use."""
+    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:20]
+    name = f"tierrules_{digest}"
+    with LOCK:
+        found = _registered.get(name)
+        if found is None:
+            found = EngineRuleset(name, definition, marker_rule, marker_type)
+            _registered[name] = found
+        return found

@@ -1,0 +1,225 @@
+"""The event vocabulary: what a host may tell tierrules about a case.
+
+Every event is validated here, strictly, before anything reaches durable_rules: the
+engine compares loosely (``"5" > 3`` is true there) and cannot report which field was
+wrong, so nothing unvalidated may be posted to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ._errors import MISSING, EventError, PathPart, Problem, did_you_mean
+
+Channel = Literal["phone", "lobby", "online", "visit"]
+CaseSeverity = Literal["critical", "urgent", "important", "general"]
+FeedbackSeverity = Literal["urgent", "important", "general"]
+
+
+class EventBase(BaseModel):
+    """Fields every event carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    type: str
+    at: dt.datetime = Field(description="When it happened: ISO 8601 with a UTC offset.")
+    case_id: str = Field(min_length=1, description="The case (ticket, call, visit) it belongs to.")
+    id: str | None = Field(default=None, min_length=1, description="Optional host-side event id.")
+    meta: dict[str, Any] | None = Field(
+        default=None, description="Free-form host data; carried, never matched on."
+    )
+
+    # Fields a ruleset may put conditions on (the rest are carried, not matched).
+    matchable: ClassVar[tuple[str, ...]] = ()
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _aware_iso(cls, value: object) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            parsed = value
+        elif isinstance(value, str):
+            try:
+                parsed = dt.datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError("not an ISO 8601 date-time") from None
+        else:
+            raise ValueError("must be an ISO 8601 date-time string with a UTC offset")
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            raise ValueError("naive date-time: add a UTC offset such as +08:00 or Z")
+        return parsed
+
+
+class CaseOpened(EventBase):
+    """A case starts (a call, a lobby visit, an online chat, a field visit)."""
+
+    type: Literal["case_opened"]
+    channel: Channel
+    severity: CaseSeverity = "general"
+    customer_id: str | None = Field(default=None, min_length=1)
+    matchable: ClassVar[tuple[str, ...]] = ("channel", "severity")
+
+
+class EscalationNeeded(EventBase):
+    """The handling agent cannot resolve the issue (starts the E1 clock)."""
+
+    type: Literal["escalation_needed"]
+    agent_level: int = Field(ge=1)
+    matchable: ClassVar[tuple[str, ...]] = ("agent_level",)
+
+
+class Escalated(EventBase):
+    """The issue was reported to the next level."""
+
+    type: Literal["escalated"]
+    to_level: int = Field(ge=1)
+    matchable: ClassVar[tuple[str, ...]] = ("to_level",)
+
+
+class ComplaintRegistered(EventBase):
+    """A complaint was recorded (starts the E2 clock)."""
+
+    type: Literal["complaint_registered"]
+
+
+class ComplaintReplied(EventBase):
+    """The customer was given a solution or the handling process."""
+
+    type: Literal["complaint_replied"]
+
+
+class FeedbackReceived(EventBase):
+    """A piece of customer feedback arrived (starts the E3 clocks)."""
+
+    type: Literal["feedback_received"]
+    severity: FeedbackSeverity
+    matchable: ClassVar[tuple[str, ...]] = ("severity",)
+
+
+class FeedbackResponded(EventBase):
+    """First response to a feedback."""
+
+    type: Literal["feedback_responded"]
+
+
+class ProgressReported(EventBase):
+    """Progress on an urgent or important feedback was reported to the customer."""
+
+    type: Literal["progress_reported"]
+
+
+class FeedbackResolved(EventBase):
+    """The result of a feedback was reported to the customer."""
+
+    type: Literal["feedback_resolved"]
+
+
+Event = (
+    CaseOpened
+    | EscalationNeeded
+    | Escalated
+    | ComplaintRegistered
+    | ComplaintReplied
+    | FeedbackReceived
+    | FeedbackResponded
+    | ProgressReported
+    | FeedbackResolved
+)
+
+EVENT_TYPES: dict[str, type[EventBase]] = {
+    typing.get_args(cls.model_fields["type"].annotation)[0]: cls for cls in typing.get_args(Event)
+}
+
+
+def field_choices(event_type: str, field: str) -> tuple[Any, ...] | None:
+    """The allowed values of an enumerated field, or None when it is open (ints, strings)."""
+    annotation = EVENT_TYPES[event_type].model_fields[field].annotation
+    if typing.get_origin(annotation) is Literal:
+        return typing.get_args(annotation)
+    return None
+
+
+def field_kind(event_type: str, field: str) -> type:
+    """The Python type a condition on ``field`` must use."""
+    annotation = EVENT_TYPES[event_type].model_fields[field].annotation
+    if typing.get_origin(annotation) is Literal:
+        return type(typing.get_args(annotation)[0])
+    assert isinstance(annotation, type)
+    return annotation
+
+
+def _problems_from_validation(
+    err: ValidationError, prefix: tuple[PathPart, ...], model: type[EventBase], line: int | None
+) -> list[Problem]:
+    problems = []
+    for item in err.errors():
+        loc = tuple(p for p in item["loc"] if isinstance(p, str | int))
+        suggestion = None
+        rank = 5
+        message = item["msg"]
+        if item["type"] == "extra_forbidden" and loc:
+            name = str(loc[-1])
+            suggestion = did_you_mean(name, model.model_fields)
+            message = f"unknown field {name!r}"
+            rank = 1
+        elif item["type"] == "missing":
+            message = "field required"
+            rank = 3
+        problems.append(
+            Problem(
+                message=message,
+                absolute_path=prefix + loc,
+                value=MISSING if item["type"] == "missing" else item.get("input"),
+                line=line,
+                suggestion=suggestion,
+                rank=rank,
+            )
+        )
+    return problems
+
+
+def parse_event(raw: object, index: int, line: int | None = None) -> EventBase:
+    """Validate one event (a dict or an event model); raise EventError naming the field."""
+    if isinstance(raw, EventBase):
+        return raw
+    prefix: tuple[PathPart, ...] = (index,)
+    if not isinstance(raw, Mapping):
+        raise EventError([Problem("an event must be a JSON object", prefix, raw, line=line)])
+    dollar = [k for k in raw if isinstance(k, str) and k.startswith("$")]
+    if dollar:
+        # durable_rules reserves $-keys for its own operators and state.
+        raise EventError(
+            [Problem("keys starting with '$' are reserved", (*prefix, dollar[0]), raw[dollar[0]], line=line, rank=1)]
+        )
+    kind = raw.get("type")
+    if kind is None:
+        raise EventError([Problem("field required", (*prefix, "type"), line=line, rank=3)])
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
+        raise EventError(
+            [
+                Problem(
+                    "unknown event type",
+                    (*prefix, "type"),
+                    kind,
+                    line=line,
+                    suggestion=did_you_mean(kind, EVENT_TYPES) if isinstance(kind, str) else None,
+                    rank=1,
+                )
+            ]
+        )
+    model = EVENT_TYPES[kind]
+    try:
+        return model.model_validate(dict(raw))
+    except ValidationError as err:
+        raise EventError(_problems_from_validation(err, prefix, model, line)) from None
+
+
+def parse_events(raw: Iterable[object]) -> list[EventBase]:
+    """Validate a list of events; the first malformed one raises EventError with its index."""
+    if isinstance(raw, str | bytes | Mapping):
+        raise EventError([Problem("events must be a list of event objects", (), type(raw).__name__)])
+    return [parse_event(item, index) for index, item in enumerate(raw)]
