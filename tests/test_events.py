@@ -78,7 +78,7 @@ def test_not_a_list_is_refused(engine: tierrules.Engine) -> None:
 
 def test_case_opened_defaults_severity_to_general() -> None:
     [event] = tierrules.parse_events([ev("case_opened", "2026-11-24 10:00", channel="lobby")])
-    assert getattr(event, "severity") == "general"
+    assert event.severity == "general"
 
 
 def test_other_offsets_are_accepted_and_reported_in_ruleset_timezone(engine: tierrules.Engine) -> None:

@@ -157,7 +157,14 @@ def test_decision_json_has_contract_keys(engine: tierrules.Engine) -> None:
     data = d.model_dump(mode="json")
     assert set(data) >= {"obligations", "escalations", "violations", "tiers", "next_check_at"}
     assert set(data["obligations"][0]) == {
-        "id", "rule", "source", "case_id", "started_at", "due_at", "status", "met_at"
+        "id",
+        "rule",
+        "source",
+        "case_id",
+        "started_at",
+        "due_at",
+        "status",
+        "met_at",
     }
     assert data["obligations"][0]["due_at"] == "2026-11-24T11:00:00+08:00"
     assert data["next_check_at"] == "2026-11-24T11:00:00+08:00"

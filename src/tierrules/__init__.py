@@ -26,8 +26,8 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 
 __all__ = [
     "Decision",
-    "EngineError",
     "Engine",
+    "EngineError",
     "Escalation",
     "Event",
     "EventBase",

@@ -31,7 +31,7 @@ def _read_events(stream: TextIO, name: str) -> list[Any]:
         if not isinstance(data, list):
             raise EventError([Problem(f"{name}: expected a JSON array of events")])
         return [parse_event(item, i) for i, item in enumerate(data)]
-    events = []
+    events: list[Any] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -102,8 +102,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "validate":
             where = args.ruleset or default_ruleset_path()
             ruleset = load_ruleset(where)
-            out.write(f"ok: {where}: ruleset {ruleset.name} {ruleset.version}, "
-                      f"{len(ruleset.deadlines)} deadline rules, {len(ruleset.calendars)} calendars\n")
+            out.write(
+                f"ok: {where}: ruleset {ruleset.name} {ruleset.version}, "
+                f"{len(ruleset.deadlines)} deadline rules, {len(ruleset.calendars)} calendars\n"
+            )
             return 0
         if args.command == "schema":
             out.write(json.dumps(Ruleset.model_json_schema(), ensure_ascii=False, indent=2) + "\n")

@@ -55,12 +55,18 @@ class CompiledRuleset:
         return definition
 
 
-def _calendar(name: str, spec: CalendarSpec, path: tuple[PathPart, ...]) -> tuple[BusinessCalendar | None, list[Problem]]:
+def _calendar(
+    name: str, spec: CalendarSpec, path: tuple[PathPart, ...]
+) -> tuple[BusinessCalendar | None, list[Problem]]:
     problems: list[Problem] = []
     if spec.always_open:
         if spec.hours or spec.holidays or spec.closed_dates or spec.open_dates:
             problems.append(
-                Problem("an always-open calendar takes no hours, holidays or dates", (*path, "always_open"), rank=2)
+                Problem(
+                    "an always-open calendar takes no hours, holidays or dates",
+                    (*path, "always_open"),
+                    rank=2,
+                )
             )
         try:
             return BusinessCalendar.always_open(name, spec.timezone), problems
@@ -76,7 +82,9 @@ def _calendar(name: str, spec: CalendarSpec, path: tuple[PathPart, ...]) -> tupl
                 problems.append(Problem(str(err), (*path, "hours", day, i), text, rank=2))
         week[_WEEKDAYS.index(day)] = parsed
     if not spec.hours:
-        problems.append(Problem("a calendar needs opening hours or always_open: true", (*path, "hours"), rank=2))
+        problems.append(
+            Problem("a calendar needs opening hours or always_open: true", (*path, "hours"), rank=2)
+        )
     if problems:
         return None, problems
     holidays = HolidaySource(spec.holidays.country, spec.holidays.subdiv) if spec.holidays else None
@@ -141,7 +149,7 @@ def _condition(trigger: Trigger, path: tuple[PathPart, ...], problems: list[Prob
                         rank=1,
                     )
                 )
-            elif type(value) is not kind:
+            elif kind is not None and type(value) is not kind:
                 problems.append(Problem(f"must be of type {kind.__name__}", vpath, value, rank=2))
         alternatives = [{fname: v} for v in dict.fromkeys(values)]
         terms.append(alternatives[0] if len(alternatives) == 1 else {"$or": alternatives})
@@ -186,17 +194,14 @@ def check_engine_limits(definition: Mapping[str, Mapping[str, Any]]) -> list[Pro
             for term in pattern.values():
                 collect(term, name)
         if len(patterns) > 1:
-            types = []
-            for pattern in patterns:
-                for term in pattern.values():
-                    types.append(_type_of(term))
-            joins[tuple(sorted(types))] += 1
-    for fname, rule in sorted(first_over.items()):
+            joined = sorted(_type_of(term) for pattern in patterns for term in pattern.values())
+            joins[tuple(joined)] += 1
+    for fname, rule_name in sorted(first_over.items()):
         problems.append(
             Problem(
                 f"more than {MAX_DISTINCT_VALUES_PER_FIELD} distinct values tested on field "
                 f"{fname!r} (durable_rules hangs at 512)",
-                (rule,),
+                (rule_name,),
                 rank=0,
             )
         )
@@ -261,7 +266,9 @@ def compile_ruleset(ruleset: Ruleset) -> tuple[CompiledRuleset | None, list[Prob
         path: tuple[PathPart, ...] = ("deadlines", i)
         if rule.id in seen:
             problems.append(
-                Problem(f"duplicate rule id (also deadlines[{seen[rule.id]}])", (*path, "id"), rule.id, rank=1)
+                Problem(
+                    f"duplicate rule id (also deadlines[{seen[rule.id]}])", (*path, "id"), rule.id, rank=1
+                )
             )
         seen.setdefault(rule.id, i)
         cal_name = rule.calendar or ruleset.default_calendar
@@ -290,9 +297,7 @@ def compile_ruleset(ruleset: Ruleset) -> tuple[CompiledRuleset | None, list[Prob
         for problem in check_engine_limits(compiled.engine_definition()):
             target = by_name.get(str(problem.absolute_path[0])) if problem.absolute_path else None
             where: tuple[PathPart, ...] = ("deadlines", target.deadline) if target else ()
-            problems.append(
-                Problem(problem.message, where, rank=problem.rank)
-            )
+            problems.append(Problem(problem.message, where, rank=problem.rank))
         if not problems:
             return compiled, []
     return None, problems

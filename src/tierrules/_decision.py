@@ -18,7 +18,9 @@ class _Part(BaseModel):
 class Obligation(_Part):
     """A deadline one case owes: started by an event, due at an instant."""
 
-    id: str = Field(description="Stable id: '<case_id>/<rule>/<n>', n counting starts of the rule in the case.")
+    id: str = Field(
+        description="Stable id: '<case_id>/<rule>/<n>', n counting starts of the rule in the case."
+    )
     rule: str = Field(description="The ruleset rule that created it.")
     source: str = Field(description="The POLICY.md clause, e.g. 'E2'.")
     case_id: str

@@ -165,7 +165,11 @@ class Engine:
         escalation = None
         if status == "breached" and rule.escalate is not None:
             spec = rule.escalate
-            level = spec.to_level if spec.to_level is not None else int(getattr(event, spec.above_field or "")) + 1
+            level = (
+                spec.to_level
+                if spec.to_level is not None
+                else int(getattr(event, spec.above_field or "")) + 1
+            )
             escalation = Escalation(
                 rule=rule.id,
                 source=rule.source,
@@ -193,10 +197,9 @@ def evaluate(
     """One-call form of :meth:`Engine.evaluate` (the bundled default ruleset unless given).
 
     >>> import datetime as dt, tierrules
-    >>> d = tierrules.evaluate(
-    ...     [{"type": "escalation_needed", "at": "2026-11-24T10:00:00+08:00", "case_id": "c1", "agent_level": 1}],
-    ...     now=dt.datetime.fromisoformat("2026-11-24T10:30:00+08:00"),
-    ... )
+    >>> needed = {"type": "escalation_needed", "at": "2026-11-24T10:00:00+08:00",
+    ...           "case_id": "c1", "agent_level": 1}
+    >>> d = tierrules.evaluate([needed], now=dt.datetime.fromisoformat("2026-11-24T10:30:00+08:00"))
     >>> d.obligations[0].status, d.escalations[0].to_level
     ('breached', 2)
     """

@@ -81,9 +81,7 @@ class Problem:
 
 def best_match(problems: Iterable[Problem]) -> Problem | None:
     """The most useful problem to show first: the most specific, then the deepest, then the first."""
-    ranked = sorted(
-        enumerate(problems), key=lambda ip: (ip[1].rank, -len(ip[1].absolute_path), ip[0])
-    )
+    ranked = sorted(enumerate(problems), key=lambda ip: (ip[1].rank, -len(ip[1].absolute_path), ip[0]))
     return ranked[0][1] if ranked else None
 
 

@@ -143,13 +143,12 @@ def field_choices(event_type: str, field: str) -> tuple[Any, ...] | None:
     return None
 
 
-def field_kind(event_type: str, field: str) -> type:
-    """The Python type a condition on ``field`` must use."""
+def field_kind(event_type: str, field: str) -> type | None:
+    """The Python type a condition on ``field`` must use (None for optional or compound fields)."""
     annotation = EVENT_TYPES[event_type].model_fields[field].annotation
     if typing.get_origin(annotation) is Literal:
         return type(typing.get_args(annotation)[0])
-    assert isinstance(annotation, type)
-    return annotation
+    return annotation if isinstance(annotation, type) else None
 
 
 def _problems_from_validation(
@@ -193,7 +192,15 @@ def parse_event(raw: object, index: int, line: int | None = None) -> EventBase:
     if dollar:
         # durable_rules reserves $-keys for its own operators and state.
         raise EventError(
-            [Problem("keys starting with '$' are reserved", (*prefix, dollar[0]), raw[dollar[0]], line=line, rank=1)]
+            [
+                Problem(
+                    "keys starting with '$' are reserved",
+                    (*prefix, dollar[0]),
+                    raw[dollar[0]],
+                    line=line,
+                    rank=1,
+                )
+            ]
         )
     kind = raw.get("type")
     if kind is None:

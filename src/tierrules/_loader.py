@@ -56,7 +56,7 @@ class SourceMap:
 
 def _scalar(node: yaml.Node) -> Any:
     # A throwaway SafeLoader only to construct one scalar node (safe types only).
-    return yaml.SafeLoader("").construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    return yaml.SafeLoader("").construct_object(node, deep=True)
 
 
 def _walk(node: yaml.Node, path: Key, file: Path, smap: SourceMap) -> Any:

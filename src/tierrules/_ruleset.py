@@ -16,6 +16,7 @@ from ._errors import MISSING, PathPart, Problem, RulesetError, did_you_mean
 from ._loader import SourceMap, read_ruleset_files
 from ._model import Ruleset
 
+
 def default_ruleset_path() -> Path:
     """Where the bundled default ruleset lives (inside the wheel, or the source checkout)."""
     packaged = resources.files("tierrules") / "rulesets" / "default"
@@ -60,10 +61,9 @@ def _data_path(data: Any, loc: tuple[Any, ...], keep_last: bool) -> tuple[PathPa
     out: list[PathPart] = []
     node = data
     for i, part in enumerate(loc):
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-            out.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_map = isinstance(node, Mapping) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_map or in_list:
             node = node[part]
             out.append(part)
         elif keep_last and i == len(loc) - 1 and isinstance(part, str | int):
