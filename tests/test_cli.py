@@ -51,7 +51,8 @@ def test_bad_event_exits_2_and_names_line_and_field(tmp_path: Path) -> None:
     bad.write_text(
         '{"type": "case_opened", "at": "2026-11-24T09:00:00+08:00", "case_id": "c", "channel": "phone"}\n'
         "\n"
-        '{"type": "feedback_received", "at": "2026-11-24T10:00:00+08:00", "case_id": "c", "severity": "hot"}\n',
+        '{"type": "feedback_received", "at": "2026-11-24T10:00:00+08:00", "case_id": "c", '
+        '"severity": "hot"}\n',
         encoding="utf-8",
     )
     proc = run("evaluate", str(bad), "--now", "2026-11-24T18:30:00+08:00")

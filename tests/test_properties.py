@@ -49,7 +49,9 @@ nows = st.integers(14 * 24 * 60, 30 * 24 * 60).map(lambda m: T0 + dt.timedelta(m
 
 @settings(max_examples=150, deadline=None)
 @given(histories, nows, st.randoms(use_true_random=False))
-def test_deterministic_and_order_insensitive(history: list[dict[str, Any]], now: dt.datetime, rnd: Any) -> None:
+def test_deterministic_and_order_insensitive(
+    history: list[dict[str, Any]], now: dt.datetime, rnd: Any
+) -> None:
     first = ENGINE.evaluate(history, now=now).to_json()
     shuffled = list(history)
     rnd.shuffle(shuffled)
@@ -99,7 +101,9 @@ def test_no_deadline_lost(history: list[dict[str, Any]], now: dt.datetime) -> No
 
 @settings(max_examples=100, deadline=None)
 @given(histories, nows, st.integers(1, 3 * 24 * 60))
-def test_time_only_moves_pending_to_breached(history: list[dict[str, Any]], now: dt.datetime, later: int) -> None:
+def test_time_only_moves_pending_to_breached(
+    history: list[dict[str, Any]], now: dt.datetime, later: int
+) -> None:
     """Monotonicity in now: with no new events, met stays met and breached stays breached."""
     before = {o.id: o for o in ENGINE.evaluate(history, now=now).obligations}
     after = {o.id: o for o in ENGINE.evaluate(history, now=now + dt.timedelta(minutes=later)).obligations}
