@@ -117,12 +117,14 @@ class EngineRuleset:
             try:
                 self._post(host, sid, {"id": "marker", "type": self.marker_type})
                 if not any(rule == self.marker_rule for rule, _ in self._hits):
-                    raise EngineError("durable_rules ran no action for the session marker")
+                    cause = "; ".join(self._errors) or "no action ran"
+                    raise EngineError(f"durable_rules session marker failed: {cause}")
                 for index, fact in enumerate(facts):
                     self._post(host, sid, {**fact, "id": str(index)})
             finally:
-                if any(rule == self.marker_rule for rule, _ in self._hits):
-                    # Safe only because an action has run in this session.
+                if self._errors or any(rule == self.marker_rule for rule, _ in self._hits):
+                    # Safe only because an action has run in this session (a recorded
+                    # error means one ran, even if it failed).
                     host.delete_state(self.name, sid)
                     self.live_sessions -= 1
             if self._errors:

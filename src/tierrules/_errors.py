@@ -136,7 +136,10 @@ class EventError(_ProblemsError):
     """An event (or the list of events) is malformed; nothing was evaluated."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
-        super().__init__(problems, header="invalid event")
+        best = best_match(problems)
+        path = best.absolute_path if best else ()
+        index = f" at index {path[0]}" if path and isinstance(path[0], int) else ""
+        super().__init__(problems, header=f"invalid event{index}")
 
     @property
     def index(self) -> int | None:

@@ -159,7 +159,7 @@ def _problems_from_validation(
         loc = tuple(p for p in item["loc"] if isinstance(p, str | int))
         suggestion = None
         rank = 5
-        message = item["msg"]
+        message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden" and loc:
             name = str(loc[-1])
             suggestion = did_you_mean(name, model.model_fields)
