@@ -95,9 +95,7 @@ def parse_hours(spec: str) -> Interval:
         raise ValueError(f"opening hours must be a string like '09:00-18:00', got {spec!r}")
     match = _HOURS_RE.fullmatch(spec)
     if match is None:
-        raise ValueError(
-            f"opening hours {spec!r} are not in the form 'HH:MM-HH:MM', e.g. '09:00-18:00'"
-        )
+        raise ValueError(f"opening hours {spec!r} are not in the form 'HH:MM-HH:MM', e.g. '09:00-18:00'")
     start = _parse_clock(spec, int(match["h1"]), int(match["m1"]), is_end=False)
     end = _parse_clock(spec, int(match["h2"]), int(match["m2"]), is_end=True)
     if not start < end:
@@ -113,9 +111,7 @@ def _parse_clock(spec: str, hour: int, minute: int, *, is_end: bool) -> time:
         return END_OF_DAY
     if hour > 23 or minute > 59:
         allowed = "00:00-24:00" if is_end else "00:00-23:59"
-        raise ValueError(
-            f"opening hours {spec!r}: {hour:02d}:{minute:02d} is not a time in {allowed}"
-        )
+        raise ValueError(f"opening hours {spec!r}: {hour:02d}:{minute:02d} is not a time in {allowed}")
     return time(hour, minute)
 
 
@@ -141,9 +137,7 @@ def _check_source(country: str, subdiv: str | None) -> None:
 
 
 @functools.cache
-def _package_year(
-    country: str, subdiv: str | None, year: int
-) -> tuple[frozenset[int], frozenset[int]]:
+def _package_year(country: str, subdiv: str | None, year: int) -> tuple[frozenset[int], frozenset[int]]:
     """(holiday ordinals, make-up working-day ordinals) of one year, as the package says."""
     hols = _holidays.country_holidays(country, subdiv=subdiv, years=year)
     # weekend_workdays is an accumulated set that can also hold dates of other years.
@@ -172,26 +166,18 @@ def _check_intervals(intervals: Sequence[Interval], where: str) -> tuple[Interva
         )
     checked: list[Interval] = []
     for item in intervals:
-        if (
-            not isinstance(item, tuple | list)
-            or len(item) != 2
-            or not all(isinstance(t, time) for t in item)
-        ):
+        if not isinstance(item, tuple | list) or len(item) != 2 or not all(isinstance(t, time) for t in item):
             raise ValueError(f"{where}: {item!r} is not a (start, end) pair of datetime.time")
         # fold would pick the second occurrence of an ambiguous time; we document the first.
         start, end = item[0].replace(fold=0), item[1].replace(fold=0)
         if start.tzinfo is not None or end.tzinfo is not None:
-            raise ValueError(
-                f"{where}: opening times are local wall-clock times and take no tzinfo"
-            )
+            raise ValueError(f"{where}: opening times are local wall-clock times and take no tzinfo")
         if end == _MIDNIGHT:
             raise ValueError(
                 f"{where}: an interval may not end at 00:00; use END_OF_DAY ('24:00') for midnight"
             )
         if not start < end:
-            raise ValueError(
-                f"{where}: interval {_fmt(start)}-{_fmt(end)} must end after it starts"
-            )
+            raise ValueError(f"{where}: interval {_fmt(start)}-{_fmt(end)} must end after it starts")
         if checked and start < checked[-1][1]:
             prev = checked[-1]
             raise ValueError(
@@ -254,9 +240,7 @@ class BusinessCalendar:
     ) -> None:
         self.name = name
         if not isinstance(timezone, str) or not timezone.strip():
-            raise ValueError(
-                f"calendar {name!r}: time zone must be a zone name like 'Asia/Shanghai'"
-            )
+            raise ValueError(f"calendar {name!r}: time zone must be a zone name like 'Asia/Shanghai'")
         zone = _tz.gettz(timezone)  # "" would mean the machine's local zone, excluded above
         if zone is None:
             raise ValueError(f"calendar {name!r}: unknown time zone {timezone!r}")
@@ -287,13 +271,9 @@ class BusinessCalendar:
             # Make-up days (调休) are worked like an ordinary weekday.
             self._open_hours = next((h for h in self._week if h), ())
         else:
-            self._open_hours = _check_intervals(
-                open_date_hours, f"calendar {name!r}, open_date_hours"
-            )
+            self._open_hours = _check_intervals(open_date_hours, f"calendar {name!r}, open_date_hours")
         if self._open and not self._open_hours:
-            raise ValueError(
-                f"calendar {name!r}: open_dates need open_date_hours (no weekday hours to copy)"
-            )
+            raise ValueError(f"calendar {name!r}: open_dates need open_date_hours (no weekday hours to copy)")
 
         self._days: dict[int, _Day] = {}
 
@@ -313,9 +293,7 @@ class BusinessCalendar:
     @staticmethod
     def always_open(name: str, timezone: str) -> BusinessCalendar:
         """A 24×7 calendar: working time equals elapsed time."""
-        return BusinessCalendar(
-            name, timezone, {day: [(_MIDNIGHT, END_OF_DAY)] for day in range(7)}
-        )
+        return BusinessCalendar(name, timezone, {day: [(_MIDNIGHT, END_OF_DAY)] for day in range(7)})
 
     # -- public queries ------------------------------------------------------------------
 
@@ -367,11 +345,16 @@ class BusinessCalendar:
         A working day is a local date with any open time. ``start`` is first moved to
         ``next_open(start)``; call its date D and the open time elapsed on D before it the
         offset. The result is the opening of the ``days``-th working day after D plus the
-        offset in open time. If that day has less open time than the offset, the rest is
-        carried into the following working days (so on calendars whose days differ in length
-        a later start can give an earlier result). Monday 10:00 + 5 = next Monday 10:00
-        on a Mon–Fri 09:00–18:00 calendar; Friday 19:00 (closed) is Monday 09:00, offset 0,
-        so + 5 = the Monday after next, 09:00. ``days == 0`` gives ``next_open(start)``.
+        offset in open time, with :meth:`add_working_time`'s convention: an offset that runs
+        out exactly at an interval end gives that end. If that day has less open time than
+        the offset, the rest is carried into the following working days (so on calendars
+        whose days differ in length a later start can give an earlier result).
+        ``days == 0`` gives ``next_open(start)``.
+
+        On a Mon–Fri 09:00–18:00 calendar Monday 10:00 + 5 is the next Monday 10:00;
+        Friday 19:00 (closed) counts as Monday 09:00, offset 0, so + 5 is the Monday after
+        next, 09:00. With a 12:00–13:00 lunch break Monday 13:00 (3 h in) + 2 is Wednesday
+        12:00.
 
         Raises:
             ValueError: ``start`` is naive, ``days`` is negative, or the calendar has no
@@ -391,6 +374,9 @@ class BusinessCalendar:
                 break
             closed_run = self._closed_run(closed_run, spans, o)
             o += 1
+        if not days:
+            # Not via the offset: that could land on an equivalent earlier interval end.
+            return self._to_datetime(found)
         offset = sum(min(e, found) - s for s, e in spans if s < found)
         closed_run = 0
         while days:
