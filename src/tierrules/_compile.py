@@ -117,6 +117,15 @@ def _condition(trigger: Trigger, path: tuple[PathPart, ...], problems: list[Prob
         )
         return {}
     model = EVENT_TYPES[trigger.event]
+    if model.scope != "case":
+        problems.append(
+            Problem(
+                "a customer-level event cannot start or stop a case deadline",
+                (*path, "event"),
+                trigger.event,
+                rank=2,
+            )
+        )
     terms: list[dict[str, Any]] = [{"type": trigger.event}]
     for fname, wanted in sorted(trigger.when.items()):
         fpath = (*path, "when", fname)

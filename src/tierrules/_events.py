@@ -36,6 +36,8 @@ class EventBase(BaseModel):
 
     # Fields a ruleset may put conditions on (the rest are carried, not matched).
     matchable: ClassVar[tuple[str, ...]] = ()
+    # "case" events belong to a case; "customer" events to a customer (case_id optional).
+    scope: ClassVar[str] = "case"
 
     @field_validator("at", mode="before")
     @classmethod
@@ -118,6 +120,48 @@ class FeedbackResolved(EventBase):
     type: Literal["feedback_resolved"]
 
 
+Tier = Literal["diamond", "platinum", "gold", "silver", "standard"]
+
+
+class _CustomerEvent(EventBase):
+    """An event about a customer rather than a case: ``case_id`` is optional."""
+
+    case_id: str | None = Field(default=None, min_length=1)  # type: ignore[assignment]
+    customer_id: str = Field(min_length=1)
+    scope: ClassVar[str] = "customer"
+
+
+class CustomerProfile(_CustomerEvent):
+    """A customer's figures from the CRM (POLICY.md T1, T6): what tiers are computed from."""
+
+    type: Literal["customer_profile"]
+    spend_12m: float = Field(ge=0, description="Spend over the last 12 months, CNY.")
+    visits_12m: int = Field(ge=0)
+    tenure_months: int = Field(ge=0)
+    vip_card: bool = False
+    matchable: ClassVar[tuple[str, ...]] = ("spend_12m", "visits_12m", "tenure_months", "vip_card")
+
+
+class TierOverride(_CustomerEvent):
+    """A manual tier designation (T4, T6), optionally until an instant."""
+
+    type: Literal["tier_override"]
+    tier: Tier
+    until: dt.datetime | None = None
+    reason: str = Field(min_length=1)
+
+    @field_validator("until", mode="before")
+    @classmethod
+    def _aware_until(cls, value: object) -> dt.datetime | None:
+        return None if value is None else EventBase._aware_iso(value)
+
+
+class CareContacted(_CustomerEvent):
+    """A care or return-visit contact with the customer (meets T7/T8 cadences)."""
+
+    type: Literal["care_contacted"]
+
+
 Event = (
     CaseOpened
     | EscalationNeeded
@@ -128,6 +172,9 @@ Event = (
     | FeedbackResponded
     | ProgressReported
     | FeedbackResolved
+    | CustomerProfile
+    | TierOverride
+    | CareContacted
 )
 
 EVENT_TYPES: dict[str, type[EventBase]] = {
