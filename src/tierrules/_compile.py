@@ -6,6 +6,7 @@ all at once; evaluation never meets an unknown name or an engine limit.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ class EngineRule:
     """One durable_rules rule and what a match means to us."""
 
     name: str
-    role: str  # "start" or "met"
+    role: str  # "start", "met" or "cancel"
     deadline: int  # index into Ruleset.deadlines
     condition: dict[str, Any]
 
@@ -295,10 +296,15 @@ def compile_ruleset(ruleset: Ruleset) -> tuple[CompiledRuleset | None, list[Prob
         if cal is not None:
             deadline_calendars.append(cal)
         start = _condition(rule.start, (*path, "start"), problems)
+        start = _with_case_terms(start, rule, path, problems)
         met = _condition(rule.met_by, (*path, "met_by"), problems)
+        _check_targets(rule, path, set(ruleset.calendars), problems)
         _check_escalation(rule, path, problems)
         engine_rules.append(EngineRule(f"{rule.id}#start", "start", i, start))
         engine_rules.append(EngineRule(f"{rule.id}#met", "met", i, met))
+        if rule.cancelled_by is not None:
+            cancel = _condition(rule.cancelled_by, (*path, "cancelled_by"), problems)
+            engine_rules.append(EngineRule(f"{rule.id}#cancel", "cancel", i, cancel))
 
     if not problems:
         compiled = CompiledRuleset(ruleset, calendars, tuple(deadline_calendars), tuple(engine_rules))
@@ -312,9 +318,144 @@ def compile_ruleset(ruleset: Ruleset) -> tuple[CompiledRuleset | None, list[Prob
     return None, problems
 
 
+# Values each case attribute can take; posted on facts as ``case_<name>``.
+ATTRIBUTE_CHOICES: dict[str, tuple[Any, ...]] = {
+    "severity": ("critical", "urgent", "important", "general"),
+    "channel": ("phone", "lobby", "online", "visit"),
+    "tier": ("diamond", "platinum", "gold", "silver", "standard"),
+    "service_class": ("A", "B", "C"),
+    "service_level": (1, 2, 3),
+}
+
+
+def _with_case_terms(
+    condition: dict[str, Any], rule: DeadlineRule, path: tuple[PathPart, ...], problems: list[Problem]
+) -> dict[str, Any]:
+    """Add ``applies_to`` case-attribute tests, matched by the engine on enriched facts."""
+    if not rule.applies_to or not condition:
+        return condition
+    terms = list(condition["$and"]) if "$and" in condition else [condition]
+    for name, values in sorted(rule.applies_to.items()):
+        choices = ATTRIBUTE_CHOICES[name]
+        for j, value in enumerate(values):
+            if value not in choices:
+                problems.append(
+                    Problem(
+                        f"not one of {', '.join(map(str, choices))}",
+                        (*path, "applies_to", name, j),
+                        value,
+                        suggestion=did_you_mean(str(value), map(str, choices)),
+                        rank=1,
+                    )
+                )
+        if not values:
+            problems.append(Problem("an empty list matches nothing", (*path, "applies_to", name), rank=2))
+            continue
+        alternatives = [{f"case_{name}": v} for v in dict.fromkeys(values)]
+        terms.append(alternatives[0] if len(alternatives) == 1 else {"$or": alternatives})
+    return {"$and": terms}
+
+
+def _check_targets(
+    rule: DeadlineRule, path: tuple[PathPart, ...], calendar_names: set[str], problems: list[Problem]
+) -> None:
+    for key, table in (("within_by", rule.within_by), ("calendar_by", rule.calendar_by)):
+        if table is None:
+            continue
+        [(name, mapping)] = table.items()
+        choices = [str(c) for c in ATTRIBUTE_CHOICES[name]]
+        for value, target in mapping.items():
+            if value not in choices:
+                problems.append(
+                    Problem(
+                        f"{name} has no value {value!r} (one of {', '.join(choices)})",
+                        (*path, key, name, value),
+                        suggestion=did_you_mean(value, choices),
+                        rank=1,
+                    )
+                )
+            if key == "calendar_by" and isinstance(target, str) and target not in calendar_names:
+                problems.append(
+                    Problem(
+                        "unknown calendar",
+                        (*path, key, name, value),
+                        target,
+                        suggestion=did_you_mean(target, calendar_names),
+                        rank=1,
+                    )
+                )
+        if key == "within_by" and rule.within is None and set(choices) - set(mapping):
+            missing = ", ".join(sorted(set(choices) - set(mapping)))
+            problems.append(
+                Problem(
+                    f"no target for {name} {missing}: add them or a fallback 'within'",
+                    (*path, key, name),
+                    rank=2,
+                )
+            )
+    if rule.due_before is not None and rule.start.event in EVENT_TYPES:
+        fields = EVENT_TYPES[rule.start.event].model_fields
+        fname = rule.due_before.field
+        if fname not in fields:
+            problems.append(
+                Problem(
+                    f"event {rule.start.event!r} has no field {fname!r}",
+                    (*path, "due_before", "field"),
+                    fname,
+                    suggestion=did_you_mean(fname, fields),
+                    rank=1,
+                )
+            )
+        elif fields[fname].annotation is not dt.datetime:
+            problems.append(
+                Problem("must name a date-time field", (*path, "due_before", "field"), fname, rank=2)
+            )
+        if rule.due_before.by.working:
+            problems.append(
+                Problem("due_before counts wall-clock time only", (*path, "due_before", "by"), rank=2)
+            )
+        if rule.pausable:
+            problems.append(Problem("a due_before rule cannot pause", (*path, "pausable"), rank=2))
+
+
 def _check_escalation(rule: DeadlineRule, path: tuple[PathPart, ...], problems: list[Problem]) -> None:
     spec = rule.escalate
-    if spec is None or spec.above_field is None or rule.start.event not in EVENT_TYPES:
+    if spec is None or rule.start.event not in EVENT_TYPES:
+        return
+    epath = (*path, "escalate")
+    if spec.every is not None and spec.top is None:
+        problems.append(Problem("a chain ('every') needs a 'top' level", (*epath, "every"), rank=2))
+    if spec.top is not None and spec.to_level is not None and spec.to_level > spec.top:
+        problems.append(Problem("to_level is above top", (*epath, "to_level"), spec.to_level, rank=2))
+    if spec.priority is not None:
+        fname = spec.priority.field
+        choices = (
+            field_choices(rule.start.event, fname)
+            if fname in EVENT_TYPES[rule.start.event].model_fields
+            else None
+        )
+        if choices is None:
+            problems.append(
+                Problem(
+                    f"event {rule.start.event!r} has no enumerated field {fname!r}",
+                    (*epath, "priority", "field"),
+                    fname,
+                    rank=1,
+                )
+            )
+        else:
+            for j, value in enumerate(spec.priority.order):
+                if value not in choices:
+                    problems.append(
+                        Problem(
+                            f"not one of {', '.join(map(str, choices))}",
+                            (*epath, "priority", "order", j),
+                            value,
+                            suggestion=did_you_mean(value, map(str, choices)),
+                            rank=1,
+                        )
+                    )
+    if spec.above_field is None:
         return
     fields = EVENT_TYPES[rule.start.event].model_fields
     if spec.above_field not in fields:

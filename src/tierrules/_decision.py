@@ -31,6 +31,27 @@ class Obligation(_Part):
         "breached: due passed unmet, or met late."
     )
     met_at: dt.datetime | None = None
+    customer_id: str | None = Field(default=None, description="The case's customer, when known.")
+    paused_for: dt.timedelta = Field(
+        default=dt.timedelta(0), description="Time the clock stood still (ISO 8601 duration)."
+    )
+    paused: bool = Field(default=False, description="The clock is paused now; due_at assumes it resumes now.")
+    changes: list[dict[str, Any]] = Field(
+        default_factory=list, description="Target recomputations (severity or tier changed mid-case)."
+    )
+    explain: dict[str, Any] = Field(default_factory=dict, description="How due_at was computed.")
+
+
+class DeadlineWarning(_Part):
+    """A share of an obligation's time has run out while it is unmet."""
+
+    obligation: str = Field(description="The obligation's id.")
+    rule: str
+    source: str
+    case_id: str
+    at: dt.datetime
+    percent: int
+    due_at: dt.datetime
 
 
 class Escalation(_Part):
@@ -42,6 +63,8 @@ class Escalation(_Part):
     at: dt.datetime = Field(description="When the breach happened (the obligation's due time).")
     to_level: int
     reason: str
+    step: int = Field(default=0, description="0 for the first escalation, then one per chain step.")
+    priority: int | None = Field(default=None, description="1 is the most urgent (E4 order).")
 
 
 class Violation(_Part):
@@ -61,6 +84,7 @@ class Decision(_Part):
     obligations: list[Obligation] = Field(default_factory=list)
     escalations: list[Escalation] = Field(default_factory=list)
     violations: list[Violation] = Field(default_factory=list)
+    warnings: list[DeadlineWarning] = Field(default_factory=list)
     tiers: list[dict[str, Any]] = Field(default_factory=list)
     next_check_at: dt.datetime | None = Field(
         default=None,

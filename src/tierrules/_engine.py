@@ -7,7 +7,6 @@ the rule's business calendar.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -15,33 +14,29 @@ from typing import Any
 
 from dateutil import tz
 
-from ._calendar import BusinessCalendar, add_wall_clock
+from ._cases import Case, build_cases
 from ._compile import SESSION_MARKER_RULE, SESSION_MARKER_TYPE, CompiledRuleset
-from ._decision import Decision, Escalation, Obligation, Status
+from ._decision import DeadlineWarning, Decision, Escalation, Obligation
 from ._durable import EngineRuleset, engine_ruleset
 from ._errors import EventError, Problem
 from ._events import EventBase, parse_events
-from ._model import DeadlineRule, Duration, Ruleset
+from ._model import Ruleset
+from ._obligations import Outcome, RuleContext, compute
 from ._ruleset import compiled as compiled_form
 from ._ruleset import load_ruleset
 
 _UTC = dt.timezone.utc
 
 
-def due_time(start: dt.datetime, within: Duration, calendar: BusinessCalendar) -> dt.datetime:
-    """When an obligation started at ``start`` falls due."""
-    if not within.working:
-        return add_wall_clock(start, **{within.unit: within.amount})
-    if within.unit == "days":
-        return calendar.add_working_days(start, within.amount)
-    delta = dt.timedelta(**{within.unit: within.amount})
-    return calendar.add_working_time(start, delta)
-
-
-def _fact(event: EventBase) -> dict[str, Any]:
+def _fact(event: EventBase, case: Case | None = None) -> dict[str, Any]:
+    """What the engine sees: the type, the matchable fields, and the case's attributes then."""
     fact: dict[str, Any] = {"type": event.type}
     for name in event.matchable:
         fact[name] = getattr(event, name)
+    if case is not None:
+        for name, value in case.attributes_at(event.at).items():
+            if value is not None:
+                fact[f"case_{name}"] = value
     return fact
 
 
@@ -71,6 +66,10 @@ class Engine:
             self._compiled.engine_definition(), SESSION_MARKER_RULE, SESSION_MARKER_TYPE
         )
         self._roles = {r.name: r for r in self._compiled.engine_rules}
+        self._contexts = [
+            RuleContext(rule, cal, self._compiled.calendars, tzinfo)
+            for rule, cal in zip(self._ruleset.deadlines, self._compiled.deadline_calendars, strict=True)
+        ]
 
     @property
     def ruleset(self) -> Ruleset:
@@ -96,93 +95,69 @@ class Engine:
         # A total order on content, so arrival order never changes the decision.
         keyed = sorted(((e.at.astimezone(_UTC), e.model_dump_json(), e) for e in parsed), key=lambda k: k[:2])
         ordered = [e for _, _, e in keyed]
-        matches = self._engine.match([_fact(e) for e in ordered])
+        cases = build_cases(ordered, None)
+        facts = [_fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
+        matches = self._engine.match(facts)
 
         starts: dict[int, list[EventBase]] = defaultdict(list)
-        mets: dict[tuple[int, str], list[dt.datetime]] = defaultdict(list)
+        stops: dict[tuple[str, int, str], list[dt.datetime]] = defaultdict(list)
         for index in sorted(matches):
             event = ordered[index]
             for name in matches[index]:
                 role = self._roles[name]
                 if role.role == "start":
                     starts[role.deadline].append(event)
-                else:
-                    mets[(role.deadline, event.case_id)].append(event.at.astimezone(_UTC))
+                elif event.case_id is not None:
+                    stops[(role.role, role.deadline, event.case_id)].append(event.at.astimezone(_UTC))
 
-        obligations: list[Obligation] = []
-        escalations: list[Escalation] = []
+        decision = _Builder()
         for d_index, started in sorted(starts.items()):
-            rule = self._compiled.ruleset.deadlines[d_index]
-            calendar = self._compiled.deadline_calendars[d_index]
+            ctx = self._contexts[d_index]
             counts: dict[str, int] = defaultdict(int)
             for event in started:
-                counts[event.case_id] += 1
-                ob, esc = self._obligation(
-                    rule, calendar, event, counts[event.case_id], mets[(d_index, event.case_id)], now
+                case_id = event.case_id or ""
+                counts[case_id] += 1
+                outcome = compute(
+                    ctx,
+                    event,
+                    counts[case_id],
+                    cases[case_id],
+                    stops[("met", d_index, case_id)],
+                    stops[("cancel", d_index, case_id)],
+                    now,
                 )
-                obligations.append(ob)
-                if esc is not None:
-                    escalations.append(esc)
+                if outcome is not None:
+                    decision.add(outcome)
+        return decision.build(now)
 
-        obligations.sort(key=lambda o: (o.case_id, o.started_at, o.due_at, o.rule, o.id))
-        escalations.sort(key=lambda e: (e.at, e.case_id, e.rule))
-        pending = [o.due_at for o in obligations if o.status == "pending"]
+
+class _Builder:
+    """Collects outcomes and orders them deterministically."""
+
+    def __init__(self) -> None:
+        self.obligations: list[Obligation] = []
+        self.escalations: list[Escalation] = []
+        self.warnings: list[DeadlineWarning] = []
+        self.next_checks: list[dt.datetime] = []
+
+    def add(self, outcome: Outcome) -> None:
+        self.obligations.append(outcome.obligation)
+        self.escalations.extend(outcome.escalations)
+        self.warnings.extend(outcome.warnings)
+        self.next_checks.extend(outcome.next_checks)
+
+    def build(self, now: dt.datetime) -> Decision:
+        self.obligations.sort(key=lambda o: (o.case_id, o.started_at, o.due_at, o.rule, o.id))
+        self.escalations.sort(key=lambda e: (e.at, e.case_id, e.rule, e.step))
+        self.warnings.sort(key=lambda w: (w.at, w.case_id, w.rule, w.obligation, w.percent))
+        future = [t for t in self.next_checks if t > now]
+        tzinfo = self.obligations[0].due_at.tzinfo if self.obligations else None
         return Decision(
-            obligations=obligations,
-            escalations=escalations,
-            next_check_at=min(pending) if pending else None,
+            obligations=self.obligations,
+            escalations=self.escalations,
+            warnings=self.warnings,
+            next_check_at=min(future).astimezone(tzinfo) if future else None,
         )
-
-    def _obligation(
-        self,
-        rule: DeadlineRule,
-        calendar: BusinessCalendar,
-        event: EventBase,
-        ordinal: int,
-        met_times: list[dt.datetime],
-        now: dt.datetime,
-    ) -> tuple[Obligation, Escalation | None]:
-        start = event.at.astimezone(_UTC)
-        due = due_time(start, rule.within, calendar).astimezone(self._tz)
-        # The first stop event at or after the start meets it.
-        pos = bisect.bisect_left(met_times, start)
-        met_at = met_times[pos].astimezone(self._tz) if pos < len(met_times) else None
-        status: Status
-        if met_at is not None:
-            status = "met" if met_at <= due else "breached"
-        else:
-            status = "breached" if due <= now else "pending"
-        obligation = Obligation(
-            id=f"{event.case_id}/{rule.id}/{ordinal}",
-            rule=rule.id,
-            source=rule.source,
-            case_id=event.case_id,
-            started_at=start.astimezone(self._tz),
-            due_at=due,
-            status=status,
-            met_at=met_at,
-        )
-        escalation = None
-        if status == "breached" and rule.escalate is not None:
-            spec = rule.escalate
-            level = (
-                spec.to_level
-                if spec.to_level is not None
-                else int(getattr(event, spec.above_field or "")) + 1
-            )
-            escalation = Escalation(
-                rule=rule.id,
-                source=rule.source,
-                case_id=event.case_id,
-                at=due,
-                to_level=level,
-                reason=(
-                    f"{rule.source} breached: no {rule.met_by.event} within {rule.within} "
-                    f"of {rule.start.event} at {obligation.started_at.isoformat()} "
-                    f"(due {due.isoformat()})"
-                ),
-            )
-        return obligation, escalation
 
 
 _default_engine: Engine | None = None

@@ -120,6 +120,172 @@ class FeedbackResolved(EventBase):
     type: Literal["feedback_resolved"]
 
 
+class CasePaused(EventBase):
+    """The clock stops for pausable rules (e.g. waiting on the customer)."""
+
+    type: Literal["case_paused"]
+    reason: str | None = None
+
+
+class CaseResumed(EventBase):
+    """The clock runs again after a pause."""
+
+    type: Literal["case_resumed"]
+
+
+class CaseUpdated(EventBase):
+    """The case's severity changed: severity-dependent targets are recomputed."""
+
+    type: Literal["case_updated"]
+    severity: CaseSeverity
+
+
+EmergencyCategory = Literal["personal_safety", "property", "service_interruption", "other"]
+
+
+class EmergencyReported(EventBase):
+    """An urgent problem stopping the customer's normal use (E4)."""
+
+    type: Literal["emergency_reported"]
+    category: EmergencyCategory
+    matchable: ClassVar[tuple[str, ...]] = ("category",)
+
+
+class IncidentReviewed(EventBase):
+    """The written review of an emergency was filed (E4)."""
+
+    type: Literal["incident_reviewed"]
+
+
+class CaseResponded(EventBase):
+    """The customer got a first substantive response (E5, E10)."""
+
+    type: Literal["case_responded"]
+
+
+class CaseResolved(EventBase):
+    """The case's problem was solved (E5, E10)."""
+
+    type: Literal["case_resolved"]
+
+
+class ComplaintResolved(EventBase):
+    """A complaint was resolved (E9)."""
+
+    type: Literal["complaint_resolved"]
+
+
+class PlanDrafted(EventBase):
+    """A first draft of the service plan was delivered (E6)."""
+
+    type: Literal["plan_drafted"]
+
+
+class PlanConfirmed(EventBase):
+    """The final service plan was confirmed (E6)."""
+
+    type: Literal["plan_confirmed"]
+
+
+BackofficeSeverity = Literal["critical", "urgent", "general"]
+
+
+class BackofficeRequested(EventBase):
+    """The front line asked the back office for help (E7)."""
+
+    type: Literal["backoffice_requested"]
+    severity: BackofficeSeverity = "general"
+    matchable: ClassVar[tuple[str, ...]] = ("severity",)
+
+
+class BackofficeResponded(EventBase):
+    """The back office responded (E7)."""
+
+    type: Literal["backoffice_responded"]
+
+
+class CustomerArrived(EventBase):
+    """A customer walked in (lobby, reception): starts greeting and waiting clocks (E8, E10)."""
+
+    type: Literal["customer_arrived"]
+    vip: bool = False
+    matchable: ClassVar[tuple[str, ...]] = ("vip",)
+
+
+class CustomerGreeted(EventBase):
+    """Staff greeted the arriving customer (E8: within 10 seconds)."""
+
+    type: Literal["customer_greeted"]
+
+
+AmenityKind = Literal["water", "tea", "reading", "progress_update", "snack", "apology_gift"]
+
+
+class AmenityOffered(EventBase):
+    """Something was offered to a waiting customer (E8)."""
+
+    type: Literal["amenity_offered"]
+    kind: AmenityKind
+    matchable: ClassVar[tuple[str, ...]] = ("kind",)
+
+
+class CustomerServed(EventBase):
+    """The waiting customer was called to service: waiting clocks stop (E8, E9)."""
+
+    type: Literal["customer_served"]
+
+
+class ReceptionCompleted(EventBase):
+    """A reception (visit) was completed (E10, E11)."""
+
+    type: Literal["reception_completed"]
+
+
+FollowUpChannel = Literal["phone", "email", "visit", "message"]
+
+
+class FollowUpContacted(EventBase):
+    """A follow-up contact after a reception or service (E10, E11)."""
+
+    type: Literal["follow_up_contacted"]
+    channel: FollowUpChannel
+    matchable: ClassVar[tuple[str, ...]] = ("channel",)
+
+
+class ServiceDelivered(EventBase):
+    """A service step after a reception was delivered (E11)."""
+
+    type: Literal["service_delivered"]
+    stage: Literal["initial", "mid_term", "tracking"]
+    matchable: ClassVar[tuple[str, ...]] = ("stage",)
+
+
+class VisitScheduled(EventBase):
+    """A guest visit or reception was scheduled for ``expected_at`` (E12)."""
+
+    type: Literal["visit_scheduled"]
+    expected_at: dt.datetime
+    importance: Literal["important", "regular"] = "regular"
+    matchable: ClassVar[tuple[str, ...]] = ("importance",)
+
+    @field_validator("expected_at", mode="before")
+    @classmethod
+    def _aware_expected(cls, value: object) -> dt.datetime:
+        return EventBase._aware_iso(value)
+
+
+class StaffInPlace(EventBase):
+    """Staff were in place for a scheduled visit (E12)."""
+
+    type: Literal["staff_in_place"]
+
+
+class InvitationSent(EventBase):
+    """The visit invitation was sent (E12)."""
+
+    type: Literal["invitation_sent"]
+
+
 Tier = Literal["diamond", "platinum", "gold", "silver", "standard"]
 
 
@@ -172,6 +338,28 @@ Event = (
     | FeedbackResponded
     | ProgressReported
     | FeedbackResolved
+    | CasePaused
+    | CaseResumed
+    | CaseUpdated
+    | EmergencyReported
+    | IncidentReviewed
+    | CaseResponded
+    | CaseResolved
+    | ComplaintResolved
+    | PlanDrafted
+    | PlanConfirmed
+    | BackofficeRequested
+    | BackofficeResponded
+    | CustomerArrived
+    | CustomerGreeted
+    | AmenityOffered
+    | CustomerServed
+    | ReceptionCompleted
+    | FollowUpContacted
+    | ServiceDelivered
+    | VisitScheduled
+    | StaffInPlace
+    | InvitationSent
     | CustomerProfile
     | TierOverride
     | CareContacted

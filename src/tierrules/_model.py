@@ -29,6 +29,10 @@ class Text(_Model):
 
 
 _UNITS = {
+    "second": "seconds",
+    "seconds": "seconds",
+    "sec": "seconds",
+    "s": "seconds",
     "minute": "minutes",
     "minutes": "minutes",
     "min": "minutes",
@@ -50,7 +54,7 @@ class Duration(_Model):
     """
 
     amount: int = Field(gt=0)
-    unit: Literal["minutes", "hours", "days"]
+    unit: Literal["seconds", "minutes", "hours", "days"]
     working: bool = False
 
     @model_validator(mode="before")
@@ -62,7 +66,7 @@ class Duration(_Model):
         unit = _UNITS.get(match.group(3)) if match else None
         if match is None or unit is None:
             raise ValueError(
-                "expected '<n> [working] minutes|hours|days', e.g. '10 minutes' or '1 working hour'"
+                "expected '<n> [working] seconds|minutes|hours|days', e.g. '10 minutes' or '1 working hour'"
             )
         return {"amount": int(match.group(1)), "unit": unit, "working": bool(match.group(2))}
 
@@ -81,13 +85,29 @@ class Trigger(_Model):
     when: dict[str, ConditionValue | list[ConditionValue]] = Field(default_factory=dict)
 
 
+class PrioritySpec(_Model):
+    """Rank escalations by a start-event field: the first value listed is priority 1."""
+
+    field: str = Field(min_length=1)
+    order: list[str] = Field(min_length=1)
+
+
 class EscalationSpec(_Model):
-    """Where a breach escalates to: a fixed level, or one above a level the start event names."""
+    """Where a breach escalates to, and how the chain continues while the obligation is unmet.
+
+    The first step goes to a fixed level, or one above a level the start event names;
+    with ``every``, each further interval still unmet goes one level higher, up to ``top``.
+    ``at_start`` escalates as soon as the clock starts, breach or not (emergencies skip levels).
+    """
 
     to_level: int | None = Field(default=None, ge=1)
     above_field: str | None = Field(
         default=None, description="Escalate to this start-event field's value + 1."
     )
+    every: Duration | None = Field(default=None, description="Next level after each further interval unmet.")
+    top: int | None = Field(default=None, ge=1, description="The highest level the chain reaches.")
+    at_start: bool = Field(default=False, description="Escalate when the clock starts (skip-level).")
+    priority: PrioritySpec | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> EscalationSpec:
@@ -96,19 +116,65 @@ class EscalationSpec(_Model):
         return self
 
 
+CaseAttribute = Literal["severity", "channel", "service_level", "service_class", "tier"]
+
+
+class DueBefore(_Model):
+    """Due a duration before an instant the start event names (scheduling courtesy, E12)."""
+
+    field: str = Field(min_length=1)
+    by: Duration
+
+
 class DeadlineRule(_Model):
-    """A clock: started by one event, stopped by another, due after a duration."""
+    """A clock: started by one event, stopped by another, due after a duration.
+
+    The target may depend on a case attribute (``within_by``) and is recomputed when the
+    attribute changes mid-case; so may the calendar (``calendar_by``).
+    """
 
     id: str = Field(pattern=_ID)
     source: str = Field(pattern=_CLAUSE, description="The POLICY.md clause, e.g. 'E2'.")
     description: Text
     start: Trigger
     met_by: Trigger
-    within: Duration
+    within: Duration | None = Field(default=None, description="The target (the fallback with within_by).")
+    within_by: dict[CaseAttribute, dict[str, Duration]] | None = Field(
+        default=None, description="Target by the case's current attribute value, e.g. severity."
+    )
+    due_before: DueBefore | None = None
+    applies_to: dict[CaseAttribute, list[str | int]] = Field(
+        default_factory=dict, description="Only cases whose attributes (at the start) match."
+    )
+    cancelled_by: Trigger | None = Field(
+        default=None, description="An event that ends the obligation unowed if it comes before the due time."
+    )
+    pausable: bool = Field(default=False, description="case_paused .. case_resumed does not count.")
+    warn_at: list[int] = Field(default_factory=lambda: [50, 80], description="Warning percentages.")
     calendar: str | None = Field(
         default=None, description="Calendar for working durations; the ruleset default if unset."
     )
+    calendar_by: dict[CaseAttribute, dict[str, str]] | None = Field(
+        default=None, description="Calendar by the case's current attribute value, e.g. service_level."
+    )
     escalate: EscalationSpec | None = None
+
+    @field_validator("warn_at")
+    @classmethod
+    def _percentages(cls, value: list[int]) -> list[int]:
+        if any(not 0 < p < 100 for p in value):
+            raise ValueError("warning percentages are between 1 and 99")
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _one_target(self) -> DeadlineRule:
+        given = [self.within is not None or self.within_by is not None, self.due_before is not None]
+        if sum(given) != 1:
+            raise ValueError("give a target: 'within' (optionally with 'within_by') or 'due_before'")
+        for name, by in (("within_by", self.within_by), ("calendar_by", self.calendar_by)):
+            if by is not None and len(by) != 1:
+                raise ValueError(f"'{name}' keys on exactly one case attribute")
+        return self
 
 
 class CalendarSpec(_Model):

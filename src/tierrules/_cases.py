@@ -1,0 +1,98 @@
+"""What is known about each case over time: its attributes and its pauses.
+
+Rules may depend on case attributes (``severity``, ``channel``, and the customer's
+``tier``, ``service_class`` and ``service_level``); they can change mid-case, so each
+is kept as a time line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._clocks import Pause, pause_intervals
+from ._events import CaseOpened, CasePaused, CaseResumed, CaseUpdated, EventBase
+
+# Before a case says otherwise: the default severity, and the T5 mapping of a customer
+# nobody has profiled (standard tier, class C, level 3).
+DEFAULTS: dict[str, Any] = {
+    "severity": "general",
+    "channel": None,
+    "tier": "standard",
+    "service_class": "C",
+    "service_level": 3,
+}
+CUSTOMER_ATTRIBUTES = ("tier", "service_class", "service_level")
+
+# (customer_id, instant) -> {"tier": ..., "service_class": ..., "service_level": ...} changes
+CustomerTimeline = Callable[[str], Sequence[tuple[dt.datetime, dict[str, Any]]]]
+
+
+@dataclass
+class Case:
+    """One case's attribute time lines and pauses."""
+
+    case_id: str
+    customer_id: str | None = None
+    timelines: dict[str, list[tuple[dt.datetime, Any]]] = field(default_factory=dict)
+    pause_marks: list[tuple[dt.datetime, str]] = field(default_factory=list)
+    _pauses: list[Pause] | None = None
+
+    def set(self, name: str, at: dt.datetime, value: Any) -> None:
+        line = self.timelines.setdefault(name, [])
+        if not line or line[-1][1] != value:
+            line.append((at, value))
+
+    def value_at(self, name: str, at: dt.datetime) -> Any:
+        line = self.timelines.get(name, [])
+        pos = bisect.bisect_right([t for t, _ in line], at)
+        return line[pos - 1][1] if pos else DEFAULTS[name]
+
+    def changes(self, name: str, after: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime, Any]]:
+        """Values taken strictly after ``after`` and no later than ``until``."""
+        return [(t, v) for t, v in self.timelines.get(name, []) if after < t <= until]
+
+    def attributes_at(self, at: dt.datetime) -> dict[str, Any]:
+        return {name: self.value_at(name, at) for name in DEFAULTS}
+
+    @property
+    def pauses(self) -> list[Pause]:
+        if self._pauses is None:
+            self._pauses = pause_intervals(self.pause_marks)
+        return self._pauses
+
+
+def build_cases(ordered: Sequence[EventBase], customers: CustomerTimeline | None) -> dict[str, Case]:
+    """Case time lines from time-ordered events; customer attributes from the tier time line."""
+    cases: dict[str, Case] = {}
+    for event in ordered:
+        if event.case_id is None:
+            continue
+        case = cases.get(event.case_id)
+        if case is None:
+            case = cases[event.case_id] = Case(event.case_id)
+        if isinstance(event, CaseOpened):
+            if case.customer_id is None and event.customer_id is not None:
+                case.customer_id = event.customer_id
+            if "severity" not in case.timelines:
+                case.set("severity", event.at, event.severity)
+            if "channel" not in case.timelines:
+                case.set("channel", event.at, event.channel)
+        elif isinstance(event, CaseUpdated):
+            case.set("severity", event.at, event.severity)
+        elif isinstance(event, CasePaused):
+            case.pause_marks.append((event.at, "pause"))
+        elif isinstance(event, CaseResumed):
+            case.pause_marks.append((event.at, "resume"))
+    if customers is not None:
+        for case in cases.values():
+            if case.customer_id is None:
+                continue
+            for at, values in customers(case.customer_id):
+                for name in CUSTOMER_ATTRIBUTES:
+                    if name in values:
+                        case.set(name, at, values[name])
+    return cases
