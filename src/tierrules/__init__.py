@@ -6,7 +6,8 @@
 ...     [{"type": "complaint_registered", "at": "2026-11-21T11:00:00+08:00", "case_id": "c1"}],
 ...     now=dt.datetime.fromisoformat("2026-11-23T09:00:00+08:00"),
 ... )
->>> decision.obligations[0].due_at.isoformat()     # a Saturday complaint: 10:00 Monday
+>>> [e2] = [o for o in decision.obligations if o.source == "E2"]
+>>> e2.due_at.isoformat()     # a Saturday complaint: 1 working hour is 10:00 Monday
 '2026-11-23T10:00:00+08:00'
 """
 

@@ -52,8 +52,11 @@ class Engine:
     ...     [{"type": "complaint_registered", "at": "2026-11-24T17:30:00+08:00", "case_id": "c1"}],
     ...     now=dt.datetime.fromisoformat("2026-11-24T17:45:00+08:00"),
     ... )
-    >>> [(o.source, o.due_at.isoformat(), o.status) for o in decision.obligations]
-    [('E2', '2026-11-25T09:30:00+08:00', 'pending')]
+    >>> [(o.rule, o.due_at.isoformat(), o.status) for o in decision.obligations]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [('E2.complaint-reply', '2026-11-25T09:30:00+08:00', 'pending'),
+     ('E9.complaint-response', '2026-11-25T17:30:00+08:00', 'pending'),
+     ('E9.complaint-resolution', '2026-11-26T17:30:00+08:00', 'pending')]
     """
 
     def __init__(self, ruleset: Ruleset | None = None) -> None:

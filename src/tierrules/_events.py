@@ -175,6 +175,12 @@ class ComplaintResolved(EventBase):
     type: Literal["complaint_resolved"]
 
 
+class PlanRequested(EventBase):
+    """The customer asked for a service plan (starts the E6 turnaround clocks)."""
+
+    type: Literal["plan_requested"]
+
+
 class PlanDrafted(EventBase):
     """A first draft of the service plan was delivered (E6)."""
 
@@ -346,6 +352,7 @@ Event = (
     | CaseResponded
     | CaseResolved
     | ComplaintResolved
+    | PlanRequested
     | PlanDrafted
     | PlanConfirmed
     | BackofficeRequested
