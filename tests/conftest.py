@@ -17,8 +17,8 @@ def at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=CST)
 
 
-def ev(kind: str, when: str, case: str = "c1", **fields: Any) -> dict[str, Any]:
-    return {"type": kind, "at": at(when).isoformat(), "case_id": case, **fields}
+def ev(event_type: str, when: str, case: str = "c1", **fields: Any) -> dict[str, Any]:
+    return {"type": event_type, "at": at(when).isoformat(), "case_id": case, **fields}
 
 
 @pytest.fixture(scope="session")

@@ -91,10 +91,13 @@ def test_next_check_at_is_the_first_change(history: list[dict[str, Any]], now: d
         later = ENGINE.evaluate(history, now=now + dt.timedelta(days=60))
         assert later.to_json() == d.to_json()
         return
+
+    def state(decision: tierrules.Decision) -> tierrules.Decision:
+        return decision.model_copy(update={"next_check_at": None})
+
     just_before = ENGINE.evaluate(history, now=d.next_check_at - dt.timedelta(seconds=1))
-    assert just_before.model_copy(update={"next_check_at": None}) == d.model_copy(update={"next_check_at": None})
-    at_check = ENGINE.evaluate(history, now=d.next_check_at)
-    assert at_check.model_copy(update={"next_check_at": None}) != d.model_copy(update={"next_check_at": None})
+    assert state(just_before) == state(d)
+    assert state(ENGINE.evaluate(history, now=d.next_check_at)) != state(d)
 
 
 @settings(max_examples=100, deadline=None)
