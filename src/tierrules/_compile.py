@@ -16,6 +16,8 @@ from ._calendar import BusinessCalendar, HolidaySource, parse_hours
 from ._errors import PathPart, Problem, did_you_mean
 from ._events import EVENT_TYPES, field_choices, field_kind
 from ._model import CalendarSpec, DeadlineRule, Ruleset, Trigger
+from ._tiers import check as check_tiers
+from ._tiers import tier_engine_conditions
 
 # Measured limits of durable_rules 2.0.28 (../shared/DURABLE_RULES.md): 512 distinct
 # values tested on one field hang posting; 31+ rules joining the same two event types
@@ -48,6 +50,15 @@ class CompiledRuleset:
     calendars: Mapping[str, BusinessCalendar]
     deadline_calendars: tuple[BusinessCalendar, ...]
     engine_rules: tuple[EngineRule, ...]
+    # Tier threshold rules run in their own engine ruleset, before the case rules,
+    # because case facts carry the customer's tier.
+    tier_conditions: Mapping[str, dict[str, Any]]
+
+    def tier_engine_definition(self) -> dict[str, dict[str, Any]]:
+        """The durable_rules JSON ruleset for tier thresholds (without actions)."""
+        definition = {name: {"all": [{"m": cond}]} for name, cond in self.tier_conditions.items()}
+        definition[SESSION_MARKER_RULE] = {"all": [{"m": {"type": SESSION_MARKER_TYPE}}]}
+        return definition
 
     def engine_definition(self) -> dict[str, dict[str, Any]]:
         """The durable_rules JSON ruleset (without actions)."""
@@ -306,8 +317,33 @@ def compile_ruleset(ruleset: Ruleset) -> tuple[CompiledRuleset | None, list[Prob
             cancel = _condition(rule.cancelled_by, (*path, "cancelled_by"), problems)
             engine_rules.append(EngineRule(f"{rule.id}#cancel", "cancel", i, cancel))
 
+    tier_conditions: dict[str, dict[str, Any]] = {}
+    if ruleset.tiers is not None:
+        for problem in check_tiers(ruleset.tiers):
+            problems.append(
+                Problem(
+                    problem.message,
+                    ("tiers", *problem.absolute_path),
+                    problem.value,
+                    suggestion=problem.suggestion,
+                    rank=problem.rank,
+                )
+            )
+        for rule_id, rpath in ruleset.tiers.rule_ids().items():
+            if rule_id in seen:
+                problems.append(
+                    Problem(
+                        f"rule id also used by deadlines[{seen[rule_id]}]", ("tiers", *rpath), rule_id, rank=1
+                    )
+                )
+        tier_conditions = tier_engine_conditions(ruleset.tiers)
+
     if not problems:
-        compiled = CompiledRuleset(ruleset, calendars, tuple(deadline_calendars), tuple(engine_rules))
+        compiled = CompiledRuleset(
+            ruleset, calendars, tuple(deadline_calendars), tuple(engine_rules), tier_conditions
+        )
+        for problem in check_engine_limits(compiled.tier_engine_definition()):
+            problems.append(Problem(problem.message, ("tiers",), rank=problem.rank))
         by_name = {r.name: r for r in engine_rules}
         for problem in check_engine_limits(compiled.engine_definition()):
             target = by_name.get(str(problem.absolute_path[0])) if problem.absolute_path else None

@@ -23,7 +23,7 @@ class Obligation(_Part):
     )
     rule: str = Field(description="The ruleset rule that created it.")
     source: str = Field(description="The POLICY.md clause, e.g. 'E2'.")
-    case_id: str
+    case_id: str | None = Field(description="The case; null for customer-level obligations (T7/T8 cadences).")
     started_at: dt.datetime
     due_at: dt.datetime
     status: Status = Field(

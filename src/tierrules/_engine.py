@@ -24,6 +24,7 @@ from ._model import Ruleset
 from ._obligations import Outcome, RuleContext, compute
 from ._ruleset import compiled as compiled_form
 from ._ruleset import load_ruleset
+from ._tiers import TierResult, evaluate_tiers
 
 _UTC = dt.timezone.utc
 
@@ -69,6 +70,11 @@ class Engine:
             self._compiled.engine_definition(), SESSION_MARKER_RULE, SESSION_MARKER_TYPE
         )
         self._roles = {r.name: r for r in self._compiled.engine_rules}
+        self._tier_engine: EngineRuleset | None = None
+        if self._compiled.tier_conditions:
+            self._tier_engine = engine_ruleset(
+                self._compiled.tier_engine_definition(), SESSION_MARKER_RULE, SESSION_MARKER_TYPE
+            )
         self._contexts = [
             RuleContext(rule, cal, self._compiled.calendars, tzinfo)
             for rule, cal in zip(self._ruleset.deadlines, self._compiled.deadline_calendars, strict=True)
@@ -98,7 +104,8 @@ class Engine:
         # A total order on content, so arrival order never changes the decision.
         keyed = sorted(((e.at.astimezone(_UTC), e.model_dump_json(), e) for e in parsed), key=lambda k: k[:2])
         ordered = [e for _, _, e in keyed]
-        cases = build_cases(ordered, None)
+        tiers = self._tiers(ordered, now)
+        cases = build_cases(ordered, tiers.attributes if tiers is not None else None)
         facts = [_fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
         matches = self._engine.match(facts)
 
@@ -131,7 +138,18 @@ class Engine:
                 )
                 if outcome is not None:
                     decision.add(outcome)
+        if tiers is not None:
+            decision.add_tiers(tiers, self._tz)
         return decision.build(now)
+
+    def _tiers(self, ordered: list[EventBase], now: dt.datetime) -> TierResult | None:
+        """Tier assignments: thresholds matched by the engine, the rest in Python."""
+        spec = self._ruleset.tiers
+        if spec is None or self._tier_engine is None:
+            return None
+        profiles = [i for i, e in enumerate(ordered) if e.type == "customer_profile"]
+        hits = self._tier_engine.match([_fact(ordered[i]) for i in profiles]) if profiles else {}
+        return evaluate_tiers(spec, ordered, {profiles[k]: v for k, v in hits.items()}, now, self._tz)
 
 
 class _Builder:
@@ -142,6 +160,7 @@ class _Builder:
         self.escalations: list[Escalation] = []
         self.warnings: list[DeadlineWarning] = []
         self.next_checks: list[dt.datetime] = []
+        self.tiers: list[dict[str, Any]] = []
 
     def add(self, outcome: Outcome) -> None:
         self.obligations.append(outcome.obligation)
@@ -149,8 +168,33 @@ class _Builder:
         self.warnings.extend(outcome.warnings)
         self.next_checks.extend(outcome.next_checks)
 
+    def add_tiers(self, result: TierResult, tzinfo: dt.tzinfo) -> None:
+        self.tiers = [a.model_dump(mode="json") for a in result.assignments]
+        for ob in result.obligations:
+            self.obligations.append(
+                Obligation(
+                    id=ob.id,
+                    rule=ob.rule,
+                    source=ob.source,
+                    case_id=ob.case_id,
+                    customer_id=ob.customer_id,
+                    started_at=ob.started_at.astimezone(tzinfo),
+                    due_at=ob.due_at.astimezone(tzinfo),
+                    status=ob.status,
+                    met_at=ob.met_at.astimezone(tzinfo) if ob.met_at else None,
+                    explain={
+                        "clock": "wall",
+                        "text": f"{ob.rule}: cadence period for customer {ob.customer_id}",
+                    },
+                )
+            )
+        if result.next_change_at is not None:
+            self.next_checks.append(result.next_change_at)
+
     def build(self, now: dt.datetime) -> Decision:
-        self.obligations.sort(key=lambda o: (o.case_id, o.started_at, o.due_at, o.rule, o.id))
+        self.obligations.sort(
+            key=lambda o: (o.case_id or "", o.customer_id or "", o.started_at, o.due_at, o.rule, o.id)
+        )
         self.escalations.sort(key=lambda e: (e.at, e.case_id, e.rule, e.step))
         self.warnings.sort(key=lambda w: (w.at, w.case_id, w.rule, w.obligation, w.percent))
         future = [t for t in self.next_checks if t > now]
@@ -159,6 +203,7 @@ class _Builder:
             obligations=self.obligations,
             escalations=self.escalations,
             warnings=self.warnings,
+            tiers=self.tiers,
             next_check_at=min(future).astimezone(tzinfo) if future else None,
         )
 

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from ._tiers import TiersSpec
+
 _ID = r"^[A-Za-z][A-Za-z0-9_.\-]*$"
 _CLAUSE = r"^[TEQA][0-9]+$"
 
@@ -217,6 +219,7 @@ class Ruleset(_Model):
     default_calendar: str = Field(min_length=1)
     calendars: dict[str, CalendarSpec] = Field(min_length=1)
     deadlines: list[DeadlineRule] = Field(default_factory=list)
+    tiers: TiersSpec | None = Field(default=None, description="Tier assignment and cadences (T clauses).")
 
     # The compiled form, attached at load time so evaluation never recompiles.
     _compiled: Any = PrivateAttr(default=None)

@@ -195,7 +195,7 @@ def compute(
                         obligation=obligation.id,
                         rule=rule.id,
                         source=rule.source,
-                        case_id=obligation.case_id,
+                        case_id=case.case_id,
                         at=at.astimezone(tz),
                         percent=pct,
                         due_at=obligation.due_at,
@@ -204,12 +204,13 @@ def compute(
             elif status == "pending" and not obligation.paused:
                 out.next_checks.append(at)
 
-    _escalate(ctx, event, obligation, start, due, breach_known, met_at, now, out)
+    _escalate(ctx, case.case_id, event, obligation, start, due, breach_known, met_at, now, out)
     return out
 
 
 def _escalate(
     ctx: RuleContext,
+    case_id: str,
     event: EventBase,
     obligation: Obligation,
     start: dt.datetime,
@@ -237,7 +238,7 @@ def _escalate(
             Escalation(
                 rule=rule.id,
                 source=rule.source,
-                case_id=obligation.case_id,
+                case_id=case_id,
                 at=at.astimezone(tz),
                 to_level=to_level,
                 reason=reason,
