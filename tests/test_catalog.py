@@ -371,3 +371,70 @@ def test_pauses_extend_a_wall_clock_target_by_exactly_the_paused_time(spans: lis
     paused = only(engine.evaluate(base + marks, now=now), "E9.complaint-resolution")
     assert paused.due_at >= plain.due_at
     assert paused.due_at - plain.due_at == paused.paused_for
+
+
+# --- tiers feed the clocks: E5 for level 1, E6 by class, the 24x7 calendar ----------------------------
+
+
+def _platinum(case: str = "c1") -> list[dict[str, object]]:
+    profile = {
+        "type": "customer_profile",
+        "at": at("2026-01-10 10:00").isoformat(),
+        "customer_id": "vip-1",
+        "spend_12m": 420000,
+        "visits_12m": 15,
+        "tenure_months": 30,
+    }
+    return [profile]
+
+
+def test_e5_applies_to_level_one_customers_by_severity(engine: tierrules.Engine) -> None:
+    events = [
+        *_platinum(),
+        ev("case_opened", "2026-11-24 10:00", channel="phone", severity="urgent", customer_id="vip-1"),
+        ev("case_opened", "2026-11-24 10:00", case="plain", channel="phone", severity="urgent"),
+    ]
+    d = engine.evaluate(events, now=at("2026-11-24 10:10"))
+    e5 = {(o.case_id, o.rule): o.due_at for o in d.obligations if o.source == "E5"}
+    assert e5 == {
+        ("c1", "E5.response"): at("2026-11-24 10:30"),
+        ("c1", "E5.resolution"): at("2026-11-24 14:00"),
+    }
+    assert [t["tier"] for t in d.tiers] == ["platinum"]
+
+
+def test_e5_recomputes_when_severity_drops_and_escalates_in_a_chain(engine: tierrules.Engine) -> None:
+    events = [
+        *_platinum(),
+        ev("case_opened", "2026-11-24 10:00", channel="phone", severity="critical", customer_id="vip-1"),
+        ev("case_updated", "2026-11-24 10:10", severity="general"),
+    ]
+    d = engine.evaluate(events, now=at("2026-11-24 13:00"))
+    response = only(d, "E5.response")
+    assert response.due_at == at("2026-11-24 12:00")  # general: 2 hours from the same start
+    assert response.changes[0]["applied"] is True
+    chain = [(e.at, e.to_level) for e in escalations(d, "E5.response")]
+    assert chain == [(at("2026-11-24 12:00"), 2), (at("2026-11-24 12:30"), 3), (at("2026-11-24 13:00"), 4)]
+
+
+def test_level_one_complaint_runs_on_the_24x7_calendar(engine: tierrules.Engine) -> None:
+    events = [
+        *_platinum(),
+        ev("case_opened", "2026-11-28 14:00", channel="phone", customer_id="vip-1"),
+        ev("complaint_registered", "2026-11-28 15:00"),  # a Saturday
+    ]
+    d = engine.evaluate(events, now=at("2026-11-28 15:00"))
+    ob = only(d, "E2.complaint-reply")
+    assert ob.due_at == at("2026-11-28 16:00")
+    assert ob.explain["calendar"] == "always"
+
+
+def test_e6_class_a_turnaround(engine: tierrules.Engine) -> None:
+    events = [
+        *_platinum(),
+        ev("case_opened", "2026-11-28 09:00", channel="visit", customer_id="vip-1"),
+        ev("plan_requested", "2026-11-28 10:00"),
+    ]
+    d = engine.evaluate(events, now=at("2026-11-28 10:00"))
+    assert only(d, "E6.first-draft").due_at == at("2026-11-28 10:30")
+    assert only(d, "E6.final-plan").due_at == at("2026-11-28 12:00")  # 2 working hours on 24x7
