@@ -121,6 +121,8 @@ def run_budget(
 
 def due_with_pauses(target: Target, start: dt.datetime, pauses: Sequence[Pause], now: dt.datetime) -> Run:
     """The due time of ``target`` from ``start``; exact day arithmetic when nothing paused."""
+    if not any(p1 is None or p1 > start for _, p1 in pauses):
+        return Run(due=due_time(start, target.within, target.calendar))
     clock = target.clock()
     run = run_budget(
         clock, start, target.budget(start), pauses, now, days_target=target.within.unit == "days"
@@ -149,12 +151,13 @@ def explain_text(
     start: dt.datetime,
     run: Run,
     tz: dt.tzinfo,
+    counting_from: dt.datetime | None = None,
 ) -> str:
     """One line a person can check: start, where counting began, target, pauses, due."""
     local = start.astimezone(tz)
     parts = [f"started {local:%Y-%m-%d %H:%M:%S %a}"]
     if target.within.working:
-        first = target.calendar.next_open(start).astimezone(tz)
+        first = (counting_from or target.calendar.next_open(start)).astimezone(tz)
         if first != local:
             parts.append(f"calendar {target.calendar.name} closed; counting from {first:%Y-%m-%d %H:%M %a}")
         else:

@@ -142,16 +142,17 @@ def compute(
                 target, run = new_target, new_run
                 if run.due < changed_at:
                     breach_known = changed_at
+        counting_from = target.calendar.next_open(start) if target.within.working else None
         explain = {
             "calendar": target.calendar.name,
             "clock": "working" if target.within.working else "wall",
             "target": str(target.within),
             "target_from": target.origin,
             "pauses": as_json_pauses(run.pauses, tz),
-            "text": explain_text(target=target, start=start, run=run, tz=tz),
+            "text": explain_text(target=target, start=start, run=run, tz=tz, counting_from=counting_from),
         }
-        if target.within.working:
-            explain["counting_from"] = target.calendar.next_open(start).astimezone(tz).isoformat()
+        if counting_from is not None:
+            explain["counting_from"] = counting_from.astimezone(tz).isoformat()
 
     due = run.due
     cancel_at = first_at_or_after(cancel_times, start)

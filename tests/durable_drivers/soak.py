@@ -33,7 +33,9 @@ MIX = [
     ("progress_reported", 10),
     ("feedback_resolved", 10),
 ]
-OBLIGATIONS = {"escalation_needed": 1, "complaint_registered": 1, "feedback_received": 2}
+# E1; E2 + E9 response + E9 resolution; E3 response + progress or result; E10 communication
+# (+ E10 key problem for critical/urgent cases, counted in batch()).
+OBLIGATIONS = {"escalation_needed": 1, "complaint_registered": 3, "feedback_received": 2, "case_opened": 1}
 TYPES = [kind for kind, _ in MIX]
 WEIGHTS = [weight for _, weight in MIX]
 
@@ -52,6 +54,7 @@ def batch(rng: random.Random, number: int, size: int) -> tuple[list[dict[str, An
     cases = [f"b{number}-c{k}" for k in range(rng.randint(2, 5))]
     events: list[dict[str, Any]] = []
     expected = 0
+    opened: dict[str, str] = {}
     at = base
     for kind in rng.choices(TYPES, WEIGHTS, k=size):
         at += dt.timedelta(seconds=rng.randint(1, 90))
@@ -60,6 +63,9 @@ def batch(rng: random.Random, number: int, size: int) -> tuple[list[dict[str, An
             event["channel"] = rng.choice(["phone", "lobby", "online", "visit"])
             if rng.random() < 0.3:
                 event["severity"] = rng.choice(["critical", "urgent", "important", "general"])
+            # A case's severity is set by its first case_opened (E10 key problem applies then).
+            severity = opened.setdefault(event["case_id"], event.get("severity", "general"))
+            expected += severity in ("critical", "urgent")
         elif kind == "escalation_needed":
             event["agent_level"] = rng.randint(1, 3)
         elif kind == "escalated":
