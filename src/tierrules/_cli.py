@@ -1,4 +1,4 @@
-"""The ``tierrules`` command: evaluate, validate, schema.
+"""The ``tierrules`` command: evaluate, validate, schema, test, diff.
 
 Exit codes: 0 success, 2 bad input (events, ruleset, arguments), 1 an engine failure.
 """
@@ -74,7 +74,49 @@ def _parser() -> argparse.ArgumentParser:
     va.add_argument("ruleset", type=Path, nargs="?", default=None, help="ruleset directory or file")
 
     sub.add_parser("schema", help="print the ruleset JSON Schema (for editor autocompletion)")
+
+    te = sub.add_parser("test", help="run a ruleset's policy tests (*.test.yaml); exit 0 when all pass")
+    te.add_argument("ruleset", type=Path, help="ruleset directory (tests beside it or in its tests/)")
+    te.add_argument("--tests", type=Path, default=None, help="a test file or directory (default: found)")
+    te.add_argument("-v", "--verbose", action="store_true", help="list passing cases too")
+
+    di = sub.add_parser("diff", help="what a ruleset change does: evaluate cases under OLD and NEW")
+    di.add_argument("old", type=Path, help="the current ruleset")
+    di.add_argument("new", type=Path, help="the changed ruleset")
+    di.add_argument("--cases", type=Path, default=None, help="JSON Lines cases file, or a directory")
+    di.add_argument("--generate", type=int, default=0, metavar="N", help="also compare N generated cases")
+    di.add_argument("--seed", type=int, default=0, help="seed for --generate (default 0)")
+    di.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
+
+
+def _test(args: argparse.Namespace, out: TextIO) -> int:
+    from ._policytest import find_test_files, format_report, run
+
+    ruleset = load_ruleset(args.ruleset)
+    files = find_test_files(args.tests if args.tests is not None else args.ruleset)
+    if not files:
+        raise EventError([Problem(f"no *.test.yaml policy tests in {args.tests or args.ruleset}")])
+    report = run(ruleset, files)
+    out.write(format_report(report, verbose=args.verbose))
+    return 1 if report.failed else 0
+
+
+def _diff(args: argparse.Namespace, out: TextIO) -> int:
+    from . import _diff as impact_mod
+
+    old, new = Engine(load_ruleset(args.old)), Engine(load_ruleset(args.new))
+    if args.cases is None and args.generate <= 0:
+        raise EventError([Problem("give --cases FILE_OR_DIR and/or --generate N")])
+    cases = impact_mod.read_cases(args.cases) if args.cases is not None else []
+    if args.generate > 0:
+        cases += impact_mod.generated_cases(old, args.generate, args.seed)
+    impact = impact_mod.diff(old, new, cases)
+    if args.json:
+        out.write(json.dumps(impact_mod.to_json(impact), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(impact_mod.format_impact(impact, str(args.old), str(args.new)))
+    return 0
 
 
 def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
@@ -110,6 +152,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         if args.command == "schema":
             out.write(json.dumps(Ruleset.model_json_schema(), ensure_ascii=False, indent=2) + "\n")
             return 0
+        if args.command == "test":
+            return _test(args, out)
+        if args.command == "diff":
+            return _diff(args, out)
     except EventError as err:
         print(f"tierrules: {err}", file=sys.stderr)
         return 2
@@ -117,6 +163,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         print(f"tierrules: {err}", file=sys.stderr)
         return 2
     except TierrulesError as err:
+        if type(err).__name__ == "PolicyTestError":  # a malformed policy test file: bad input
+            print(f"tierrules: {err}", file=sys.stderr)
+            return 2
         print(f"tierrules: {err}", file=sys.stderr)
         return 1
     raise AssertionError(f"unhandled command {args.command}")
