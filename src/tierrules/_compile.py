@@ -14,6 +14,7 @@ from typing import Any
 
 from ._calendar import BusinessCalendar, HolidaySource, parse_hours
 from ._errors import PathPart, Problem, did_you_mean
+from ._etiquette import check as check_etiquette
 from ._events import EVENT_TYPES, field_choices, field_kind
 from ._model import CalendarSpec, DeadlineRule, Ruleset, Trigger
 from ._tiers import check as check_tiers
@@ -337,6 +338,18 @@ def compile_ruleset(ruleset: Ruleset) -> tuple[CompiledRuleset | None, list[Prob
                     )
                 )
         tier_conditions = tier_engine_conditions(ruleset.tiers)
+
+    if ruleset.etiquette is not None:
+        for problem in check_etiquette(ruleset.etiquette):
+            problems.append(
+                Problem(
+                    problem.message,
+                    ("etiquette", *problem.absolute_path),
+                    problem.value,
+                    suggestion=problem.suggestion,
+                    rank=problem.rank,
+                )
+            )
 
     if not problems:
         compiled = CompiledRuleset(

@@ -86,6 +86,9 @@ class Decision(_Part):
     violations: list[Violation] = Field(default_factory=list)
     warnings: list[DeadlineWarning] = Field(default_factory=list)
     tiers: list[dict[str, Any]] = Field(default_factory=list)
+    scores: list[dict[str, Any]] = Field(
+        default_factory=list, description="Per-call scorecards: {case_id, score, max, passed, items}."
+    )
     next_check_at: dt.datetime | None = Field(
         default=None,
         description="The earliest future instant at which the decision can change without a new event.",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,9 +17,10 @@ from dateutil import tz
 
 from ._cases import Case, build_cases
 from ._compile import SESSION_MARKER_RULE, SESSION_MARKER_TYPE, CompiledRuleset
-from ._decision import DeadlineWarning, Decision, Escalation, Obligation
+from ._decision import DeadlineWarning, Decision, Escalation, Obligation, Violation
 from ._durable import EngineRuleset, engine_ruleset
 from ._errors import EventError, Problem
+from ._etiquette import evaluate_etiquette
 from ._events import EventBase, parse_events
 from ._model import Ruleset
 from ._obligations import Outcome, RuleContext, compute
@@ -147,6 +148,10 @@ class Engine:
                     decision.add(outcome)
         if tiers is not None:
             decision.add_tiers(tiers, self._tz)
+        if self._ruleset.etiquette is not None:
+            level = _level_lookup(tiers)
+            violations, scores = evaluate_etiquette(self._ruleset.etiquette, ordered, self._tz, level, now)
+            decision.add_etiquette(violations, scores)
         return decision.build(now)
 
     def _tiers(self, ordered: list[EventBase], now: dt.datetime) -> TierResult | None:
@@ -168,12 +173,18 @@ class _Builder:
         self.warnings: list[DeadlineWarning] = []
         self.next_checks: list[dt.datetime] = []
         self.tiers: list[dict[str, Any]] = []
+        self.violations: list[Violation] = []
+        self.scores: list[dict[str, Any]] = []
 
     def add(self, outcome: Outcome) -> None:
         self.obligations.append(outcome.obligation)
         self.escalations.extend(outcome.escalations)
         self.warnings.extend(outcome.warnings)
         self.next_checks.extend(outcome.next_checks)
+
+    def add_etiquette(self, violations: list[dict[str, Any]], scores: list[dict[str, Any]]) -> None:
+        self.violations = [Violation(**v) for v in violations]
+        self.scores = scores
 
     def add_tiers(self, result: TierResult, tzinfo: dt.tzinfo) -> None:
         self.tiers = [a.model_dump(mode="json") for a in result.assignments]
@@ -211,8 +222,22 @@ class _Builder:
             escalations=self.escalations,
             warnings=self.warnings,
             tiers=self.tiers,
+            violations=sorted(self.violations, key=lambda v: (v.at, v.case_id, v.rule)),
+            scores=sorted(self.scores, key=lambda sc: str(sc.get("case_id"))),
             next_check_at=min(future).astimezone(tzinfo) if future else None,
         )
+
+
+def _level_lookup(tiers: TierResult | None) -> Callable[[str | None, dt.datetime], int | None] | None:
+    """The customer's service level at an instant, for tier-dependent etiquette thresholds."""
+    if tiers is None:
+        return None
+
+    def level(customer_id: str | None, at: dt.datetime) -> int | None:
+        state = tiers.level_at(customer_id, at) if customer_id else None
+        return state.service_level if state is not None else None
+
+    return level
 
 
 _default_engine: Engine | None = None

@@ -63,6 +63,16 @@ class CaseOpened(EventBase):
     channel: Channel
     severity: CaseSeverity = "general"
     customer_id: str | None = Field(default=None, min_length=1)
+    customer_name: str | None = Field(
+        default=None, min_length=1, description="The customer's full name, surname first (Q4)."
+    )
+    customer_gender: Literal["male", "female", "unknown"] | None = Field(
+        default=None, description="Chooses the honorific for Q4: 先生 (male), 女士 (female)."
+    )
+    agent_name: str | None = Field(default=None, min_length=1, description="The agent's name (Q2).")
+    organisation: str | None = Field(
+        default=None, min_length=1, description="The organisation's name as the agent says it (Q2)."
+    )
     matchable: ClassVar[tuple[str, ...]] = ("channel", "severity")
 
 
@@ -334,6 +344,55 @@ class CareContacted(_CustomerEvent):
     type: Literal["care_contacted"]
 
 
+Speaker = Literal["agent", "customer"]
+
+
+class CallAnswered(EventBase):
+    """The agent picked up a phone call after ``rings`` rings (Q2)."""
+
+    type: Literal["call_answered"]
+    rings: int = Field(ge=0)
+    matchable: ClassVar[tuple[str, ...]] = ("rings",)
+
+
+class Utterance(EventBase):
+    """One turn of a conversation (Q1-Q8): who spoke, what was said, and optionally when and how long."""
+
+    type: Literal["utterance"]
+    speaker: Speaker
+    text: str
+    offset_seconds: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False, description="Seconds since the call started."
+    )
+    duration_seconds: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, description="How long the turn lasted (Q3 pace)."
+    )
+    matchable: ClassVar[tuple[str, ...]] = ("speaker",)
+
+
+class TransferRequested(EventBase):
+    """The agent starts transferring the call (Q7)."""
+
+    type: Literal["transfer_requested"]
+    target: str | None = Field(default=None, min_length=1, description="Where to, free text.")
+
+
+class TransferCompleted(EventBase):
+    """The transfer ended: ``picked_up`` tells whether the other side answered before the agent left (Q7)."""
+
+    type: Literal["transfer_completed"]
+    picked_up: bool
+    matchable: ClassVar[tuple[str, ...]] = ("picked_up",)
+
+
+class CallEnded(EventBase):
+    """The call ended; ``hung_up_by`` says who hung up first (Q8)."""
+
+    type: Literal["call_ended"]
+    hung_up_by: Speaker
+    matchable: ClassVar[tuple[str, ...]] = ("hung_up_by",)
+
+
 Event = (
     CaseOpened
     | EscalationNeeded
@@ -370,6 +429,11 @@ Event = (
     | CustomerProfile
     | TierOverride
     | CareContacted
+    | CallAnswered
+    | Utterance
+    | TransferRequested
+    | TransferCompleted
+    | CallEnded
 )
 
 EVENT_TYPES: dict[str, type[EventBase]] = {

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from ._etiquette import EtiquetteSpec
 from ._tiers import TiersSpec
 
 _ID = r"^[A-Za-z][A-Za-z0-9_.\-]*$"
@@ -220,6 +221,9 @@ class Ruleset(_Model):
     calendars: dict[str, CalendarSpec] = Field(min_length=1)
     deadlines: list[DeadlineRule] = Field(default_factory=list)
     tiers: TiersSpec | None = Field(default=None, description="Tier assignment and cadences (T clauses).")
+    etiquette: EtiquetteSpec | None = Field(
+        default=None, description="Etiquette checks and the call scorecard (Q clauses, A1)."
+    )
 
     # The compiled form, attached at load time so evaluation never recompiles.
     _compiled: Any = PrivateAttr(default=None)
