@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ._calendar import BusinessCalendar, HolidaySource, parse_hours
@@ -320,16 +320,7 @@ def compile_ruleset(ruleset: Ruleset) -> tuple[CompiledRuleset | None, list[Prob
 
     tier_conditions: dict[str, dict[str, Any]] = {}
     if ruleset.tiers is not None:
-        for problem in check_tiers(ruleset.tiers):
-            problems.append(
-                Problem(
-                    problem.message,
-                    ("tiers", *problem.absolute_path),
-                    problem.value,
-                    suggestion=problem.suggestion,
-                    rank=problem.rank,
-                )
-            )
+        problems.extend(_under("tiers", check_tiers(ruleset.tiers)))
         for rule_id, rpath in ruleset.tiers.rule_ids().items():
             if rule_id in seen:
                 problems.append(
@@ -340,16 +331,7 @@ def compile_ruleset(ruleset: Ruleset) -> tuple[CompiledRuleset | None, list[Prob
         tier_conditions = tier_engine_conditions(ruleset.tiers)
 
     if ruleset.etiquette is not None:
-        for problem in check_etiquette(ruleset.etiquette):
-            problems.append(
-                Problem(
-                    problem.message,
-                    ("etiquette", *problem.absolute_path),
-                    problem.value,
-                    suggestion=problem.suggestion,
-                    rank=problem.rank,
-                )
-            )
+        problems.extend(_under("etiquette", check_etiquette(ruleset.etiquette)))
 
     if not problems:
         compiled = CompiledRuleset(
@@ -465,6 +447,11 @@ def _check_targets(
             )
         if rule.pausable:
             problems.append(Problem("a due_before rule cannot pause", (*path, "pausable"), rank=2))
+
+
+def _under(section: str, problems: list[Problem]) -> list[Problem]:
+    """A section module's problems, re-rooted at the document (``$.tiers...``)."""
+    return [replace(p, absolute_path=(section, *p.absolute_path)) for p in problems]
 
 
 def _check_escalation(rule: DeadlineRule, path: tuple[PathPart, ...], problems: list[Problem]) -> None:
