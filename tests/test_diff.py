@@ -72,7 +72,7 @@ def test_policy_test_directory_as_cases(e2_45: Path) -> None:
     code, text = run("diff", str(DEFAULT), str(e2_45), "--cases", str(DEFAULT / "tests"), "--json")
     assert code == 0
     report = json.loads(text)
-    assert report["cases"] == 31
+    assert report["cases"] == 44
     assert [r["rule"] for r in report["rules"]] == ["E2.complaint-reply"]
 
 

@@ -1,4 +1,4 @@
-"""Call etiquette (Q1-Q8) and the per-call scorecard (A1), run through evaluate_etiquette directly."""
+"""Call etiquette (Q1-Q9) and the per-call scorecard (A1), run through evaluate_etiquette directly."""
 
 from __future__ import annotations
 
@@ -115,8 +115,9 @@ def test_a_good_call_has_no_violations_and_passes() -> None:
     [score] = scores
     assert score["case_id"] == CASE
     assert score["passed"] is True
-    assert score["score"] == score["max"] == 90  # transfer (10) not applicable
-    assert {i["id"]: i["status"] for i in score["items"]}["transfer"] == "n/a"
+    assert score["score"] == score["max"] == 80  # transfer (10) and complaint (10) not applicable
+    statuses = {i["id"]: i["status"] for i in score["items"]}
+    assert statuses["transfer"] == statuses["complaint"] == "n/a"
 
 
 # --- Q5 --------------------------------------------------------------------------------------
@@ -257,7 +258,7 @@ def test_q8_closing_missing_question_thanks_and_agent_hangs_up() -> None:
     found = rules(violations, "Q8.closing")
     assert sorted(v["missing"] for v in found) == ["customer_hangs_up_first", "question", "thanks"]
     assert {i["id"]: i["status"] for i in scores[0]["items"]}["closing"] == "fail"
-    assert scores[0]["score"] == 75  # 90 applicable, closing (15) lost
+    assert scores[0]["score"] == 70  # 80 applicable, closing (10) lost
 
 
 def test_q8_variant_question_and_traditional_thanks() -> None:
@@ -515,3 +516,203 @@ def test_engine_reports_violations_and_scores_for_a_traditional_script_call() ->
     shuffled = list(events)
     _random.Random(7).shuffle(shuffled)
     assert engine.evaluate(shuffled, now=now).to_json() == decision.to_json()
+
+
+# --- Q9 complaint conversation -----------------------------------------------------------------
+
+COMPLAINT_OPEN = [
+    ("agent", "下午好，这里是星河银行，我是客服小李，很高兴为您服务。"),
+    ("customer", "我要投诉，你们网点的柜员态度很差。"),
+]
+COMPLAINT_GOOD = [
+    *COMPLAINT_OPEN,
+    ("agent", "张先生，非常抱歉给您带来不便。让我确认一下：您是对昨天网点柜员的服务态度不满意，对吗？"),
+    ("customer", "对。"),
+    (
+        "agent",
+        "张先生，已为您登记，投诉编号是 TS20261124001，我们会在24小时内给您答复，"
+        "您也可以拨打我们的客服热线查询进度。",
+    ),
+    ("agent", "请问还有其他可以帮助您的吗？感谢您的来电，再见。"),
+]
+
+
+def complaint_call(turns: list[tuple[str, str]], **kwargs: Any) -> list[dict[str, Any]]:
+    complaint = {"type": "complaint_registered", "at": _at(20, 14), "case_id": CASE}
+    return call(turns, hour=14, extra=[complaint], **kwargs)
+
+
+def test_q9_a_complete_complaint_call_passes() -> None:
+    violations, [score] = run(complaint_call(COMPLAINT_GOOD))
+    assert violations == []
+    assert {i["id"]: i["status"] for i in score["items"]}["complaint"] == "pass"
+    assert score["passed"] is True
+
+
+def test_q9_missing_steps_each_a_violation() -> None:
+    turns = [
+        *COMPLAINT_OPEN,
+        ("agent", "张先生，好的，我们这边记录一下，暂时没有工单号。"),
+        ("agent", "张先生，请问还有其他可以帮助您的吗？感谢您的来电，再见。"),
+    ]
+    violations, [score] = run(complaint_call(turns))
+    assert {v["rule"] for v in violations} == {"Q9.complaint-conversation"}
+    found = rules(violations, "Q9.complaint-conversation")
+    assert [(v["missing"], v["severity"]) for v in found] == [
+        ("restate", "fail"),
+        ("deadline", "fail"),
+        ("number", "fail"),  # 暂时没有工单号: negated, does not count
+        ("contact", "review"),
+        ("apology", "fail"),  # the closing's 感谢您的来电 is not the complaint's thanks
+    ]
+    for v in found:
+        assert v["source"] == "Q9"
+        assert v["message"]["zh"].startswith("投诉处理")
+        assert v["message"]["en"].startswith("complaint handling")
+        assert v["evidence"] is None
+    items = {i["id"]: i for i in score["items"]}
+    assert items["complaint"]["status"] == "fail"
+    assert (score["score"], score["max"]) == (70, 80)
+    assert score["passed"] is True  # 87.5%: one failed item is not enough to fail the call
+
+
+def test_q9_contact_missing_alone_is_review_and_costs_nothing() -> None:
+    turns = [
+        t if "投诉编号" not in t[1] else ("agent", "投诉编号是 TS001，我们会在3个工作日内给您答复。")
+        for t in COMPLAINT_GOOD
+    ]
+    violations, [score] = run(complaint_call(turns))
+    [v] = rules(violations, "Q9.complaint-conversation")
+    assert (v["missing"], v["severity"]) == ("contact", "review")
+    assert {i["id"]: i["status"] for i in score["items"]}["complaint"] == "pass"
+
+
+def test_q9_traditional_script_and_variants() -> None:
+    turns = [
+        *COMPLAINT_OPEN,
+        ("agent", "張先生，對不起。跟您確認一下，您是對櫃員的態度不滿意。"),
+        ("agent", "工單號是 A-17，處理時限為兩個工作日內，聯繫電話是 95588。"),
+        ("agent", "請問還有其他可以幫助您的嗎？感謝您的來電。"),
+    ]
+    violations, _ = run(complaint_call(turns))
+    assert rules(violations, "Q9.complaint-conversation") == []
+
+
+def test_q9_not_judged_without_a_complaint_or_before_the_call_ends() -> None:
+    assert rules(run(call(COMPLAINT_OPEN, hour=14))[0], "Q9.complaint-conversation") == []
+    violations, [score] = run(complaint_call(COMPLAINT_OPEN, hung_up_by=None))
+    assert rules(violations, "Q9.complaint-conversation") == []
+    assert {i["id"]: i["status"] for i in score["items"]}["complaint"] == "n/a"
+
+
+def test_q9_customer_turns_do_not_count() -> None:
+    turns = [
+        *COMPLAINT_OPEN,
+        ("customer", "让我确认一下，工单号是多少？24小时内能答复吗？热线是多少？对不起。"),
+        ("agent", "请问还有其他可以帮助您的吗？感谢您的来电，再见。"),
+    ]
+    found = rules(run(complaint_call(turns))[0], "Q9.complaint-conversation")
+    assert [v["missing"] for v in found] == ["restate", "deadline", "number", "contact", "apology"]
+
+
+def test_q9_duplicate_step_phrases_are_refused_with_the_path() -> None:
+    raw = _raw_spec()
+    raw["complaint_conversation"]["number_phrases"] = ["工单号", "工單號"]
+    problems = check(EtiquetteSpec.model_validate(raw))
+    assert [p.absolute_path for p in problems] == [("complaint_conversation", "number_phrases", 1)]
+
+
+# --- Q1 VIP greeting -------------------------------------------------------------------------
+
+VIP_GREETING = "尊敬的张先生客户，欢迎您再次莅临，这里是星河银行，我是客服小李，非常荣幸为您服务。"
+
+
+def test_q1_vip_by_tier_level_expects_the_vip_form() -> None:
+    opened = {"customer_id": "CUST-1"}
+    violations, _ = run(call(GOOD, opened=opened), tier_level=lambda c, a: 1 if c == "CUST-1" else 2)
+    [v] = rules(violations, "Q1.greeting")
+    assert v["vip"] is True
+    assert v["expected"] == "尊敬的…客户"
+    assert v["heard"] == "早上好"
+    assert GOOD[0][1][v["evidence"]["start"] : v["evidence"]["end"]] == "早上好"
+    vip_turns = [("agent", VIP_GREETING), *GOOD[1:]]
+    assert rules(run(call(vip_turns, opened=opened), tier_level=lambda c, a: 1)[0], "Q1.greeting") == []
+    # level 2: the time-of-day greeting, as before
+    assert rules(run(call(GOOD, opened=opened), tier_level=lambda c, a: 2)[0], "Q1.greeting") == []
+
+
+@pytest.mark.parametrize(
+    "text", ["尊敬的客户，您好，这里是星河银行。", "歡迎您再次蒞臨星河銀行。", "尊敬的白金客户，早上好。"]
+)
+def test_q1_vip_forms_accepted(text: str) -> None:
+    violations, _ = run(call([("agent", text)], opened={"customer_id": "C"}), tier_level=lambda c, a: 1)
+    assert rules(violations, "Q1.greeting") == []
+
+
+def test_q1_vip_arrival_flag_without_tiers() -> None:
+    arrived = {"type": "customer_arrived", "at": _at(0), "case_id": CASE, "vip": True}
+    violations, _ = run(call(GOOD, extra=[arrived]))
+    [v] = rules(violations, "Q1.greeting")
+    assert v["vip"] is True
+    assert "贵宾" in v["message"]["zh"] and "VIP" in v["message"]["en"]
+    not_vip = {**arrived, "vip": False}
+    assert rules(run(call(GOOD, extra=[not_vip]))[0], "Q1.greeting") == []
+
+
+def test_q1_vip_address_gap_is_bounded() -> None:
+    far = "尊敬的" + "很" * 11 + "客户"
+    violations, _ = run(call([("agent", far)], opened={"customer_id": "C"}), tier_level=lambda c, a: 1)
+    assert [v["heard"] for v in rules(violations, "Q1.greeting")] == [None]
+
+
+def test_engine_platinum_customer_expects_the_vip_greeting() -> None:
+    engine = tierrules.Engine(tierrules.load_ruleset())
+    profile = {
+        "type": "customer_profile",
+        "at": "2026-11-01T10:00:00+08:00",
+        "customer_id": "CUST-P",
+        "spend_12m": 420000,
+        "visits_12m": 15,
+        "tenure_months": 30,
+    }
+    now = dt.datetime(2026, 11, 24, 10, 0, tzinfo=TZ)
+    plain = [profile, *call(GOOD, opened={"customer_id": "CUST-P"})]
+    decision = engine.evaluate(plain, now=now)
+    assert [t["tier"] for t in decision.tiers if t["customer_id"] == "CUST-P"] == ["platinum"]
+    [v] = [v.model_dump(mode="json") for v in decision.violations if v.rule == "Q1.greeting"]
+    assert v["vip"] is True and v["heard"] == "早上好"
+    vip = [profile, *call([("agent", VIP_GREETING), *GOOD[1:]], opened={"customer_id": "CUST-P"})]
+    assert [v for v in engine.evaluate(vip, now=now).violations if v.rule == "Q1.greeting"] == []
+    # an unknown customer (no tier): the time-of-day greeting is right
+    other = call(GOOD, opened={"customer_id": "CUST-X"})
+    assert [v for v in engine.evaluate(other, now=now).violations if v.rule == "Q1.greeting"] == []
+
+
+def test_engine_complaint_call_through_the_default_ruleset() -> None:
+    engine = tierrules.Engine(tierrules.load_ruleset())
+    now = dt.datetime(2026, 11, 24, 15, 0, tzinfo=TZ)
+    decision = engine.evaluate(complaint_call(COMPLAINT_OPEN), now=now)
+    missing = [v.model_dump(mode="json")["missing"] for v in decision.violations if v.source == "Q9"]
+    assert missing == ["restate", "deadline", "number", "contact", "apology"]
+    assert not [
+        v for v in engine.evaluate(complaint_call(COMPLAINT_GOOD), now=now).violations if v.source == "Q9"
+    ]
+
+
+# --- policy-test coverage ----------------------------------------------------------------------
+
+
+def test_policy_coverage_counts_etiquette_checks_and_matches_scores() -> None:
+    from tierrules._policytest import check as check_expect
+    from tierrules._policytest import rule_ids
+
+    ruleset = tierrules.load_ruleset()
+    ids = rule_ids(ruleset)
+    assert ruleset.etiquette is not None
+    for _, rule in ruleset.etiquette.checks():
+        assert ids[rule.id] == rule.source
+    assert ids["Q9.complaint-conversation"] == "Q9"
+    decision = tierrules.Engine(ruleset).evaluate(call(GOOD), now=dt.datetime(2026, 11, 24, 9, 30, tzinfo=TZ))
+    assert check_expect(decision, {"scores": [{"case_id": CASE, "score": 80, "passed": True}]}) == []
+    [failure] = check_expect(decision, {"scores": [{"case_id": CASE, "score": 90}]})
+    assert "scores[0] not found" in failure

@@ -36,7 +36,7 @@ def run(*argv: str) -> tuple[int, str]:
 def test_default_ruleset_tests_pass_with_full_coverage() -> None:
     code, text = run("test", str(DEFAULT))
     assert code == 0, text
-    assert "coverage: 49/49 rules (100%)" in text
+    assert "coverage: 58/58 rules (100%)" in text
     assert "rules no case fired" not in text
 
 
@@ -97,7 +97,7 @@ def test_test_files_are_found_beside_and_under_tests(tmp_path: Path) -> None:
     shutil.copytree(DEFAULT, tmp_path / "rs")
     (tmp_path / "rs" / "x.test.yaml").write_text(CASE % "2026-11-30T10:00:00+08:00")
     files = find_test_files(tmp_path / "rs")
-    assert files[0].name == "x.test.yaml" and len(files) == 5
+    assert files[0].name == "x.test.yaml" and len(files) == 6
     assert ruleset_dir_for(tmp_path / "rs" / "tests" / "e1-e4.test.yaml") == tmp_path / "rs"
     tierrules.load_ruleset(tmp_path / "rs")  # the test file is not part of the ruleset
 
@@ -113,5 +113,5 @@ def test_pytest_plugin_runs_policy_tests(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "1 failed, 31 passed" in proc.stdout
+    assert "1 failed, 44 passed" in proc.stdout
     assert "policy case 'saturday complaint' failed" in proc.stdout

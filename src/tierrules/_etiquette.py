@@ -1,4 +1,4 @@
-"""Call etiquette (POLICY.md Q1-Q8) and the per-case scorecard (A1).
+"""Call etiquette (POLICY.md Q1-Q9) and the per-case scorecard (A1).
 
 A self-contained ruleset section, like ``_tiers``: :class:`EtiquetteSpec` is the YAML
 ``etiquette:`` section, :func:`check` the cross-field validation (paths relative to
@@ -29,6 +29,8 @@ from ._events import (
     CallAnswered,
     CallEnded,
     CaseOpened,
+    ComplaintRegistered,
+    CustomerArrived,
     EventBase,
     TransferCompleted,
     TransferRequested,
@@ -86,13 +88,31 @@ class GreetingSlot(_Spec):
         return int(hours) * 60 + int(minutes)
 
 
+class VipGreeting(_Spec):
+    """Q1's VIP form (尊敬的XX客户，欢迎您再次莅临), expected instead of the time-of-day greeting.
+
+    A case is VIP when the customer's service level (T3, from the tier result) is one of
+    ``levels`` at the first agent turn, or a ``customer_arrived`` event of the case says
+    ``vip: true``. The greeting is heard when the first agent turn contains one of ``phrases``,
+    or ``address[0]`` followed by ``address[1]`` at most ``max_gap`` characters later
+    (尊敬的张先生客户 ... 尊敬的客户), after normalisation.
+    """
+
+    levels: tuple[int, ...] = Field(default=(1,), min_length=1)
+    phrases: tuple[str, ...] = Field(default=("欢迎您再次莅临",))
+    address: tuple[str, str] | None = ("尊敬的", "客户")
+    max_gap: int = Field(default=10, ge=0, description="Characters allowed between the address parts.")
+
+
 class GreetingCheck(_Check):
     """Q1: the agent's first turn greets by the time of day (ruleset timezone).
 
     The last slot runs past midnight until the first slot starts (晚上好 before 08:00).
+    With ``vip``, VIP customers are expected to hear the VIP form instead.
     """
 
     slots: tuple[GreetingSlot, ...] = Field(min_length=1)
+    vip: VipGreeting | None = None
 
 
 class PhoneOpeningCheck(_Check):
@@ -158,6 +178,42 @@ class ClosingCheck(_Check):
     customer_hangs_up_first: bool = True
 
 
+ComplaintStep = Literal["restate", "deadline", "number", "contact", "apology"]
+COMPLAINT_STEPS: tuple[ComplaintStep, ...] = ("restate", "deadline", "number", "contact", "apology")
+
+
+class ComplaintConversationCheck(_Check):
+    """Q9: in a call with a ``complaint_registered`` event, the agent's turns contain every step.
+
+    Steps: ``restate`` (让我确认一下), ``deadline`` (a handling time limit), ``number`` (投诉编号 /
+    工单号), ``contact`` (a contact for follow-up) and ``apology`` (thank or apologise). Judged
+    once the call has ended, over all agent turns of the case (the complaint is often recorded
+    after the conversation). A phrase directly after one of ``negations`` does not count
+    (暂时没有工单号 is not a complaint number). Each missing step is one violation with
+    ``missing: <step>``; steps in ``review_steps`` are ``review`` (no points), the rest take
+    the check's ``severity``.
+    """
+
+    restate_phrases: tuple[str, ...] = Field(min_length=1)
+    deadline_phrases: tuple[str, ...] = Field(min_length=1)
+    number_phrases: tuple[str, ...] = Field(min_length=1)
+    contact_phrases: tuple[str, ...] = Field(min_length=1)
+    apology_phrases: tuple[str, ...] = Field(min_length=1)
+    negations: tuple[str, ...] = ()
+    review_steps: tuple[ComplaintStep, ...] = ()
+
+    def step_phrases(self, step: ComplaintStep) -> tuple[str, ...]:
+        value: tuple[str, ...] = getattr(self, f"{step}_phrases")
+        return value
+
+    def step_specs(self, step: ComplaintStep) -> tuple[PhraseSpec, ...]:
+        """The step's phrases as :class:`PhraseSpec` entries carrying the negations."""
+        return tuple(
+            PhraseSpec(id=f"{step}.{k}", phrase=phrase, negations=self.negations)
+            for k, phrase in enumerate(self.step_phrases(step))
+        )
+
+
 class ScoreItem(_Spec):
     """A weighted scorecard line (A1), covering one or more checks by id."""
 
@@ -186,6 +242,7 @@ class EtiquetteSpec(_Spec):
     identity_check: IdentityCheck | None = None
     transfer: TransferCheck | None = None
     closing: ClosingCheck | None = None
+    complaint_conversation: ComplaintConversationCheck | None = None
     scorecard: Scorecard | None = None
 
     def checks(self) -> list[tuple[str, _Check]]:
@@ -241,6 +298,19 @@ def check(spec: EtiquetteSpec) -> list[Problem]:
                     "max_rings_level1 is looser than max_rings", ("phone_opening", "max_rings_level1"), level1
                 )
             )
+    vip = spec.greeting.vip if spec.greeting is not None else None
+    if vip is not None and not vip.phrases and vip.address is None:
+        problems.append(
+            Problem("the VIP greeting needs phrases or an address", ("greeting", "vip", "phrases"), [])
+        )
+    if spec.complaint_conversation is not None:
+        cc = spec.complaint_conversation
+        for step in COMPLAINT_STEPS:
+            for problem in phrase_problems(cc.step_specs(step)):
+                index = problem.absolute_path[0] if problem.absolute_path else None
+                where: tuple[Any, ...] = ("complaint_conversation", f"{step}_phrases")
+                path = (*where, index) if isinstance(index, int) else where
+                problems.append(Problem(problem.message, path, problem.value))
     if spec.forbidden_phrases is not None and spec.forbidden_phrases.phrases != "default":
         problems += phrase_problems(spec.forbidden_phrases.phrases, ("forbidden_phrases", "phrases"))
     for name, rule in spec.checks():
@@ -296,6 +366,8 @@ class _Case:
         self.turns = [e for e in events if isinstance(e, Utterance)]
         self.agent = [e for e in self.turns if e.speaker == "agent"]
         self.transfers = [e for e in events if isinstance(e, TransferRequested | TransferCompleted)]
+        self.complaint = next((e for e in events if isinstance(e, ComplaintRegistered)), None)
+        self.vip_arrival = any(isinstance(e, CustomerArrived) and e.vip for e in events)
         self.events = list(events)
         start = self.answered or self.opened or (events[0] if events else None)
         self.start = start.at if start is not None else None
@@ -333,6 +405,7 @@ class _Out:
         zh: str,
         en: str,
         evidence: Match | None = None,
+        severity: Severity | None = None,
         **extra: Any,
     ) -> None:
         self.violations.append(
@@ -341,7 +414,7 @@ class _Out:
                 "source": rule.source,
                 "case_id": self.case.case_id,
                 "at": at,
-                "severity": rule.severity,
+                "severity": severity or rule.severity,
                 "evidence": evidence.evidence if evidence is not None else None,
                 "message": {"zh": zh, "en": en},
                 **extra,
@@ -349,11 +422,57 @@ class _Out:
         )
 
 
-def _greeting(rule: GreetingCheck, case: _Case, out: _Out, tz: dt.tzinfo) -> None:
+def _is_vip(vip: VipGreeting, case: _Case, at: dt.datetime, tier_level: TierLevel | None) -> bool:
+    if case.vip_arrival:
+        return True
+    customer = case.opened.customer_id if case.opened is not None else None
+    return tier_level is not None and customer is not None and tier_level(customer, at) in vip.levels
+
+
+def _vip_greeting_heard(vip: VipGreeting, norm: Normalized) -> bool:
+    if vip.phrases and contains_any(norm, vip.phrases) is not None:
+        return True
+    if vip.address is None:
+        return False
+    head, tail = (normalize(part).text for part in vip.address)
+    if not head or not tail:
+        return False
+    pattern = re.escape(head) + f".{{0,{vip.max_gap}}}?" + re.escape(tail)
+    return re.search(pattern, norm.text) is not None
+
+
+def _vip_expected(vip: VipGreeting) -> str:
+    if vip.address is not None:
+        return f"{vip.address[0]}…{vip.address[1]}"
+    return vip.phrases[0]
+
+
+def _greeting(
+    rule: GreetingCheck, case: _Case, out: _Out, tz: dt.tzinfo, tier_level: TierLevel | None = None
+) -> None:
     if not case.agent:
         return
     out.applied.add(rule.id)
     first = case.agent[0]
+    if rule.vip is not None and _is_vip(rule.vip, case, first.at, tier_level):
+        norm = case.norm(first)
+        if _vip_greeting_heard(rule.vip, norm):
+            return
+        expected_vip = _vip_expected(rule.vip)
+        heard_slot = contains_any(norm, [s.greeting for s in rule.slots])
+        out.add(
+            rule,
+            first.at,
+            f"贵宾客户应使用贵宾问候（“{expected_vip}”，如 尊敬的XX客户，欢迎您再次莅临）"
+            + (f"，实际说了“{heard_slot.text}”" if heard_slot is not None else "，未听到贵宾问候"),
+            f"a VIP customer should hear the VIP greeting ({expected_vip!r}, e.g. 尊敬的XX客户)"
+            + (f"; heard {heard_slot.text!r}" if heard_slot is not None else "; no VIP greeting heard"),
+            heard_slot,
+            expected=expected_vip,
+            heard=heard_slot.text if heard_slot is not None else None,
+            vip=True,
+        )
+        return
     local = first.at.astimezone(tz)
     minute = local.hour * 60 + local.minute
     expected = rule.slots[-1]  # before the first slot: the last one wraps past midnight
@@ -584,6 +703,48 @@ def _closing(rule: ClosingCheck, case: _Case, out: _Out) -> None:
         )
 
 
+_STEP_TEXT: dict[str, tuple[str, str]] = {
+    "restate": (
+        "未复述确认客户诉求（如“让我确认一下”）",
+        "no restatement of the complaint (e.g. 让我确认一下)",
+    ),
+    "deadline": (
+        "未告知处理时限（如“会在24小时内给您答复”）",
+        "no handling deadline given (e.g. 会在24小时内给您答复)",
+    ),
+    "number": ("未告知投诉编号或工单号", "no complaint or ticket number given (投诉编号 / 工单号)"),
+    "contact": ("未告知后续联系方式", "no contact for follow-up given (联系电话 / 热线)"),
+    "apology": (
+        "未致歉或致谢（如“非常抱歉”“感谢您的反馈”）",
+        "no apology or thanks (e.g. 非常抱歉, 感谢您的反馈)",
+    ),
+}
+
+
+def _complaint(
+    rule: ComplaintConversationCheck,
+    matchers: dict[str, PhraseMatcher],
+    case: _Case,
+    out: _Out,
+) -> None:
+    if case.complaint is None or case.ended is None or not case.turns:
+        return
+    out.applied.add(rule.id)
+    for step in COMPLAINT_STEPS:
+        matcher = matchers[step]
+        if any(matcher.find(case.norm(t)) for t in case.agent):
+            continue
+        zh, en = _STEP_TEXT[step]
+        out.add(
+            rule,
+            case.ended.at,
+            f"投诉处理：{zh}",
+            f"complaint handling: {en}",
+            severity="review" if step in rule.review_steps else rule.severity,
+            missing=step,
+        )
+
+
 def _score(card: Scorecard, case_id: str, out: _Out) -> dict[str, Any]:
     failed_rules = {v["rule"] for v in out.violations if v["severity"] == "fail"}
     items: list[dict[str, Any]] = []
@@ -631,8 +792,8 @@ def evaluate_etiquette(
     Only cases that are calls (a ``call_answered`` or an ``utterance``) are judged. Returns
     ``(violations, scores)``: violations in case order then check order then time; one score
     per judged case when the section has a scorecard. ``tier_level(customer_id, at)`` gives the
-    customer's service level (T3) for Q2's stricter level-1 ring limit. With ``now``, Q4 is
-    not judged while its window is still open on a call that has not ended.
+    customer's service level (T3) for Q2's stricter level-1 ring limit and Q1's VIP greeting.
+    With ``now``, Q4 is not judged while its window is still open on a call that has not ended.
     """
     by_case: dict[str, list[EventBase]] = defaultdict(list)
     for event in events_sorted:
@@ -642,6 +803,10 @@ def evaluate_etiquette(
     if spec.forbidden_phrases is not None:
         fp = spec.forbidden_phrases
         matcher = default_matcher() if fp.phrases == "default" else PhraseMatcher(fp.phrase_specs())
+    complaint_matchers: dict[str, PhraseMatcher] = {}
+    if spec.complaint_conversation is not None:
+        cc = spec.complaint_conversation
+        complaint_matchers = {step: PhraseMatcher(cc.step_specs(step)) for step in COMPLAINT_STEPS}
     violations: list[dict[str, Any]] = []
     scores: list[dict[str, Any]] = []
     for case_id in sorted(by_case):
@@ -650,7 +815,7 @@ def evaluate_etiquette(
             continue
         out = _Out(case)
         if spec.greeting is not None:
-            _greeting(spec.greeting, case, out, tz)
+            _greeting(spec.greeting, case, out, tz, tier_level)
         if spec.phone_opening is not None:
             _phone_opening(spec.phone_opening, case, out, tier_level)
         if spec.pace is not None:
@@ -665,6 +830,8 @@ def evaluate_etiquette(
             _transfer(spec.transfer, case, out)
         if spec.closing is not None:
             _closing(spec.closing, case, out)
+        if spec.complaint_conversation is not None:
+            _complaint(spec.complaint_conversation, complaint_matchers, case, out)
         violations += out.violations
         if spec.scorecard is not None:
             scores.append(_score(spec.scorecard, case_id, out))

@@ -14,9 +14,10 @@ A test file (``*.test.yaml``, beside the ruleset or in its ``tests/`` directory)
 
 Each expected list item must match a distinct actual item on the keys it gives (values
 equal; instants compared as instants, whatever their offset; nested mappings by subset,
-nested lists item by item in the same way). Extra actual items are allowed unless
-``exact: true`` (in ``expect``, for every list it names). ``next_check_at`` is compared
-when given (``null`` expects none).
+nested lists item by item in the same way). ``violations`` (etiquette, with ``missing``,
+``evidence``, ...) and ``scores`` (per-call scorecards) are lists like the others. Extra
+actual items are allowed unless ``exact: true`` (in ``expect``, for every list it names).
+``next_check_at`` is compared when given (``null`` expects none).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from ._errors import EventError, PathPart, Problem, TierrulesError
 from ._loader import SourceMap, _walk
 from ._model import Ruleset
 
-LIST_KEYS = ("obligations", "escalations", "warnings", "violations", "tiers")
+LIST_KEYS = ("obligations", "escalations", "warnings", "violations", "tiers", "scores")
 _EXPECT_KEYS = {*LIST_KEYS, "next_check_at", "exact"}
 _CASE_KEYS = {"name", "now", "events", "expect", "description"}
 
@@ -343,7 +344,7 @@ def check(decision: Decision, expect: Mapping[str, Any]) -> list[str]:
 
 
 def _summary(item: Mapping[str, Any]) -> str:
-    keys = ("id", "rule", "customer_id", "tier", "status", "due_at", "at", "to_level")
+    keys = ("id", "rule", "case_id", "customer_id", "tier", "status", "due_at", "at", "to_level", "missing")
     return json.dumps({k: item[k] for k in keys if k in item}, ensure_ascii=False)
 
 
@@ -374,7 +375,7 @@ def run_case(engine: Engine, case: PolicyCase) -> CaseResult:
 
 
 def rule_ids(ruleset: Ruleset) -> dict[str, str]:
-    """Every rule id of the ruleset and its clause."""
+    """Every rule id of the ruleset and its clause (deadlines, tiers, etiquette checks)."""
     out = {r.id: r.source for r in ruleset.deadlines}
     spec = ruleset.tiers
     if spec is not None:
@@ -383,6 +384,9 @@ def rule_ids(ruleset: Ruleset) -> dict[str, str]:
             if rule is not None:
                 out[rule.id] = rule.source
         out.update({r.id: r.source for r in spec.cadences})
+    if ruleset.etiquette is not None:
+        # An etiquette check counts as fired when a case produced one of its violations.
+        out.update({rule.id: rule.source for _, rule in ruleset.etiquette.checks()})
     return out
 
 
