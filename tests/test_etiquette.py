@@ -249,6 +249,15 @@ def test_q1_no_greeting_and_traditional_greeting() -> None:
     assert rules(run(call(traditional, hour=15))[0], "Q1.greeting") == []
 
 
+def test_q1_returning_customer_needs_the_regulars_addition() -> None:
+    returning = {"returning": True}
+    [v] = rules(run(call(GOOD[:1] + GOOD[1:], opened=returning))[0], "Q1.greeting")
+    assert (v["expected"], v["regular"]) == ("很高兴再次为您服务", True)
+    warm = [("agent", "早上好，这里是星河银行，我是客服小李，很高兴再次为您服务。"), *GOOD[1:]]
+    assert rules(run(call(warm, opened=returning))[0], "Q1.greeting") == []
+    assert rules(run(call(GOOD))[0], "Q1.greeting") == []  # not returning: nothing extra expected
+
+
 # --- Q8 --------------------------------------------------------------------------------------
 
 

@@ -113,6 +113,10 @@ class GreetingCheck(_Check):
 
     slots: tuple[GreetingSlot, ...] = Field(min_length=1)
     vip: VipGreeting | None = None
+    regular_phrases: tuple[str, ...] = Field(
+        default=(),
+        description="Regulars' addition (很高兴再次为您服务), expected when case_opened says returning.",
+    )
 
 
 class PhoneOpeningCheck(_Check):
@@ -368,6 +372,7 @@ class _Case:
         self.transfers = [e for e in events if isinstance(e, TransferRequested | TransferCompleted)]
         self.complaint = next((e for e in events if isinstance(e, ComplaintRegistered)), None)
         self.vip_arrival = any(isinstance(e, CustomerArrived) and e.vip for e in events)
+        self.returning = self.opened is not None and self.opened.returning
         self.events = list(events)
         start = self.answered or self.opened or (events[0] if events else None)
         self.start = start.at if start is not None else None
@@ -473,6 +478,21 @@ def _greeting(
             vip=True,
         )
         return
+    if (
+        rule.regular_phrases
+        and case.returning
+        and contains_any(case.norm(first), rule.regular_phrases) is None
+    ):
+        expected_regular = rule.regular_phrases[0]
+        out.add(
+            rule,
+            first.at,
+            f"老客户问候应加上“{expected_regular}”",
+            f"a returning customer's greeting should add {expected_regular!r}",
+            expected=expected_regular,
+            heard=None,
+            regular=True,
+        )
     local = first.at.astimezone(tz)
     minute = local.hour * 60 + local.minute
     expected = rule.slots[-1]  # before the first slot: the last one wraps past midnight

@@ -73,6 +73,9 @@ class CaseOpened(EventBase):
     organisation: str | None = Field(
         default=None, min_length=1, description="The organisation's name as the agent says it (Q2)."
     )
+    returning: bool = Field(
+        default=False, description="A returning (regular) customer: Q1's regulars' greeting."
+    )
     matchable: ClassVar[tuple[str, ...]] = ("channel", "severity")
 
 
