@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._bilingual import Text
 from ._errors import Problem, did_you_mean
 from ._events import (
     CallAnswered,
@@ -63,17 +64,10 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class EtiquetteText(_Spec):
-    """A text in Chinese and English."""
-
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-
-
 class _Check(_Spec):
     id: str = Field(pattern=_ID, description="Unique rule id, e.g. 'Q5.forbidden-phrases'.")
     source: str = Field(pattern=_Q_CLAUSE, description="The POLICY.md clause, e.g. 'Q5'.")
-    description: EtiquetteText
+    description: Text
     severity: Severity = Field(default="fail", description="fail costs scorecard points; review does not.")
 
 
@@ -222,7 +216,7 @@ class ScoreItem(_Spec):
     """A weighted scorecard line (A1), covering one or more checks by id."""
 
     id: str = Field(pattern=_ID)
-    description: EtiquetteText
+    description: Text
     weight: float = Field(gt=0, allow_inf_nan=False)
     checks: tuple[str, ...] = Field(min_length=1)
     auto_fail: bool = Field(default=False, description="Failing it fails the case and zeroes the score.")

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+from ._bilingual import Text
 from ._etiquette import EtiquetteSpec
 from ._tiers import TiersSpec
 
@@ -22,13 +23,6 @@ _CLAUSE = r"^[TEQA][0-9]+$"
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Text(_Model):
-    """A description in Chinese and English."""
-
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
 
 
 _UNITS = {

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, field_v
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from ._bilingual import Text
 from ._errors import EngineError, PathPart, Problem, did_you_mean, json_path
 from ._events import CareContacted, CustomerProfile, EventBase, Tier, TierOverride
 
@@ -72,16 +73,6 @@ def engine_rule_name(tier: str) -> str:
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TierText(_Spec):
-    """A description in Chinese and English (the shape of ``_model.Text``).
-
-    Kept separate so this module does not import ``_model`` (which will import it).
-    """
-
-    zh: str = Field(min_length=1)
-    en: str = Field(min_length=1)
 
 
 class Months(_Spec):
@@ -130,7 +121,7 @@ class Thresholds(_Spec):
 class _Rule(_Spec):
     id: str = Field(pattern=_ID, description="Unique rule id, e.g. 'T6.platinum'.")
     source: str = Field(pattern=_T_CLAUSE, description="The POLICY.md clause, e.g. 'T6'.")
-    description: TierText
+    description: Text
 
 
 class ThresholdRule(_Rule):
