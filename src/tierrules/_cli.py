@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from ._engine import Engine
 from ._errors import EventError, Problem, RulesetError, TierrulesError
-from ._events import parse_event
+from ._events import json_lines, parse_event
 from ._model import Ruleset
 from ._ruleset import default_ruleset_path, load_ruleset
 
@@ -31,18 +31,7 @@ def _read_events(stream: TextIO, name: str) -> list[Any]:
         if not isinstance(data, list):
             raise EventError([Problem(f"{name}: expected a JSON array of events")])
         return [parse_event(item, i) for i, item in enumerate(data)]
-    events: list[Any] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise EventError(
-                [Problem(f"{name}: not valid JSON: {err.msg}", (len(events),), line=lineno)]
-            ) from None
-        events.append(parse_event(raw, len(events), line=lineno))
-    return events
+    return [parse_event(raw, index, line=lineno) for lineno, index, raw in json_lines(text, name)]
 
 
 def _now(text: str) -> dt.datetime:

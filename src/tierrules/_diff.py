@@ -18,6 +18,7 @@ from typing import Any
 from ._decision import Decision
 from ._engine import Engine
 from ._errors import EventError, Problem
+from ._events import json_lines
 from ._policytest import PolicyTestError, load_test_file
 
 EXAMPLES = 3
@@ -61,13 +62,7 @@ def read_cases(where: Path) -> list[Case]:
     except OSError as err:
         raise EventError([Problem(f"cannot read {where}: {err.strerror}")]) from None
     out = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise EventError([Problem(f"{where}: not valid JSON: {err.msg}", line=lineno)]) from None
+    for lineno, _, raw in json_lines(text, str(where)):
         if not isinstance(raw, dict) or not isinstance(raw.get("events"), list) or "now" not in raw:
             raise EventError([Problem(f'{where}: expected {{"now": ..., "events": [...]}}', line=lineno)])
         name = str(raw.get("name", f"{where.name}:{lineno}"))

@@ -8,8 +8,9 @@ wrong, so nothing unvalidated may be posted to it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -539,3 +540,20 @@ def parse_events(raw: Iterable[object]) -> list[EventBase]:
     if isinstance(raw, str | bytes | Mapping):
         raise EventError([Problem("events must be a list of event objects", (), type(raw).__name__)])
     return [parse_event(item, index) for index, item in enumerate(raw)]
+
+
+def json_lines(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
+    """(line number, record index, decoded value) for each non-blank JSON Lines line.
+
+    A line that is not JSON raises EventError naming ``name`` and the line.
+    """
+    index = 0
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise EventError([Problem(f"{name}: not valid JSON: {err.msg}", (index,), line=lineno)]) from None
+        yield lineno, index, value
+        index += 1
