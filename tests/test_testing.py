@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import tierrules
 from tierrules import testing
+from tierrules._events import EVENT_TYPES
 from tierrules._model import CalendarSpec
 
 RULESET = tierrules.load_ruleset()
@@ -133,3 +134,15 @@ def test_a_broken_engine_fails_the_invariants() -> None:
 def test_events_rejects_unknown_types() -> None:
     with pytest.raises(ValueError, match="unknown event types"):
         testing.events(["complaint_registred"])
+
+
+@pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
+def test_every_generated_value_of_every_event_type_is_valid(event_type: str) -> None:
+    # Seeded and exhaustive where hypothesis samples: every numeric choice meets its field's bounds.
+    import random
+
+    from tierrules.testing import _event, _instant, _Seeded
+
+    ch = _Seeded(random.Random(event_type))
+    for _ in range(200):
+        tierrules.parse_events([_event(ch, event_type, _instant(ch), "c1")])

@@ -188,12 +188,28 @@ def _field_value(ch: Chooser, event_type: str, name: str, at: dt.datetime) -> An
         low, high = _INT_RANGES.get(name, (1, 5))
         return ch.integer(low, high)
     if annotation is float:
-        return ch.choice(_SPEND)
+        allowed = [v for v in _SPEND if _within_bounds(info, v)]
+        return ch.choice(allowed)
     if annotation is dt.datetime:
         return _iso(at + dt.timedelta(seconds=ch.choice(_STEPS[3:]) + 60))
     if typing.get_origin(annotation) is Literal:
         return ch.choice(typing.get_args(annotation))
     return ch.choice(("r1", "waiting on the customer", "retention offer"))
+
+
+def _within_bounds(info: Any, value: float) -> bool:
+    """Whether ``value`` satisfies the field's declared numeric constraints (gt/ge/lt/le)."""
+    for meta in info.metadata:
+        for attr, ok in (
+            ("gt", lambda b: value > b),
+            ("ge", lambda b: value >= b),
+            ("lt", lambda b: value < b),
+            ("le", lambda b: value <= b),
+        ):
+            bound = getattr(meta, attr, None)
+            if bound is not None and not ok(bound):
+                return False
+    return True
 
 
 def _event(
