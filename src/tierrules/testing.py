@@ -48,9 +48,10 @@ True
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import random
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeVar
 
 from hypothesis import strategies as st
@@ -199,15 +200,16 @@ def _field_value(ch: Chooser, event_type: str, name: str, at: dt.datetime) -> An
 
 def _within_bounds(info: Any, value: float) -> bool:
     """Whether ``value`` satisfies the field's declared numeric constraints (gt/ge/lt/le)."""
+    checks: dict[str, Callable[[float, float], bool]] = {
+        "gt": operator.gt,
+        "ge": operator.ge,
+        "lt": operator.lt,
+        "le": operator.le,
+    }
     for meta in info.metadata:
-        for attr, ok in (
-            ("gt", lambda b: value > b),
-            ("ge", lambda b: value >= b),
-            ("lt", lambda b: value < b),
-            ("le", lambda b: value <= b),
-        ):
+        for attr, ok in checks.items():
             bound = getattr(meta, attr, None)
-            if bound is not None and not ok(bound):
+            if bound is not None and not ok(value, bound):
                 return False
     return True
 
