@@ -534,6 +534,7 @@ def test_calendar_that_runs_out_of_open_dates_raises() -> None:
 
 def test_calendar_repr_and_tz(office: BusinessCalendar) -> None:
     assert office.name == "office"
-    assert office.tz is SHANGHAI
+    assert office.tz.utcoffset(datetime(2026, 3, 3)) == SHANGHAI.utcoffset(datetime(2026, 3, 3))
+    assert str(office.tz) == "Asia/Shanghai"
     assert "office" in repr(office)
     assert office.holiday_source is None

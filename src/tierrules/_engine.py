@@ -20,7 +20,7 @@ from ._compile import SESSION_MARKER_RULE, SESSION_MARKER_TYPE, CompiledRuleset
 from ._decision import DeadlineWarning, Decision, Escalation, Obligation, Violation
 from ._durable import EngineRuleset, engine_ruleset
 from ._errors import EventError, Problem
-from ._etiquette import evaluate_etiquette
+from ._etiquette import EtiquetteChecker
 from ._events import EventBase, parse_events
 from ._model import Ruleset
 from ._obligations import Outcome, RuleContext, compute
@@ -83,6 +83,9 @@ class Engine:
             self._tier_engine = engine_ruleset(
                 self._compiled.tier_engine_definition(), SESSION_MARKER_RULE, SESSION_MARKER_TYPE
             )
+        self._etiquette = (
+            EtiquetteChecker(self._ruleset.etiquette) if self._ruleset.etiquette is not None else None
+        )
         self._contexts = [
             RuleContext(rule, cal, self._compiled.calendars, tzinfo)
             for rule, cal in zip(self._ruleset.deadlines, self._compiled.deadline_calendars, strict=True)
@@ -148,9 +151,9 @@ class Engine:
                     decision.add(outcome)
         if tiers is not None:
             decision.add_tiers(tiers, self._tz)
-        if self._ruleset.etiquette is not None:
+        if self._etiquette is not None:
             level = _level_lookup(tiers)
-            violations, scores = evaluate_etiquette(self._ruleset.etiquette, ordered, self._tz, level, now)
+            violations, scores = self._etiquette.evaluate(ordered, self._tz, level, now)
             decision.add_etiquette(violations, scores)
         return decision.build(now)
 

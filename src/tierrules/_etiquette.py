@@ -50,7 +50,7 @@ from ._text import (
     phrase_problems,
 )
 
-__all__ = ["EtiquetteSpec", "check", "evaluate_etiquette"]
+__all__ = ["EtiquetteChecker", "EtiquetteSpec", "check", "evaluate_etiquette"]
 
 Severity = Literal["fail", "review"]
 TierLevel = Callable[[str | None, dt.datetime], int | None]
@@ -794,6 +794,64 @@ def _score(card: Scorecard, case_id: str, out: _Out) -> dict[str, Any]:
     }
 
 
+class EtiquetteChecker:
+    """An etiquette section with its phrase matchers built once, for every evaluation."""
+
+    def __init__(self, spec: EtiquetteSpec) -> None:
+        self.spec = spec
+        self._matcher: PhraseMatcher | None = None
+        if spec.forbidden_phrases is not None:
+            fp = spec.forbidden_phrases
+            self._matcher = default_matcher() if fp.phrases == "default" else PhraseMatcher(fp.phrase_specs())
+        self._complaint_matchers: dict[str, PhraseMatcher] = {}
+        if spec.complaint_conversation is not None:
+            cc = spec.complaint_conversation
+            self._complaint_matchers = {step: PhraseMatcher(cc.step_specs(step)) for step in COMPLAINT_STEPS}
+
+    def evaluate(
+        self,
+        events_sorted: Iterable[EventBase],
+        tz: dt.tzinfo,
+        tier_level: TierLevel | None = None,
+        now: dt.datetime | None = None,
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """See :func:`evaluate_etiquette`."""
+        spec = self.spec
+        by_case: dict[str, list[EventBase]] = defaultdict(list)
+        for event in events_sorted:
+            if event.case_id is not None:
+                by_case[event.case_id].append(event)
+        violations: list[dict[str, Any]] = []
+        scores: list[dict[str, Any]] = []
+        for case_id in sorted(by_case):
+            case = _Case(case_id, by_case[case_id])
+            if not case.is_call:
+                continue
+            out = _Out(case)
+            if spec.greeting is not None:
+                _greeting(spec.greeting, case, out, tz, tier_level)
+            if spec.phone_opening is not None:
+                _phone_opening(spec.phone_opening, case, out, tier_level)
+            if spec.pace is not None:
+                _pace(spec.pace, case, out)
+            if spec.customer_name is not None:
+                _customer_name(spec.customer_name, case, out, now)
+            if spec.forbidden_phrases is not None and self._matcher is not None:
+                _forbidden(spec.forbidden_phrases, self._matcher, case, out)
+            if spec.identity_check is not None:
+                _identity(spec.identity_check, case, out)
+            if spec.transfer is not None:
+                _transfer(spec.transfer, case, out)
+            if spec.closing is not None:
+                _closing(spec.closing, case, out)
+            if spec.complaint_conversation is not None:
+                _complaint(spec.complaint_conversation, self._complaint_matchers, case, out)
+            violations += out.violations
+            if spec.scorecard is not None:
+                scores.append(_score(spec.scorecard, case_id, out))
+        return violations, scores
+
+
 def evaluate_etiquette(
     spec: EtiquetteSpec,
     events_sorted: Iterable[EventBase],
@@ -808,45 +866,6 @@ def evaluate_etiquette(
     per judged case when the section has a scorecard. ``tier_level(customer_id, at)`` gives the
     customer's service level (T3) for Q2's stricter level-1 ring limit and Q1's VIP greeting.
     With ``now``, Q4 is not judged while its window is still open on a call that has not ended.
+    Builds the matchers on every call: the engine keeps an :class:`EtiquetteChecker` instead.
     """
-    by_case: dict[str, list[EventBase]] = defaultdict(list)
-    for event in events_sorted:
-        if event.case_id is not None:
-            by_case[event.case_id].append(event)
-    matcher: PhraseMatcher | None = None
-    if spec.forbidden_phrases is not None:
-        fp = spec.forbidden_phrases
-        matcher = default_matcher() if fp.phrases == "default" else PhraseMatcher(fp.phrase_specs())
-    complaint_matchers: dict[str, PhraseMatcher] = {}
-    if spec.complaint_conversation is not None:
-        cc = spec.complaint_conversation
-        complaint_matchers = {step: PhraseMatcher(cc.step_specs(step)) for step in COMPLAINT_STEPS}
-    violations: list[dict[str, Any]] = []
-    scores: list[dict[str, Any]] = []
-    for case_id in sorted(by_case):
-        case = _Case(case_id, by_case[case_id])
-        if not case.is_call:
-            continue
-        out = _Out(case)
-        if spec.greeting is not None:
-            _greeting(spec.greeting, case, out, tz, tier_level)
-        if spec.phone_opening is not None:
-            _phone_opening(spec.phone_opening, case, out, tier_level)
-        if spec.pace is not None:
-            _pace(spec.pace, case, out)
-        if spec.customer_name is not None:
-            _customer_name(spec.customer_name, case, out, now)
-        if spec.forbidden_phrases is not None and matcher is not None:
-            _forbidden(spec.forbidden_phrases, matcher, case, out)
-        if spec.identity_check is not None:
-            _identity(spec.identity_check, case, out)
-        if spec.transfer is not None:
-            _transfer(spec.transfer, case, out)
-        if spec.closing is not None:
-            _closing(spec.closing, case, out)
-        if spec.complaint_conversation is not None:
-            _complaint(spec.complaint_conversation, complaint_matchers, case, out)
-        violations += out.violations
-        if spec.scorecard is not None:
-            scores.append(_score(spec.scorecard, case_id, out))
-    return violations, scores
+    return EtiquetteChecker(spec).evaluate(events_sorted, tz, tier_level, now)
