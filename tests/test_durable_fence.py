@@ -129,6 +129,13 @@ def deadline(i: int, **start_when: Any) -> dict[str, Any]:
     }
 
 
+def distinct_deadline(i: int) -> dict[str, Any]:
+    """A deadline whose start and met conditions no other generated deadline shares."""
+    rule = deadline(i, agent_level=i + 1)
+    rule["met_by"] = {"event": "escalated", "when": {"to_level": i + 1}}
+    return rule
+
+
 # --- Crashes and hangs -------------------------------------------------------------------
 
 
@@ -240,11 +247,14 @@ def test_tierrules_refuses_same_type_joins_past_30() -> None:
 
 
 def test_tierrules_refuses_too_many_rules() -> None:
-    """Defect: 1,500 simple rules fail with error 303 at ~2 GB — 600 deadlines are refused."""
+    """Defect: 1,500 simple rules fail with error 303 at ~2 GB — 600 distinct engine rules are refused."""
     with pytest.raises(tierrules.RulesetError, match=f"at most {MAX_ENGINE_RULES}"):
-        tierrules.load_ruleset(generated_ruleset([deadline(i) for i in range(600)]))
+        tierrules.load_ruleset(generated_ruleset([distinct_deadline(i) for i in range(300)]))
     assert MAX_ENGINE_RULES < 1500
-    tierrules.load_ruleset(generated_ruleset([deadline(i) for i in range(200)]))  # 401 rules: fine
+    tierrules.load_ruleset(generated_ruleset([distinct_deadline(i) for i in range(200)]))  # 401 rules: fine
+    # Rules sharing a condition share one engine rule: 600 identical deadlines are 3 rules.
+    shared = tierrules.load_ruleset(generated_ruleset([deadline(i) for i in range(600)]))
+    assert len(tierrules.Engine(shared)._compiled.engine_definition()) == 3
 
 
 def test_fence_actions_finish_far_inside_the_lease(
@@ -454,7 +464,7 @@ def test_raw_two_patterns_are_two_events(raw: dict[str, Any]) -> None:
 def test_tierrules_rules_have_exactly_one_pattern(default_engine: tierrules.Engine) -> None:
     """Defects: join poisoning (311), two-pattern semantics, cross-event arithmetic — no joins."""
     definition = registered(default_engine._engine).get_definition()
-    assert len(definition) == len(default_engine._compiled.engine_rules) + 1  # + the marker
+    assert len(definition) == len(default_engine._compiled.engine_nodes) + 1  # + the marker
     for name, rule in definition.items():
         assert set(rule) == {"all"}, name
         [pattern] = rule["all"]

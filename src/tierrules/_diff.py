@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -254,18 +254,56 @@ def compare(old: Decision, new: Decision, name: str, impact: Impact) -> None:
         impact.cases_changed += 1
 
 
-def diff(old: Engine, new: Engine, cases: Iterable[Case]) -> Impact:
-    """Evaluate every case under both engines and collect what changes."""
-    impact = Impact()
+def case_error(name: str, problems: Iterable[Problem]) -> EventError:
+    """The error for a bad case: each problem names the case; its path (index, field) is kept."""
+    return EventError(
+        [Problem(f"case {name}: {p}", p.absolute_path, line=p.line, rank=p.rank) for p in problems]
+    )
+
+
+def _serial_pairs(
+    old: Engine, new: Engine, cases: Iterable[Case]
+) -> Iterator[tuple[str, Decision, Decision]]:
     for case in cases:
         try:
             a = old.evaluate(case.events, case.now)
             b = new.evaluate(case.events, case.now)
         except EventError as err:
-            raise EventError(
-                [Problem(f"case {case.name}: {p}", p.absolute_path, line=p.line) for p in err.problems]
-            ) from None
-        compare(a, b, case.name, impact)
+            raise case_error(case.name, err.problems) from None
+        yield case.name, a, b
+
+
+def _parallel_pairs(
+    old: Engine, new: Engine, cases: Sequence[Case], workers: int | None, address: str | None
+) -> Iterator[tuple[str, Decision, Decision]]:
+    from .batch import _evaluate_json
+
+    rendered = _evaluate_json(cases, [old.ruleset, new.ruleset], workers=workers, address=address)
+    for case, (a, b) in zip(cases, rendered, strict=True):
+        yield case.name, Decision.model_validate_json(a), Decision.model_validate_json(b)
+
+
+def diff(
+    old: Engine,
+    new: Engine,
+    cases: Iterable[Case],
+    *,
+    workers: int | None = None,
+    address: str | None = None,
+) -> Impact:
+    """Evaluate every case under both engines and collect what changes.
+
+    In this process by default; with ``workers`` (local worker processes) or ``address``
+    (a Dask scheduler) the evaluation runs on Dask via :mod:`tierrules.batch`, and the
+    decisions are compared here, in input order: the impact is the same as a serial run's.
+    """
+    if workers is None and address is None:
+        pairs = _serial_pairs(old, new, cases)
+    else:
+        pairs = _parallel_pairs(old, new, list(cases), workers, address)
+    impact = Impact()
+    for name, a, b in pairs:
+        compare(a, b, name, impact)
     return impact
 
 

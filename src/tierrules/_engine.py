@@ -77,7 +77,7 @@ class Engine:
         self._engine: EngineRuleset = engine_ruleset(
             self._compiled.engine_definition(), SESSION_MARKER_RULE, SESSION_MARKER_TYPE
         )
-        self._roles = {r.name: r for r in self._compiled.engine_rules}
+        self._roles = self._compiled.engine_nodes
         self._tier_engine: EngineRuleset | None = None
         if self._compiled.tier_conditions:
             self._tier_engine = engine_ruleset(
@@ -125,11 +125,11 @@ class Engine:
         for index in sorted(matches):
             event = ordered[index]
             for name in matches[index]:
-                role = self._roles[name]
-                if role.role == "start":
-                    starts[role.deadline].append(event)
-                elif event.case_id is not None:
-                    stops[(role.role, role.deadline, event.case_id)].append(event.at.astimezone(_UTC))
+                for role in self._roles[name]:
+                    if role.role == "start":
+                        starts[role.deadline].append(event)
+                    elif event.case_id is not None:
+                        stops[(role.role, role.deadline, event.case_id)].append(event.at.astimezone(_UTC))
 
         decision = _Builder()
         for d_index, started in sorted(starts.items()):
