@@ -273,7 +273,7 @@ def test_fence_actions_finish_far_inside_the_lease(
     events = [ev("escalation_needed", f"10:{m:02d}", case=f"c{m % 5}", agent_level=1) for m in range(50)]
     decision = default_engine.evaluate(events, now=NOW)
     assert len(decision.obligations) == 50
-    assert len(durations) == 51  # 50 starts and the session marker
+    assert len(durations) == 52  # 50 starts and the session's two markers
     assert max(durations) < 0.5
 
 
@@ -307,10 +307,12 @@ def _strip_ids(probe: _durable.EngineRuleset, monkeypatch: pytest.MonkeyPatch, *
     """Post facts without their id, so the fence's action fails inside the engine."""
     post = probe._post
 
-    def without_id(host: Any, sid: str, fact: dict[str, Any]) -> None:
-        if marker_too or fact["id"] != "marker":
-            fact = {k: v for k, v in fact.items() if k != "id"}
-        post(host, sid, fact)
+    def without_id(host: Any, facts: list[dict[str, Any]]) -> bool:
+        stripped = [
+            {k: v for k, v in fact.items() if k != "id"} if marker_too or fact["id"] != "marker" else fact
+            for fact in facts
+        ]
+        return post(host, stripped)
 
     monkeypatch.setattr(probe, "_post", without_id)
 
@@ -384,7 +386,7 @@ def test_fence_action_rejects_none_from_c_m(probe: _durable.EngineRuleset) -> No
     try:
         action(SimpleNamespace(m=de.Content({"type": "probe"})))  # no id: reads as None
         assert probe._hits == hits
-        assert probe._errors == ["probe#start: TypeError: fact without a string id: None"]
+        assert probe._errors == ["probe#start: TypeError: fact without a string id and sid: None, None"]
     finally:
         probe._errors.clear()
 
@@ -429,6 +431,49 @@ def test_fence_reports_an_engine_post_error_and_deletes_session(probe: _durable.
     with pytest.raises(tierrules.EngineError, match="302"):
         probe.match([{"type": "probe", **{f"k{i}": i for i in range(300)}}])
     assert probe.live_sessions == 0
+
+
+def test_raw_batch_with_an_unmatched_fact_dispatches_nothing(raw: dict[str, Any]) -> None:
+    """Defect: one unmatched fact makes a batch "not handled"; matched facts' actions stay queued."""
+    assert raw["batch_unmatched"] == "not handled"
+    assert raw["batch_unmatched_dispatched"] == ["1"]  # they ran only when dispatched by hand
+
+
+def test_fence_batches_with_unmatched_facts_lose_no_match(probe: _durable.EngineRuleset) -> None:
+    """Defect: queued actions after "not handled" — the fence dispatches them itself."""
+    facts = [{"type": "other"}, {"type": "probe"}, {"type": "other"}, {"type": "probe"}, {"type": "other"}]
+    assert probe.match(facts) == {1: ["probe#start"], 3: ["probe#start"]}
+    assert probe.match([{"type": "other"}]) == {}
+
+
+def test_raw_batch_stops_silently_at_a_fact_it_cannot_take(raw: dict[str, Any]) -> None:
+    """Defect: a 300-property fact in a batch raises nothing and drops the facts after it."""
+    assert raw["batch_wide"] == ["3"]
+
+
+def test_raw_batch_starting_with_a_fact_it_cannot_take_segfaults() -> None:
+    """Defect: a batch whose first fact fails (error 302 territory) crashes the process."""
+    assert run("raw.py", "batch_wide_first").returncode == SEGFAULT
+
+
+def test_fence_refuses_wide_facts_before_posting(probe: _durable.EngineRuleset) -> None:
+    """Defect: batch crash/truncation on wide facts — refused before anything is posted."""
+    with pytest.raises(tierrules.EngineError, match="300 properties"):
+        probe.match([{"type": "probe", **{f"k{i}": i for i in range(299)}}])
+    assert probe.live_sessions == 0
+
+
+def test_fence_detects_a_batch_cut_short(
+    probe: _durable.EngineRuleset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Defect: silent batch truncation — the end marker is missing, so the fence raises."""
+    monkeypatch.setattr(_durable, "MAX_FACT_PROPERTIES", 10_000)  # let the wide fact through
+    wide = {"type": "probe", **{f"k{i}": i for i in range(300)}}
+    with pytest.raises(tierrules.EngineError, match="stopped part-way"):
+        probe.match([{"type": "probe"}, wide, {"type": "probe"}])
+    assert probe.live_sessions == 0
+    monkeypatch.undo()
+    assert probe.match([{"type": "probe"}]) == {0: ["probe#start"]}
 
 
 def test_raw_two_parameter_action_blocks_session(raw: dict[str, Any]) -> None:

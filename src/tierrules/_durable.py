@@ -11,6 +11,10 @@ and it holds every workaround for its measured defects (../shared/DURABLE_RULES.
   1,024-live-session limit; a marker fact fires an action first in every session,
   because deleting a session in which no action ran segfaults;
 * every posted fact gets a unique string id (the engine de-duplicates by content);
+* a session's facts go in as one batch (``assert_facts``); when any fact of a batch matches
+  no rule the engine reports the whole batch "not handled" and leaves the matched facts'
+  actions queued, undispatched: we dispatch them ourselves, with errors reported, and keep
+  only the hits of our own session;
 * actions take one parameter (two makes them asynchronous) and never raise into the
   engine, which would swallow the exception: we record it and re-raise after posting;
 * only validated, flat facts of matchable fields are posted (type looseness, the
@@ -21,6 +25,7 @@ and it holds every workaround for its measured defects (../shared/DURABLE_RULES.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -35,9 +40,11 @@ from ._errors import EngineError
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable\.engine")
 
 import durable.engine as _de  # noqa: E402
+import durable_rules_engine as _dre  # noqa: E402
 
 LOCK = threading.RLock()
 MAX_LIVE_SESSIONS = 1000  # the engine fails at its 1,025th live session
+MAX_FACT_PROPERTIES = 253  # 256 properties fail (error 302); the fence adds id and sid
 
 
 class _QuietHost(_de.Host):  # type: ignore[misc]
@@ -80,7 +87,7 @@ class EngineRuleset:
         self.marker_rule = marker_rule
         self.marker_type = marker_type
         self.live_sessions = 0
-        self._hits: list[tuple[str, str]] = []
+        self._hits: list[tuple[str, str, str]] = []
         self._errors: list[str] = []
         engine_def: dict[str, dict[str, Any]] = {}
         for rule_name, rule in definition.items():
@@ -95,10 +102,10 @@ class EngineRuleset:
 
         def action(c: Any) -> None:  # exactly one parameter: two would make it async
             try:
-                fact_id = c.m["id"]
-                if not isinstance(fact_id, str):
-                    raise TypeError(f"fact without a string id: {fact_id!r}")
-                hits.append((rule_name, fact_id))
+                fact_id, sid = c.m["id"], c.m["sid"]
+                if not isinstance(fact_id, str) or not isinstance(sid, str):
+                    raise TypeError(f"fact without a string id and sid: {fact_id!r}, {sid!r}")
+                hits.append((rule_name, sid, fact_id))
             except BaseException as err:  # the engine would swallow it
                 errors.append(f"{rule_name}: {type(err).__name__}: {err}")
 
@@ -111,18 +118,36 @@ class EngineRuleset:
             if self.live_sessions >= MAX_LIVE_SESSIONS:
                 raise EngineError(f"{self.live_sessions} live durable_rules sessions; refusing another")
             sid = f"s{next(_session_ids)}"
+            batch = [{"id": "marker", "type": self.marker_type, "sid": sid}]
+            for index, fact in enumerate(facts):
+                if len(fact) > MAX_FACT_PROPERTIES:
+                    raise EngineError(
+                        f"fact {index} has {len(fact)} properties; durable_rules fails past "
+                        f"{MAX_FACT_PROPERTIES + 2} (error 302) and drops the rest of a batch"
+                    )
+                batch.append({**fact, "id": str(index), "sid": sid})
+            # The end marker proves the engine took the whole batch: a batch it cannot take
+            # stops silently at the bad fact.
+            batch.append({"id": "marker-end", "type": self.marker_type, "sid": sid})
             self._hits.clear()
             self._errors.clear()
             self.live_sessions += 1
             try:
-                self._post(host, sid, {"id": "marker", "type": self.marker_type})
-                if not any(rule == self.marker_rule for rule, _ in self._hits):
+                try:
+                    handled = self._post(host, batch)
+                except EngineError:
+                    self._make_deletable(host, sid, len(batch))
+                    raise
+                if not handled:
+                    self._dispatch_queued(host, len(batch))
+                markers = {f for rule, s, f in self._hits if rule == self.marker_rule and s == sid}
+                if "marker" not in markers:
                     cause = "; ".join(self._errors) or "no action ran"
                     raise EngineError(f"durable_rules session marker failed: {cause}")
-                for index, fact in enumerate(facts):
-                    self._post(host, sid, {**fact, "id": str(index)})
+                if "marker-end" not in markers and not self._errors:
+                    raise EngineError("durable_rules stopped part-way through the facts; nothing was decided")
             finally:
-                if self._errors or any(rule == self.marker_rule for rule, _ in self._hits):
+                if self._errors or any(rule == self.marker_rule and s == sid for rule, s, _ in self._hits):
                     # Safe only because an action has run in this session (a recorded
                     # error means one ran, even if it failed).
                     host.delete_state(self.name, sid)
@@ -130,22 +155,64 @@ class EngineRuleset:
             if self._errors:
                 raise EngineError("a rule action failed: " + "; ".join(self._errors))
             out: dict[int, list[str]] = {}
-            for rule, fact_id in self._hits:
-                if rule != self.marker_rule:
+            for rule, s, fact_id in self._hits:
+                if rule != self.marker_rule and s == sid:
                     out.setdefault(int(fact_id), []).append(rule)
             return out
 
-    def _post(self, host: _QuietHost, sid: str, fact: dict[str, Any]) -> None:
+    def _post(self, host: _QuietHost, facts: list[dict[str, Any]]) -> bool:
+        """Assert ``facts`` as one batch; False when the engine left their actions queued."""
         try:
-            host.assert_fact(self.name, {**fact, "sid": sid})
+            host.assert_facts(self.name, facts)
         except _de.MessageNotHandledException:
-            pass  # no rule matched: normal flow
+            return False  # some fact matched no rule: normal flow, but nothing was dispatched
         except _de.MessageObservedException as err:
             raise EngineError(f"durable_rules de-duplicated a fact: {err.message}") from None
         except EngineError:
             raise
         except Exception as err:
             raise EngineError(f"durable_rules failed on a fact: {err}") from err
+        return True
+
+    def _make_deletable(self, host: _QuietHost, sid: str, limit: int) -> None:
+        """After a failed batch: get an action to run in ``sid`` so deleting it cannot crash.
+
+        The batch may have stopped before the session existed or with the marker's action
+        still queued: run what is queued, else post a second marker on its own.
+        """
+        # Failures here are dropped: the batch's failure is what the caller reports.
+        with contextlib.suppress(EngineError):
+            self._dispatch_queued(host, limit)
+        if not any(rule == self.marker_rule and s == sid for rule, s, _ in self._hits):
+            with contextlib.suppress(Exception):
+                host.assert_fact(self.name, {"id": "marker-again", "type": self.marker_type, "sid": sid})
+
+    def _dispatch_queued(self, host: _QuietHost, limit: int) -> None:
+        """Run the actions a "not handled" batch left queued, as the host's dispatch thread would.
+
+        ``Ruleset.dispatch`` drops errors; this reports them. Each round drains one session's
+        queue, so ``limit`` rounds (one per fact) is far more than a drained queue needs.
+        """
+        ruleset = host.get_ruleset(self.name)
+        failures: list[BaseException] = []
+
+        def complete(error: Any, _state: Any) -> None:
+            if error:
+                failures.append(error if isinstance(error, BaseException) else EngineError(str(error)))
+
+        for _ in range(limit + 1):
+            try:
+                result = _dre.start_action(ruleset._handle)
+                if not result:
+                    return
+                ruleset._flush_actions(
+                    json.loads(result[0]), {"message": json.loads(result[1])}, result[2], complete
+                )
+            except Exception as err:
+                raise EngineError(f"durable_rules failed dispatching actions: {err}") from err
+            if failures:
+                raise EngineError(f"durable_rules failed dispatching actions: {failures[0]}")
+        raise EngineError("durable_rules kept queueing actions; gave up dispatching")
 
 
 def engine_ruleset(

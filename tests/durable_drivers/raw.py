@@ -52,6 +52,18 @@ def post(host: QuietHost, ruleset: str, fact: dict[str, object]) -> object:
     return list(HITS)
 
 
+def post_batch(host: QuietHost, ruleset: str, facts: list[dict[str, object]]) -> object:
+    """Like :func:`post`, for ``assert_facts``."""
+    HITS.clear()
+    try:
+        host.assert_facts(ruleset, facts)
+    except de.MessageNotHandledException:
+        return "not handled"
+    except Exception as err:
+        return f"{type(err).__name__}: {err}"
+    return list(HITS)
+
+
 def say(text: str) -> None:
     print(text, flush=True)
 
@@ -123,6 +135,13 @@ def host_threads() -> None:
 
 
 # --- wrong results (safe: one JSON object of observations) -------------------------------
+
+
+def batch_wide_first() -> None:
+    """A batch whose first fact the engine cannot take (300 properties): segfaults."""
+    host = one_rule_host()
+    wide = {"id": "1", "type": "a", "sid": "s1", **{f"k{i}": i for i in range(300)}}
+    say(str(post_batch(host, "r", [wide, {"id": "2", "type": "a", "sid": "s1"}])))
 
 
 def observations() -> None:
@@ -233,6 +252,24 @@ def observations() -> None:
     host.register_rulesets({"nomatch": {"a": {"all": [{"m": {"type": "a"}}], "run": record}}})
     out["no_match"] = post(host, "nomatch", {"id": "1", "type": "z", "sid": "s1"})
 
+    # A batch with one fact no rule matches is "not handled" as a whole: the matched
+    # facts' actions stay queued, undispatched, until something dispatches them.
+    host.register_rulesets({"batch": {"a": {"all": [{"m": {"type": "a"}}], "run": record}}})
+    out["batch_unmatched"] = post_batch(
+        host, "batch", [{"id": "1", "type": "a", "sid": "s1"}, {"id": "2", "type": "z", "sid": "s1"}]
+    )
+    HITS.clear()
+    host.get_ruleset("batch").dispatch()
+    out["batch_unmatched_dispatched"] = list(HITS)
+    # A fact the engine cannot take stops a batch silently: no error, later facts dropped.
+    # (A batch that starts with such a fact segfaults: scenario batch_wide_first.)
+    wide_fact = {"id": "4", "type": "a", "sid": "s2", **{f"k{i}": i for i in range(300)}}
+    out["batch_wide"] = post_batch(
+        host,
+        "batch",
+        [{"id": "3", "type": "a", "sid": "s2"}, wide_fact, {"id": "5", "type": "a", "sid": "s2"}],
+    )
+
     # Bad rulesets fail with bare numeric codes; names cannot be registered twice.
     bad = {
         "unknown_operator": {"r": {"all": [{"m": {"$zz": {"a": 1}}}], "run": record}},
@@ -255,6 +292,7 @@ def observations() -> None:
 
 
 SCENARIOS = {
+    "batch_wide_first": batch_wide_first,
     "delete_without_action": delete_without_action,
     "delete_after_action": delete_after_action,
     "live_sessions": live_sessions,
