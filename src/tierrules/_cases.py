@@ -7,7 +7,6 @@ is kept as a time line.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -47,9 +46,12 @@ class Case:
             line.append((at, value))
 
     def value_at(self, name: str, at: dt.datetime) -> Any:
-        line = self.timelines.get(name, [])
-        pos = bisect.bisect_right([t for t, _ in line], at)
-        return line[pos - 1][1] if pos else DEFAULTS[name]
+        line = self.timelines.get(name)
+        if line:
+            for t, value in reversed(line):  # time lines are short and in time order
+                if t <= at:
+                    return value
+        return DEFAULTS[name]
 
     def changes(self, name: str, after: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime, Any]]:
         """Values taken strictly after ``after`` and no later than ``until``."""

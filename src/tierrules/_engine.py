@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import tz
 
-from ._cases import Case, build_cases
+from ._cases import DEFAULTS, Case, build_cases
 from ._compile import SESSION_MARKER_RULE, SESSION_MARKER_TYPE, CompiledRuleset
 from ._decision import DeadlineWarning, Decision, Escalation, Obligation, Violation
 from ._durable import EngineRuleset, engine_ruleset
@@ -31,16 +31,40 @@ from ._tiers import TierResult, evaluate_tiers
 _UTC = dt.timezone.utc
 
 
-def _fact(event: EventBase, case: Case | None = None) -> dict[str, Any]:
-    """What the engine sees: the type, the matchable fields, and the case's attributes then."""
+def _fact(event: EventBase, case: Case | None = None, used: frozenset[str] | None = None) -> dict[str, Any]:
+    """What the engine sees: the type, the matchable fields, and the case's attributes then.
+
+    With ``used`` (the field names the rules test), only those: fewer properties to encode
+    and match.
+    """
     fact: dict[str, Any] = {"type": event.type}
     for name in event.matchable:
-        fact[name] = getattr(event, name)
+        if used is None or name in used:
+            fact[name] = getattr(event, name)
     if case is not None:
-        for name, value in case.attributes_at(event.at).items():
-            if value is not None:
-                fact[f"case_{name}"] = value
+        for name in DEFAULTS:
+            key = f"case_{name}"
+            if used is None or key in used:
+                value = case.value_at(name, event.at)
+                if value is not None:
+                    fact[key] = value
     return fact
+
+
+def _tested_fields(conditions: list[Any]) -> frozenset[str]:
+    """Every fact field durable_rules conditions test (keys that are not $-operators)."""
+    found: set[str] = set()
+    stack: list[Any] = list(conditions)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if not key.startswith("$"):
+                    found.add(key)
+                stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return frozenset(found)
 
 
 class Engine:
@@ -78,6 +102,8 @@ class Engine:
             self._compiled.engine_definition(), SESSION_MARKER_RULE, SESSION_MARKER_TYPE
         )
         self._roles = self._compiled.engine_nodes
+        definition = self._compiled.engine_definition()
+        self._used = _tested_fields([p["m"] for rule in definition.values() for p in rule["all"]])
         self._tier_engine: EngineRuleset | None = None
         if self._compiled.tier_conditions:
             self._tier_engine = engine_ruleset(
@@ -112,12 +138,11 @@ class Engine:
             raise EventError(
                 [Problem(f"event is after now ({now.isoformat()})", (i, "at"), event.at.isoformat())]
             )
-        # A total order on content, so arrival order never changes the decision.
-        keyed = sorted(((e.at.astimezone(_UTC), e.model_dump_json(), e) for e in parsed), key=lambda k: k[:2])
-        ordered = [e for _, _, e in keyed]
+        ordered = _content_order(parsed)
         tiers = self._tiers(ordered, now)
         cases = build_cases(ordered, tiers.attributes if tiers is not None else None)
-        facts = [_fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
+        used = self._used
+        facts = [_fact(e, cases.get(e.case_id) if e.case_id else None, used) for e in ordered]
         matches = self._engine.match(facts)
 
         starts: dict[int, list[EventBase]] = defaultdict(list)
@@ -165,6 +190,27 @@ class Engine:
         profiles = [i for i, e in enumerate(ordered) if e.type == "customer_profile"]
         hits = self._tier_engine.match([_fact(ordered[i]) for i in profiles]) if profiles else {}
         return evaluate_tiers(spec, ordered, {profiles[k]: v for k, v in hits.items()}, now, self._tz)
+
+
+def _content_order(events: list[EventBase]) -> list[EventBase]:
+    """Events by instant, then by content: a total order, so arrival order never matters.
+
+    The same order as sorting on (instant, JSON text), whose text starts with the type; the
+    JSON is only rendered for events sharing an instant and a type.
+    """
+    keyed = sorted(((e.at.astimezone(_UTC), e.type, i) for i, e in enumerate(events)))
+    out: list[EventBase] = []
+    i, n = 0, len(keyed)
+    while i < n:
+        j = i + 1
+        while j < n and keyed[j][:2] == keyed[i][:2]:
+            j += 1
+        if j - i == 1:
+            out.append(events[keyed[i][2]])
+        else:
+            out.extend(sorted((events[k[2]] for k in keyed[i:j]), key=lambda e: e.model_dump_json()))
+        i = j
+    return out
 
 
 class _Builder:

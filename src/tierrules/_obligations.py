@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,8 +41,23 @@ class RuleContext:
     calendars: Mapping[str, BusinessCalendar]
     tz: dt.tzinfo
 
+    @functools.cached_property
+    def _fixed(self) -> Target | None:
+        """The target when it depends on no case attribute (most rules)."""
+        rule = self.rule
+        if rule.within_by is None and rule.calendar_by is None and rule.within is not None:
+            return Target(rule.within, self.calendar, "within")
+        return None
+
+    @functools.cached_property
+    def _watched(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.rule.within_by or ()) | set(self.rule.calendar_by or ())))
+
     def target(self, case: Case, at: dt.datetime, overrides: Mapping[str, Any] | None = None) -> Target:
         """The target and calendar that apply to ``case`` at ``at``."""
+        fixed = self._fixed
+        if fixed is not None:
+            return fixed
         rule = self.rule
         within = rule.within
         origin = "within"
@@ -59,10 +75,9 @@ class RuleContext:
         assert within is not None  # the compiler refuses rules with no target for some value
         return Target(within, calendar, origin)
 
-    def watched(self) -> list[str]:
+    def watched(self) -> tuple[str, ...]:
         """Case attributes whose change recomputes this rule's target."""
-        names = set(self.rule.within_by or ()) | set(self.rule.calendar_by or ())
-        return sorted(names)
+        return self._watched
 
 
 def _value(case: Case, name: str, at: dt.datetime, overrides: Mapping[str, Any] | None) -> Any:
