@@ -53,11 +53,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"tierrules {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    ev = sub.add_parser("evaluate", help="evaluate a case's events and print the decision as JSON")
-    ev.add_argument("events", help="JSON Lines file of events (or a JSON array); '-' for stdin")
-    ev.add_argument("--now", required=True, type=_now, help="the current instant, ISO 8601 with offset")
+    ev = sub.add_parser(
+        "evaluate",
+        help="evaluate a case's events (or a case log, --batch) and print the decision as JSON",
+        description="Evaluate EVENTS at --now and print the decision; or, with --batch CASES, "
+        "evaluate every case of a JSON Lines case log in parallel on Dask and print one line "
+        '{"name": ..., "decision": {...}} per case, in input order.',
+    )
+    ev.add_argument("events", nargs="?", help="JSON Lines file of events (or a JSON array); '-' for stdin")
+    ev.add_argument("--now", type=_now, help="the current instant, ISO 8601 with offset")
     ev.add_argument("--ruleset", type=Path, default=None, help="ruleset directory or file (default: bundled)")
     ev.add_argument("--compact", action="store_true", help="one-line JSON")
+    ev.add_argument(
+        "--batch",
+        type=Path,
+        default=None,
+        metavar="CASES",
+        help='a case log: JSON Lines of {"name", "now", "events"} (or a directory of them)',
+    )
+    _add_parallel(ev, "with --batch: local worker processes (default: one per CPU; 0: in this process)")
 
     va = sub.add_parser("validate", help="check a ruleset; exit 0 when valid")
     va.add_argument("ruleset", type=Path, nargs="?", default=None, help="ruleset directory or file")
@@ -76,7 +90,28 @@ def _parser() -> argparse.ArgumentParser:
     di.add_argument("--generate", type=int, default=0, metavar="N", help="also compare N generated cases")
     di.add_argument("--seed", type=int, default=0, help="seed for --generate (default 0)")
     di.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_parallel(di, "evaluate on Dask with N local worker processes (default: serially, in this process)")
     return parser
+
+
+def _add_parallel(parser: argparse.ArgumentParser, workers_help: str) -> None:
+    parser.add_argument("--workers", type=_count, default=None, metavar="N", help=workers_help)
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="evaluate on a running Dask cluster, e.g. tcp://host:8786 (instead of local workers)",
+    )
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
 
 
 def _test(args: argparse.Namespace, out: TextIO) -> int:
@@ -100,7 +135,7 @@ def _diff(args: argparse.Namespace, out: TextIO) -> int:
     cases = impact_mod.read_cases(args.cases) if args.cases is not None else []
     if args.generate > 0:
         cases += impact_mod.generated_cases(old, args.generate, args.seed)
-    impact = impact_mod.diff(old, new, cases)
+    impact = impact_mod.diff(old, new, cases, workers=args.workers, address=args.scheduler)
     if args.json:
         out.write(json.dumps(impact_mod.to_json(impact), ensure_ascii=False, indent=2) + "\n")
     else:
@@ -108,7 +143,20 @@ def _diff(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _batch(args: argparse.Namespace, out: TextIO) -> int:
+    from . import batch
+
+    results = batch.evaluate_log(
+        args.batch, ruleset=load_ruleset(args.ruleset), workers=args.workers, address=args.scheduler
+    )
+    # Everything is evaluated before the first line is written: a bad case leaves no output.
+    out.write("".join(batch.result_line(r) + "\n" for r in results))
+    return 0
+
+
 def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
+    if args.batch is not None:
+        return _batch(args, out)
     ruleset = load_ruleset(args.ruleset)
     if args.events == "-":
         events = _read_events(sys.stdin, "<stdin>")
@@ -126,7 +174,19 @@ def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; returns the exit code."""
     out = out or sys.stdout
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "evaluate":
+        if args.batch is None and (args.events is None or args.now is None):
+            parser.error("evaluate needs EVENTS and --now (or --batch CASES)")
+        if args.batch is not None and (args.events is not None or args.now is not None):
+            parser.error(
+                "--batch takes each case's events and 'now' from the case log: drop EVENTS and --now"
+            )
+        if args.batch is None and (args.workers is not None or args.scheduler is not None):
+            parser.error("--workers and --scheduler go with --batch")
+    if args.command in ("evaluate", "diff") and args.workers is not None and args.scheduler is not None:
+        parser.error("give --workers (local processes) or --scheduler (a Dask cluster), not both")
     try:
         if args.command == "evaluate":
             return _evaluate(args, out)

@@ -22,12 +22,27 @@ from ._model import Duration
 _ZERO = dt.timedelta(0)
 
 
+_SPANS: dict[tuple[str, int], dt.timedelta] = {}
+
+
+def _span(within: Duration) -> dt.timedelta:
+    """``within`` as elapsed time (not for day units, which follow the local calendar)."""
+    key = (within.unit, within.amount)
+    found = _SPANS.get(key)
+    if found is None:
+        found = _SPANS[key] = dt.timedelta(**{within.unit: within.amount})
+    return found
+
+
 def due_time(start: dt.datetime, within: Duration, calendar: BusinessCalendar) -> dt.datetime:
     """When a clock started at ``start`` with target ``within`` falls due (no pauses)."""
     if not within.working:
-        if within.unit == "seconds":
-            return start + dt.timedelta(seconds=within.amount)
-        return add_wall_clock(start, **{within.unit: within.amount})
+        if within.unit == "days":
+            return add_wall_clock(start, days=within.amount)
+        if start.tzinfo is dt.timezone.utc:
+            return start + _span(within)
+        # Aware + timedelta is wall-clock arithmetic in Python: go through UTC.
+        return (start.astimezone(dt.timezone.utc) + _span(within)).astimezone(start.tzinfo)
     if within.unit == "days":
         return calendar.add_working_days(start, within.amount)
     return calendar.add_working_time(start, dt.timedelta(**{within.unit: within.amount}))
@@ -65,7 +80,7 @@ class Target:
         if self.within.unit == "days":
             # Day targets land on a calendar position, not a fixed amount of time.
             return self.clock().measure(start, due_time(start, self.within, self.calendar))
-        return dt.timedelta(**{self.within.unit: self.within.amount})
+        return _span(self.within)
 
 
 Pause = tuple[dt.datetime, dt.datetime | None]
@@ -138,10 +153,12 @@ def warning_instants(
     """When each percentage of the target's budget has elapsed (whole seconds, pauses skipped)."""
     clock = target.clock()
     budget = target.budget(start)
+    paused = any(p1 is None or p1 > start for _, p1 in pauses)
     out = []
     for pct in percents:
         part = dt.timedelta(seconds=int(budget.total_seconds() * pct // 100))
-        out.append((pct, run_budget(clock, start, part, pauses, now).due))
+        at = run_budget(clock, start, part, pauses, now).due if paused else clock.add(start, part)
+        out.append((pct, at))
     return out
 
 

@@ -293,11 +293,11 @@ def diff(
 ) -> Impact:
     """Evaluate every case under both engines and collect what changes.
 
-    In this process by default; with ``workers`` (local worker processes) or ``address``
+    In this process by default; with ``workers`` (N >= 1 local worker processes) or ``address``
     (a Dask scheduler) the evaluation runs on Dask via :mod:`tierrules.batch`, and the
     decisions are compared here, in input order: the impact is the same as a serial run's.
     """
-    if workers is None and address is None:
+    if address is None and not workers:  # None or 0: in this process
         pairs = _serial_pairs(old, new, cases)
     else:
         pairs = _parallel_pairs(old, new, list(cases), workers, address)

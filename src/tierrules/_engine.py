@@ -21,7 +21,7 @@ from ._decision import DeadlineWarning, Decision, Escalation, Obligation, Violat
 from ._durable import EngineRuleset, engine_ruleset
 from ._errors import EventError, Problem
 from ._etiquette import EtiquetteChecker
-from ._events import EventBase, parse_events
+from ._events import EVENT_TYPES, EventBase, parse_events
 from ._model import Ruleset
 from ._obligations import Outcome, RuleContext, compute
 from ._ruleset import compiled as compiled_form
@@ -29,6 +29,7 @@ from ._ruleset import load_ruleset
 from ._tiers import TierResult, evaluate_tiers
 
 _UTC = dt.timezone.utc
+_CUSTOMER_EVENTS = frozenset(t for t, model in EVENT_TYPES.items() if model.scope == "customer")
 
 
 def _fact(event: EventBase, case: Case | None = None, used: frozenset[str] | None = None) -> dict[str, Any]:
@@ -187,6 +188,8 @@ class Engine:
         spec = self._ruleset.tiers
         if spec is None or self._tier_engine is None:
             return None
+        if not any(e.type in _CUSTOMER_EVENTS for e in ordered):
+            return None  # no customer events: no tiers, and cases keep the T5 defaults
         profiles = [i for i, e in enumerate(ordered) if e.type == "customer_profile"]
         hits = self._tier_engine.match([_fact(ordered[i]) for i in profiles]) if profiles else {}
         return evaluate_tiers(spec, ordered, {profiles[k]: v for k, v in hits.items()}, now, self._tz)

@@ -817,9 +817,16 @@ class EtiquetteChecker:
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """See :func:`evaluate_etiquette`."""
         spec = self.spec
+        events = list(events_sorted)
+        # Only calls are judged: most evaluations have none and stop here.
+        calls = {
+            e.case_id for e in events if isinstance(e, CallAnswered | Utterance) and e.case_id is not None
+        }
+        if not calls:
+            return [], []
         by_case: dict[str, list[EventBase]] = defaultdict(list)
-        for event in events_sorted:
-            if event.case_id is not None:
+        for event in events:
+            if event.case_id in calls:
                 by_case[event.case_id].append(event)
         violations: list[dict[str, Any]] = []
         scores: list[dict[str, Any]] = []

@@ -75,6 +75,7 @@ MAX_CHUNK_SIZE = 500
 
 _CHUNKS_PER_WORKER = 4  # enough tasks that a slow chunk does not leave the other workers idle
 _ENGINE_CACHE = 8  # rulesets a worker process keeps compiled
+_WORKER_WAIT = 60.0  # seconds to wait for a remote cluster to have a worker
 
 
 @dataclasses.dataclass(frozen=True)
@@ -186,18 +187,29 @@ def open_client(workers: int | None = None, address: str | None = None) -> Itera
         except (OSError, TimeoutError) as err:
             raise EngineError(f"cannot reach the Dask scheduler at {address}: {err}") from None
         with client:
+            try:
+                client.wait_for_workers(1, timeout=_WORKER_WAIT)
+            except TimeoutError:
+                raise EngineError(
+                    f"the Dask cluster at {address} has no worker (waited {_WORKER_WAIT:.0f} s)"
+                ) from None
             yield client
         return
     if workers is not None and workers < 1:
         raise ValueError(f"a local cluster needs at least one worker, got workers={workers}")
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=workers if workers is not None else _cpu_count(),
-        threads_per_worker=1,  # one engine lock per process: threads would only queue
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    import dask.config
+
+    # The workers' statistical profiler samples every thread's stack every 10 ms; on
+    # short CPU-bound tasks it costs a few percent and nothing here reads it.
+    with dask.config.set({"distributed.worker.profile.enabled": False}):
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=workers if workers is not None else _cpu_count(),
+            threads_per_worker=1,  # one engine lock per process: threads would only queue
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=":0",  # any free port: several clusters may run at once
+            silence_logs=logging.ERROR,
+        )
     with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client
 
@@ -215,7 +227,8 @@ def _on_client(
 ) -> list[list[str]]:
     keyed = [_ruleset_data(r) for r in rulesets]
     keys = [key for key, _ in keyed]
-    shipped = [client.scatter(data, broadcast=True, hash=False) for _, data in keyed]  # type: ignore[no-untyped-call]
+    # Once to every worker; a list, because a dict given to scatter would go key by key.
+    shipped = client.scatter([data for _, data in keyed], broadcast=True, hash=False)  # type: ignore[no-untyped-call]
     size = _chunk_size(len(cases), max(1, len(client.scheduler_info()["workers"])), chunk_size)
     futures = [
         client.submit(_evaluate_chunk, keys, list(cases[i : i + size]), *shipped, pure=False)
@@ -227,7 +240,7 @@ def _on_client(
             done, failure = future.result()
             if failure is not None:
                 raise EventError([dataclasses.replace(p, value=MISSING) for p in failure.problems]) from None
-            out.extend(done)
+            out.extend(reversed(done))
             if len(done) != len(cases[start : start + size]):  # pragma: no cover - a worker bug
                 raise EngineError(f"a worker returned {len(done)} results for a chunk at case {start}")
     finally:
