@@ -11,9 +11,9 @@ import datetime as dt
 import json
 import typing
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from ._errors import MISSING, EventError, PathPart, Problem, did_you_mean
 
@@ -535,11 +535,30 @@ def parse_event(raw: object, index: int, line: int | None = None) -> EventBase:
         raise EventError(_problems_from_validation(err, prefix, model, line)) from None
 
 
+_ANY_EVENTS: TypeAdapter[list[EventBase]] | None = None
+
+
+def _any_events() -> TypeAdapter[list[EventBase]]:
+    """All event models as one list validator, dispatched on ``type`` inside pydantic-core."""
+    global _ANY_EVENTS
+    if _ANY_EVENTS is None:
+        union: Any = Annotated[Union[tuple(EVENT_TYPES.values())], Field(discriminator="type")]  # noqa: UP007
+        _ANY_EVENTS = TypeAdapter(list[union])
+    return _ANY_EVENTS
+
+
 def parse_events(raw: Iterable[object]) -> list[EventBase]:
     """Validate a list of events; the first malformed one raises EventError with its index."""
     if isinstance(raw, str | bytes | Mapping):
         raise EventError([Problem("events must be a list of event objects", (), type(raw).__name__)])
-    return [parse_event(item, index) for index, item in enumerate(raw)]
+    items = list(raw)
+    try:
+        # The same models in one call; on any failure the per-event path below finds the
+        # first bad event and words the error.
+        return _any_events().validate_python(items)
+    except ValidationError:
+        pass
+    return [parse_event(item, index) for index, item in enumerate(items)]
 
 
 def json_lines(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
