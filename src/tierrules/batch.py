@@ -240,7 +240,7 @@ def _on_client(
             done, failure = future.result()
             if failure is not None:
                 raise EventError([dataclasses.replace(p, value=MISSING) for p in failure.problems]) from None
-            out.extend(reversed(done))
+            out.extend(done)
             if len(done) != len(cases[start : start + size]):  # pragma: no cover - a worker bug
                 raise EngineError(f"a worker returned {len(done)} results for a chunk at case {start}")
     finally:
