@@ -169,19 +169,27 @@ def explain_text(
     run: Run,
     tz: dt.tzinfo,
     counting_from: dt.datetime | None = None,
+    local_start: dt.datetime | None = None,
+    local_due: dt.datetime | None = None,
+    within_text: str | None = None,
 ) -> str:
-    """One line a person can check: start, where counting began, target, pauses, due."""
-    local = start.astimezone(tz)
+    """One line a person can check: start, where counting began, target, pauses, due.
+
+    ``local_start``, ``local_due`` and ``within_text`` pass values the caller already has.
+    """
+    local = local_start if local_start is not None else start.astimezone(tz)
     parts = [f"started {_stamp(local, seconds=True)}"]
     if target.within.working:
-        first = (counting_from or target.calendar.next_open(start)).astimezone(tz)
-        if first != local:
+        opening = counting_from or target.calendar.next_open(start)
+        first = opening.astimezone(tz)
+        # Compared in UTC: aware == ignores or refuses DST folds (PEP 495).
+        if opening.astimezone(dt.timezone.utc) != start.astimezone(dt.timezone.utc):
             parts.append(f"calendar {target.calendar.name} closed; counting from {_stamp(first)}")
         else:
             parts.append(f"calendar {target.calendar.name} open")
     else:
         parts.append("wall clock (calendar ignored)")
-    parts.append(f"target {target.within} ({target.origin})")
+    parts.append(f"target {within_text or target.within} ({target.origin})")
     if run.pauses:
         spans = ", ".join(
             f"{a.astimezone(tz):%m-%d %H:%M}–{b.astimezone(tz):%m-%d %H:%M}"
@@ -190,7 +198,9 @@ def explain_text(
             for a, b in run.pauses
         )
         parts.append(f"paused {spans}, {_fmt_delta(run.paused_for)} not counted")
-    parts.append(f"due {_stamp(run.due.astimezone(tz), seconds=True)}")
+    parts.append(
+        f"due {_stamp(local_due if local_due is not None else run.due.astimezone(tz), seconds=True)}"
+    )
     return "; ".join(parts)
 
 

@@ -157,22 +157,35 @@ def compute(
                 target, run = new_target, new_run
                 if run.due < changed_at:
                     breach_known = changed_at
-        counting_from = target.calendar.next_open(start) if target.within.working else None
-        explain = {
-            "calendar": target.calendar.name,
-            "clock": "working" if target.within.working else "wall",
-            "target": str(target.within),
-            "target_from": target.origin,
-            "pauses": as_json_pauses(run.pauses, tz),
-            "text": explain_text(target=target, start=start, run=run, tz=tz, counting_from=counting_from),
-        }
-        if counting_from is not None:
-            explain["counting_from"] = counting_from.astimezone(tz).isoformat()
+        explain = {}  # filled in below, once we know the obligation is owed
 
     due = run.due
     cancel_at = first_at_or_after(cancel_times, start)
     if cancel_at is not None and cancel_at < due and (met_at is None or cancel_at < met_at):
         return None  # e.g. the customer was served before the waiting clock came due
+    local_start, local_due = start.astimezone(tz), due.astimezone(tz)
+    if not explain:
+        counting_from = target.calendar.next_open(start) if target.within.working else None
+        within_text = str(target.within)
+        explain = {
+            "calendar": target.calendar.name,
+            "clock": "working" if target.within.working else "wall",
+            "target": within_text,
+            "target_from": target.origin,
+            "pauses": as_json_pauses(run.pauses, tz),
+            "text": explain_text(
+                target=target,
+                start=start,
+                run=run,
+                tz=tz,
+                counting_from=counting_from,
+                local_start=local_start,
+                local_due=local_due,
+                within_text=within_text,
+            ),
+        }
+        if counting_from is not None:
+            explain["counting_from"] = counting_from.astimezone(tz).isoformat()
 
     status: Status
     if met_at is not None:
@@ -187,8 +200,8 @@ def compute(
         rule=rule.id,
         source=rule.source,
         case_id=event.case_id or "",
-        started_at=start.astimezone(tz),
-        due_at=due.astimezone(tz),
+        started_at=local_start,
+        due_at=local_due,
         status=status,
         met_at=met_at.astimezone(tz) if met_at else None,
         customer_id=case.customer_id,
