@@ -104,7 +104,13 @@ class Engine:
         )
         self._roles = self._compiled.engine_nodes
         definition = self._compiled.engine_definition()
-        self._used = _tested_fields([p["m"] for rule in definition.values() for p in rule["all"]])
+        used = _tested_fields([p["m"] for rule in definition.values() for p in rule["all"]])
+        self._used = used
+        # Per event type, the fields the rules test; then the case attributes they test.
+        self._fact_fields = {
+            name: tuple(f for f in model.matchable if f in used) for name, model in EVENT_TYPES.items()
+        }
+        self._case_fields = tuple((name, f"case_{name}") for name in DEFAULTS if f"case_{name}" in used)
         self._tier_engine: EngineRuleset | None = None
         if self._compiled.tier_conditions:
             self._tier_engine = engine_ruleset(
@@ -142,8 +148,7 @@ class Engine:
         ordered = _content_order(parsed)
         tiers = self._tiers(ordered, now)
         cases = build_cases(ordered, tiers.attributes if tiers is not None else None)
-        used = self._used
-        facts = [_fact(e, cases.get(e.case_id) if e.case_id else None, used) for e in ordered]
+        facts = [self._fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
         matches = self._engine.match(facts)
 
         starts: dict[int, list[EventBase]] = defaultdict(list)
@@ -182,6 +187,18 @@ class Engine:
             violations, scores = self._etiquette.evaluate(ordered, self._tz, level, now)
             decision.add_etiquette(violations, scores)
         return decision.build(now)
+
+    def _fact(self, event: EventBase, case: Case | None) -> dict[str, Any]:
+        """:func:`_fact` with the field choices made once per ruleset."""
+        fact: dict[str, Any] = {"type": event.type}
+        for name in self._fact_fields[event.type]:
+            fact[name] = getattr(event, name)
+        if case is not None:
+            for name, key in self._case_fields:
+                value = case.value_at(name, event.at)
+                if value is not None:
+                    fact[key] = value
+        return fact
 
     def _tiers(self, ordered: list[EventBase], now: dt.datetime) -> TierResult | None:
         """Tier assignments: thresholds matched by the engine, the rest in Python."""
