@@ -209,8 +209,8 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 def _stamp(t: dt.datetime, *, seconds: bool = False) -> str:
     """``%Y-%m-%d %H:%M[:%S] %a`` in the C locale, without strftime's cost on the hot path."""
-    clock = f"{t.hour:02d}:{t.minute:02d}:{t.second:02d}" if seconds else f"{t.hour:02d}:{t.minute:02d}"
-    return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {clock} {_WEEKDAYS[t.weekday()]}"
+    text = t.isoformat(" ", "seconds")[: 19 if seconds else 16]
+    return f"{text} {_WEEKDAYS[t.weekday()]}"
 
 
 def _fmt_delta(d: dt.timedelta) -> str:

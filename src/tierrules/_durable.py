@@ -102,7 +102,8 @@ class EngineRuleset:
 
         def action(c: Any) -> None:  # exactly one parameter: two would make it async
             try:
-                fact_id, sid = c.m["id"], c.m["sid"]
+                m = c.m  # each attribute read builds a new wrapper
+                fact_id, sid = m["id"], m["sid"]
                 if not isinstance(fact_id, str) or not isinstance(sid, str):
                     raise TypeError(f"fact without a string id and sid: {fact_id!r}, {sid!r}")
                 hits.append((rule_name, sid, fact_id))
