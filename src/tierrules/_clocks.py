@@ -12,6 +12,7 @@ swaps the budget; an obligation already breached when the target changes stays b
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,6 +73,10 @@ class Target:
     calendar: BusinessCalendar
     origin: str  # e.g. "within", "within_by severity=urgent"
 
+    @functools.cached_property
+    def within_text(self) -> str:
+        return str(self.within)
+
     def clock(self) -> Clock:
         return Clock(self.calendar, self.within.working)
 
@@ -86,7 +91,7 @@ class Target:
 Pause = tuple[dt.datetime, dt.datetime | None]
 
 
-@dataclass
+@dataclass(slots=True)
 class Run:
     """Where a budget runs out, given pauses."""
 
@@ -238,6 +243,8 @@ def pause_intervals(events: Sequence[tuple[dt.datetime, str]]) -> list[Pause]:
 
 
 def as_json_pauses(pauses: Sequence[Pause], tz: dt.tzinfo) -> list[dict[str, Any]]:
+    if not pauses:
+        return []
     return [
         {"from": a.astimezone(tz).isoformat(), "to": b.astimezone(tz).isoformat() if b else None}
         for a, b in pauses

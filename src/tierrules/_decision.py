@@ -4,15 +4,36 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["pending", "met", "breached"]
 
 
+_P = TypeVar("_P", bound="_Part")
+
+
 class _Part(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def _trusted(cls: type[_P], fields: dict[str, Any]) -> _P:
+        """An instance of values tierrules computed itself, without re-validating them.
+
+        The evaluation hot path builds thousands of these per second from values whose
+        types it controls; tests re-validate whole decisions to keep that honest.
+        """
+        if len(fields) != len(cls.model_fields):
+            for name, info in cls.model_fields.items():
+                if name not in fields:
+                    fields[name] = info.get_default(call_default_factory=True)
+        part = cls.__new__(cls)
+        object.__setattr__(part, "__dict__", fields)
+        object.__setattr__(part, "__pydantic_fields_set__", set(fields))
+        object.__setattr__(part, "__pydantic_extra__", None)
+        object.__setattr__(part, "__pydantic_private__", None)
+        return part
 
 
 class Obligation(_Part):

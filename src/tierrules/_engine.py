@@ -286,14 +286,16 @@ class _Builder:
         self.warnings.sort(key=lambda w: (w.at, w.case_id, w.rule, w.obligation, w.percent))
         future = [t for t in self.next_checks if t > now]
         tzinfo = self.obligations[0].due_at.tzinfo if self.obligations else None
-        return Decision(
-            obligations=self.obligations,
-            escalations=self.escalations,
-            warnings=self.warnings,
-            tiers=self.tiers,
-            violations=sorted(self.violations, key=lambda v: (v.at, v.case_id, v.rule)),
-            scores=sorted(self.scores, key=lambda sc: str(sc.get("case_id"))),
-            next_check_at=min(future).astimezone(tzinfo) if future else None,
+        return Decision._trusted(
+            {
+                "obligations": self.obligations,
+                "escalations": self.escalations,
+                "violations": sorted(self.violations, key=lambda v: (v.at, v.case_id, v.rule)),
+                "warnings": self.warnings,
+                "tiers": self.tiers,
+                "scores": sorted(self.scores, key=lambda sc: str(sc.get("case_id"))),
+                "next_check_at": min(future).astimezone(tzinfo) if future else None,
+            }
         )
 
 

@@ -22,7 +22,7 @@ from ._model import DeadlineRule, Duration
 _UTC = dt.timezone.utc
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     """Everything one started clock contributes to the decision."""
 
@@ -166,7 +166,7 @@ def compute(
     local_start, local_due = start.astimezone(tz), due.astimezone(tz)
     if not explain:
         counting_from = target.calendar.next_open(start) if target.within.working else None
-        within_text = str(target.within)
+        within_text = target.within_text
         explain = {
             "calendar": target.calendar.name,
             "clock": "working" if target.within.working else "wall",
@@ -195,20 +195,22 @@ def compute(
     else:
         status = "breached" if due <= now else "pending"
 
-    obligation = Obligation(
-        id=f"{event.case_id}/{rule.id}/{ordinal}",
-        rule=rule.id,
-        source=rule.source,
-        case_id=event.case_id or "",
-        started_at=local_start,
-        due_at=local_due,
-        status=status,
-        met_at=met_at.astimezone(tz) if met_at else None,
-        customer_id=case.customer_id,
-        paused_for=run.paused_for,
-        paused=run.open_pause and met_at is None,
-        changes=changes,
-        explain=explain,
+    obligation = Obligation._trusted(
+        {
+            "id": f"{event.case_id}/{rule.id}/{ordinal}",
+            "rule": rule.id,
+            "source": rule.source,
+            "case_id": event.case_id or "",
+            "started_at": local_start,
+            "due_at": local_due,
+            "status": status,
+            "met_at": met_at.astimezone(tz) if met_at else None,
+            "customer_id": case.customer_id,
+            "paused_for": run.paused_for,
+            "paused": run.open_pause and met_at is None,
+            "changes": changes,
+            "explain": explain,
+        }
     )
     out = Outcome(obligation)
     if status == "pending" and not obligation.paused:
@@ -220,14 +222,16 @@ def compute(
                 continue
             if at <= now and not (run.open_pause and at >= now):
                 out.warnings.append(
-                    DeadlineWarning(
-                        obligation=obligation.id,
-                        rule=rule.id,
-                        source=rule.source,
-                        case_id=case.case_id,
-                        at=at.astimezone(tz),
-                        percent=pct,
-                        due_at=obligation.due_at,
+                    DeadlineWarning._trusted(
+                        {
+                            "obligation": obligation.id,
+                            "rule": rule.id,
+                            "source": rule.source,
+                            "case_id": case.case_id,
+                            "at": at.astimezone(tz),
+                            "percent": pct,
+                            "due_at": obligation.due_at,
+                        }
                     )
                 )
             elif status == "pending" and not obligation.paused:
@@ -250,7 +254,7 @@ def _escalate(
     out: Outcome,
 ) -> None:
     spec = ctx.rule.escalate
-    if spec is None:
+    if spec is None or (not spec.at_start and obligation.status != "breached"):
         return
     rule, tz = ctx.rule, ctx.tz
     priority = None
@@ -264,15 +268,17 @@ def _escalate(
 
     def raise_(at: dt.datetime, to_level: int, step: int, reason: str) -> None:
         out.escalations.append(
-            Escalation(
-                rule=rule.id,
-                source=rule.source,
-                case_id=case_id,
-                at=at.astimezone(tz),
-                to_level=to_level,
-                reason=reason,
-                step=step,
-                priority=priority,
+            Escalation._trusted(
+                {
+                    "rule": rule.id,
+                    "source": rule.source,
+                    "case_id": case_id,
+                    "at": at.astimezone(tz),
+                    "to_level": to_level,
+                    "reason": reason,
+                    "step": step,
+                    "priority": priority,
+                }
             )
         )
 
