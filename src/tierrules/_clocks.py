@@ -77,8 +77,28 @@ class Target:
     def within_text(self) -> str:
         return str(self.within)
 
-    def clock(self) -> Clock:
+    @functools.cached_property
+    def _clock(self) -> Clock:
         return Clock(self.calendar, self.within.working)
+
+    @functools.cached_property
+    def _parts(self) -> dict[int, dt.timedelta]:
+        """Budget shares by percentage, for targets whose budget does not depend on the start."""
+        return {}
+
+    def share(self, start: dt.datetime, percent: int) -> dt.timedelta:
+        """``percent`` of the budget from ``start``, in whole seconds."""
+        if self.within.unit == "days":
+            budget = self.budget(start)
+            return dt.timedelta(seconds=int(budget.total_seconds() * percent // 100))
+        found = self._parts.get(percent)
+        if found is None:
+            budget = _span(self.within)
+            found = self._parts[percent] = dt.timedelta(seconds=int(budget.total_seconds() * percent // 100))
+        return found
+
+    def clock(self) -> Clock:
+        return self._clock
 
     def budget(self, start: dt.datetime) -> dt.timedelta:
         """The target as an amount of clock time from ``start``."""
@@ -157,11 +177,10 @@ def warning_instants(
 ) -> list[tuple[int, dt.datetime]]:
     """When each percentage of the target's budget has elapsed (whole seconds, pauses skipped)."""
     clock = target.clock()
-    budget = target.budget(start)
     paused = any(p1 is None or p1 > start for _, p1 in pauses)
     out = []
     for pct in percents:
-        part = dt.timedelta(seconds=int(budget.total_seconds() * pct // 100))
+        part = target.share(start, pct)
         at = run_budget(clock, start, part, pauses, now).due if paused else clock.add(start, part)
         out.append((pct, at))
     return out
@@ -183,18 +202,16 @@ def explain_text(
     ``local_start``, ``local_due`` and ``within_text`` pass values the caller already has.
     """
     local = local_start if local_start is not None else start.astimezone(tz)
-    parts = [f"started {_stamp(local, seconds=True)}"]
     if target.within.working:
         opening = counting_from or target.calendar.next_open(start)
-        first = opening.astimezone(tz)
         # Compared in UTC: aware == ignores or refuses DST folds (PEP 495).
         if opening.astimezone(dt.timezone.utc) != start.astimezone(dt.timezone.utc):
-            parts.append(f"calendar {target.calendar.name} closed; counting from {_stamp(first)}")
+            clock = f"calendar {target.calendar.name} closed; counting from {_stamp(opening.astimezone(tz))}"
         else:
-            parts.append(f"calendar {target.calendar.name} open")
+            clock = f"calendar {target.calendar.name} open"
     else:
-        parts.append("wall clock (calendar ignored)")
-    parts.append(f"target {within_text or target.within} ({target.origin})")
+        clock = "wall clock (calendar ignored)"
+    paused = ""
     if run.pauses:
         spans = ", ".join(
             f"{a.astimezone(tz):%m-%d %H:%M}–{b.astimezone(tz):%m-%d %H:%M}"
@@ -202,11 +219,12 @@ def explain_text(
             else f"{a.astimezone(tz):%m-%d %H:%M}–(still paused)"
             for a, b in run.pauses
         )
-        parts.append(f"paused {spans}, {_fmt_delta(run.paused_for)} not counted")
-    parts.append(
-        f"due {_stamp(local_due if local_due is not None else run.due.astimezone(tz), seconds=True)}"
+        paused = f"; paused {spans}, {_fmt_delta(run.paused_for)} not counted"
+    due = local_due if local_due is not None else run.due.astimezone(tz)
+    return (
+        f"started {_stamp(local, seconds=True)}; {clock}; "
+        f"target {within_text or target.within} ({target.origin}){paused}; due {_stamp(due, seconds=True)}"
     )
-    return "; ".join(parts)
 
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
