@@ -321,6 +321,9 @@ def evaluate_facts(engine: tierrules.Engine, events: list[dict[str, Any]]) -> li
     if _build_cases is None:
         return [_fact(e) for e in ordered]
     cases = _build_cases(ordered, None)
+    method = getattr(engine, "_fact", None)
+    if callable(method):  # since 43b001b: Engine._fact(event, case), per-ruleset field lists
+        return [method(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
     # Since f4aa62c facts carry only the fields the engine's rules test (Engine._used).
     used = getattr(engine, "_used", None)
     extra = () if used is None else (used,)
