@@ -145,7 +145,7 @@ class Engine:
             raise EventError(
                 [Problem(f"event is after now ({now.isoformat()})", (i, "at"), event.at.isoformat())]
             )
-        ordered = _content_order(parsed)
+        ordered, instants = _ordered(parsed)
         tiers = self._tiers(ordered, now)
         cases = build_cases(ordered, tiers.attributes if tiers is not None else None)
         facts = [self._fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
@@ -160,7 +160,7 @@ class Engine:
                     if role.role == "start":
                         starts[role.deadline].append(event)
                     elif event.case_id is not None:
-                        stops[(role.role, role.deadline, event.case_id)].append(event.at.astimezone(_UTC))
+                        stops[(role.role, role.deadline, event.case_id)].append(instants[index])
 
         decision = _Builder()
         for d_index, started in sorted(starts.items()):
@@ -213,10 +213,16 @@ class Engine:
 
 
 def _content_order(events: list[EventBase]) -> list[EventBase]:
+    """The events in :func:`_ordered`'s order."""
+    return _ordered(events)[0]
+
+
+def _ordered(events: list[EventBase]) -> tuple[list[EventBase], list[dt.datetime]]:
     """Events by instant, then by content: a total order, so arrival order never matters.
 
     The same order as sorting on (instant, JSON text), whose text starts with the type; the
-    JSON is only rendered for events sharing an instant and a type.
+    JSON is only rendered for events sharing an instant and a type. Returns the events and
+    their instants in UTC.
     """
     keyed = sorted(((e.at.astimezone(_UTC), e.type, i) for i, e in enumerate(events)))
     out: list[EventBase] = []
@@ -230,7 +236,7 @@ def _content_order(events: list[EventBase]) -> list[EventBase]:
         else:
             out.extend(sorted((events[k[2]] for k in keyed[i:j]), key=lambda e: e.model_dump_json()))
         i = j
-    return out
+    return out, [k[0] for k in keyed]
 
 
 class _Builder:
