@@ -232,8 +232,11 @@ _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 def _stamp(t: dt.datetime, *, seconds: bool = False) -> str:
     """``%Y-%m-%d %H:%M[:%S] %a`` in the C locale, without strftime's cost on the hot path."""
-    text = t.isoformat(" ", "seconds")[: 19 if seconds else 16]
-    return f"{text} {_WEEKDAYS[t.weekday()]}"
+    # %-formatting measured faster than f-strings, isoformat and strftime here.
+    day = _WEEKDAYS[t.weekday()]
+    if seconds:
+        return "%04d-%02d-%02d %02d:%02d:%02d %s" % (t.year, t.month, t.day, t.hour, t.minute, t.second, day)  # noqa: UP031
+    return "%04d-%02d-%02d %02d:%02d %s" % (t.year, t.month, t.day, t.hour, t.minute, day)  # noqa: UP031
 
 
 def _fmt_delta(d: dt.timedelta) -> str:

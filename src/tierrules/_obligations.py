@@ -111,7 +111,7 @@ def compute(
     """The obligation ``event`` started under ``ctx.rule``; None when it was cancelled unowed."""
     rule, tz = ctx.rule, ctx.tz
     start = event.at.astimezone(_UTC)
-    met_at = first_at_or_after(met_times, start)
+    met_at = first_at_or_after(met_times, start) if met_times else None
     pauses = case.pauses if rule.pausable else []
     changes: list[dict[str, Any]] = []
     breach_known: dt.datetime | None = None
@@ -132,7 +132,7 @@ def compute(
     else:
         target = ctx.target(case, start)
         run = due_with_pauses(target, start, pauses, now)
-        for name in ctx.watched():
+        for name in ctx._watched:
             for changed_at, value in case.changes(name, start, now):
                 if met_at is not None and met_at <= changed_at:
                     break
@@ -160,7 +160,7 @@ def compute(
         explain = {}  # filled in below, once we know the obligation is owed
 
     due = run.due
-    cancel_at = first_at_or_after(cancel_times, start)
+    cancel_at = first_at_or_after(cancel_times, start) if cancel_times else None
     if cancel_at is not None and cancel_at < due and (met_at is None or cancel_at < met_at):
         return None  # e.g. the customer was served before the waiting clock came due
     local_start, local_due = start.astimezone(tz), due.astimezone(tz)
