@@ -139,13 +139,12 @@ class Engine:
         if not isinstance(now, dt.datetime) or now.tzinfo is None or now.utcoffset() is None:
             raise EventError([Problem("now must be a timezone-aware datetime", ("now",), now)])
         parsed = parse_events(events)
-        late = [(i, e) for i, e in enumerate(parsed) if e.at > now]
-        if late:
-            i, event = late[0]
+        ordered, instants = _ordered(parsed)
+        if instants and instants[-1] > now:
+            i, event = next((i, e) for i, e in enumerate(parsed) if e.at > now)
             raise EventError(
                 [Problem(f"event is after now ({now.isoformat()})", (i, "at"), event.at.isoformat())]
             )
-        ordered, instants = _ordered(parsed)
         tiers = self._tiers(ordered, now)
         cases = build_cases(ordered, tiers.attributes if tiers is not None else None)
         facts = [self._fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
