@@ -35,3 +35,26 @@ def test_trusted_parts_fill_defaults_and_stay_frozen() -> None:
     assert part.paused_for == dt.timedelta(0) and part.changes == [] and part.met_at is None
     with pytest.raises(Exception, match="frozen"):
         part.status = "met"  # type: ignore[misc]
+
+
+def test_decisions_do_not_depend_on_the_machine_time_zone() -> None:
+    """Same events and now give the same bytes whatever TZ the host process runs in."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, tierrules\n"
+        "from tierrules import testing\n"
+        "rs = tierrules.load_ruleset(); e = tierrules.Engine(rs)\n"
+        "out = [e.evaluate(ev, now).to_json() for ev, now in testing.generate_cases(rs, 120, seed=9)]\n"
+        "print(hashlib.sha256(''.join(out).encode()).hexdigest())\n"
+    )
+    digests = set()
+    for zone in ("UTC", "America/New_York", "Asia/Kolkata"):
+        env = {**os.environ, "TZ": zone}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True, timeout=300
+        )
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1

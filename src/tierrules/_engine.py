@@ -145,6 +145,8 @@ class Engine:
             raise EventError(
                 [Problem(f"event is after now ({now.isoformat()})", (i, "at"), event.at.isoformat())]
             )
+        # Clock comparisons are mostly against UTC instants: same-zone comparisons are cheap.
+        now_utc = now.astimezone(_UTC)
         tiers = self._tiers(ordered, now)
         cases = build_cases(ordered, tiers.attributes if tiers is not None else None)
         facts = [self._fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
@@ -175,7 +177,7 @@ class Engine:
                     cases[case_id],
                     stops[("met", d_index, case_id)],
                     stops[("cancel", d_index, case_id)],
-                    now,
+                    now_utc,
                 )
                 if outcome is not None:
                     decision.add(outcome)
@@ -185,7 +187,7 @@ class Engine:
             level = _level_lookup(tiers)
             violations, scores = self._etiquette.evaluate(ordered, self._tz, level, now)
             decision.add_etiquette(violations, scores)
-        return decision.build(now)
+        return decision.build(now_utc, self._tz)
 
     def _fact(self, event: EventBase, case: Case | None) -> dict[str, Any]:
         """:func:`_fact` with the field choices made once per ruleset."""
@@ -283,14 +285,13 @@ class _Builder:
         if result.next_change_at is not None:
             self.next_checks.append(result.next_change_at)
 
-    def build(self, now: dt.datetime) -> Decision:
+    def build(self, now: dt.datetime, tzinfo: dt.tzinfo) -> Decision:
         self.obligations.sort(
             key=lambda o: (o.case_id or "", o.customer_id or "", o.started_at, o.due_at, o.rule, o.id)
         )
         self.escalations.sort(key=lambda e: (e.at, e.case_id, e.rule, e.step))
         self.warnings.sort(key=lambda w: (w.at, w.case_id, w.rule, w.obligation, w.percent))
         future = [t for t in self.next_checks if t > now]
-        tzinfo = self.obligations[0].due_at.tzinfo if self.obligations else None
         return Decision._trusted(
             {
                 "obligations": self.obligations,
