@@ -23,7 +23,7 @@ from ._errors import EventError, Problem
 from ._etiquette import EtiquetteChecker
 from ._events import EVENT_TYPES, EventBase, parse_events
 from ._model import Ruleset
-from ._obligations import Outcome, RuleContext, compute
+from ._obligations import RuleContext, compute
 from ._ruleset import compiled as compiled_form
 from ._ruleset import load_ruleset
 from ._tiers import TierResult, evaluate_tiers
@@ -152,14 +152,14 @@ class Engine:
         facts = [self._fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
         matches = self._engine.match(facts)
 
-        starts: dict[int, list[EventBase]] = defaultdict(list)
+        starts: dict[int, list[int]] = defaultdict(list)
         stops: dict[tuple[str, int, str], list[dt.datetime]] = defaultdict(list)
         for index in sorted(matches):
             event = ordered[index]
             for name in matches[index]:
                 for role in self._roles[name]:
                     if role.role == "start":
-                        starts[role.deadline].append(event)
+                        starts[role.deadline].append(index)
                     elif event.case_id is not None:
                         stops[(role.role, role.deadline, event.case_id)].append(instants[index])
 
@@ -167,10 +167,11 @@ class Engine:
         for d_index, started in sorted(starts.items()):
             ctx = self._contexts[d_index]
             counts: dict[str, int] = defaultdict(int)
-            for event in started:
+            for index in started:
+                event = ordered[index]
                 case_id = event.case_id or ""
                 counts[case_id] += 1
-                outcome = compute(
+                compute(
                     ctx,
                     event,
                     counts[case_id],
@@ -178,9 +179,9 @@ class Engine:
                     stops[("met", d_index, case_id)],
                     stops[("cancel", d_index, case_id)],
                     now_utc,
+                    decision,
+                    instants[index],
                 )
-                if outcome is not None:
-                    decision.add(outcome)
         if tiers is not None:
             decision.add_tiers(tiers, self._tz)
         if self._etiquette is not None:
@@ -251,12 +252,6 @@ class _Builder:
         self.tiers: list[dict[str, Any]] = []
         self.violations: list[Violation] = []
         self.scores: list[dict[str, Any]] = []
-
-    def add(self, outcome: Outcome) -> None:
-        self.obligations.append(outcome.obligation)
-        self.escalations.extend(outcome.escalations)
-        self.warnings.extend(outcome.warnings)
-        self.next_checks.extend(outcome.next_checks)
 
     def add_etiquette(self, violations: list[dict[str, Any]], scores: list[dict[str, Any]]) -> None:
         self.violations = [Violation(**v) for v in violations]

@@ -6,8 +6,8 @@ import bisect
 import datetime as dt
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from dateutil.relativedelta import relativedelta
 from dateutil.tz import resolve_imaginary
@@ -22,14 +22,13 @@ from ._model import DeadlineRule, Duration
 _UTC = dt.timezone.utc
 
 
-@dataclass(slots=True)
-class Outcome:
-    """Everything one started clock contributes to the decision."""
+class Sink(Protocol):
+    """Where started clocks put what they contribute to the decision."""
 
-    obligation: Obligation
-    warnings: list[DeadlineWarning] = field(default_factory=list)
-    escalations: list[Escalation] = field(default_factory=list)
-    next_checks: list[dt.datetime] = field(default_factory=list)
+    obligations: list[Obligation]
+    warnings: list[DeadlineWarning]
+    escalations: list[Escalation]
+    next_checks: list[dt.datetime]
 
 
 @dataclass(frozen=True)
@@ -107,10 +106,16 @@ def compute(
     met_times: Sequence[dt.datetime],
     cancel_times: Sequence[dt.datetime],
     now: dt.datetime,
-) -> Outcome | None:
-    """The obligation ``event`` started under ``ctx.rule``; None when it was cancelled unowed."""
+    out: Sink,
+    start: dt.datetime | None = None,
+) -> None:
+    """Add the obligation ``event`` started under ``ctx.rule`` to ``out``, unless it was cancelled unowed.
+
+    ``start`` is the event's instant in UTC when the caller has it.
+    """
     rule, tz = ctx.rule, ctx.tz
-    start = event.at.astimezone(_UTC)
+    if start is None:
+        start = event.at.astimezone(_UTC)
     met_at = first_at_or_after(met_times, start) if met_times else None
     pauses = case.pauses if rule.pausable else []
     changes: list[dict[str, Any]] = []
@@ -130,7 +135,7 @@ def compute(
             + ("; scheduled too late, due at once" if due == start else ""),
         }
     else:
-        target = ctx.target(case, start)
+        target = ctx._fixed or ctx.target(case, start)
         run = due_with_pauses(target, start, pauses, now)
         for name in ctx._watched:
             for changed_at, value in case.changes(name, start, now):
@@ -162,7 +167,7 @@ def compute(
     due = run.due
     cancel_at = first_at_or_after(cancel_times, start) if cancel_times else None
     if cancel_at is not None and cancel_at < due and (met_at is None or cancel_at < met_at):
-        return None  # e.g. the customer was served before the waiting clock came due
+        return  # e.g. the customer was served before the waiting clock came due
     local_start, local_due = start.astimezone(tz), due.astimezone(tz)
     if not explain:
         counting_from = target.calendar.next_open(start) if target.within.working else None
@@ -212,7 +217,7 @@ def compute(
             "explain": explain,
         }
     )
-    out = Outcome(obligation)
+    out.obligations.append(obligation)
     if status == "pending" and not obligation.paused:
         out.next_checks.append(due)
 
@@ -238,7 +243,6 @@ def compute(
                 out.next_checks.append(at)
 
     _escalate(ctx, case.case_id, event, obligation, start, due, breach_known, met_at, now, out)
-    return out
 
 
 def _escalate(
@@ -251,7 +255,7 @@ def _escalate(
     breach_known: dt.datetime | None,
     met_at: dt.datetime | None,
     now: dt.datetime,
-    out: Outcome,
+    out: Sink,
 ) -> None:
     spec = ctx.rule.escalate
     if spec is None or (not spec.at_start and obligation.status != "breached"):
