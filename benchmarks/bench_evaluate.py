@@ -3,7 +3,7 @@
 
 Run from a clone after ``python3 -m pip install -e .``::
 
-    python benchmarks/bench_evaluate.py             # the full run (issue 7): ~35-45 min on 2 cores
+    python benchmarks/bench_evaluate.py             # the full run (issue 7): ~20 min on 2 idle cores
     python benchmarks/bench_evaluate.py --quick     # smoke run, well under a minute
     python benchmarks/bench_evaluate.py --memory-cases 100000 --json /tmp/bench.json
 
@@ -1431,7 +1431,7 @@ def print_report(result: dict[str, Any]) -> None:
     leaf = result["leaf"]
     cal, scan = leaf["calendar"], leaf["phrase_scan"]
     print()
-    print(f"7. leaf costs (µs per call, median of {leaf['runs']} runs)")
+    print(f"7. leaf costs (µs per call, median of {leaf['runs']} passes, the rows taking turns)")
     print(f"  calendar '{cal['calendar']}', {cal['starts']:,} starts over 2026 (CN holidays):")
     for label, row in cal["rows"].items():
         print(f"    {label:<38} {row['us_per_call']:>8.1f}")

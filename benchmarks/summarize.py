@@ -25,8 +25,11 @@ def _get(result: dict[str, Any], path: str) -> Any:
     value: Any = result
     for part in path.split("."):
         try:
+            if part.startswith("cases="):  # the list element for that many cases
+                value = next(v for v in value if v["cases"] == int(part[6:]))
+                continue
             value = value[int(part)] if isinstance(value, list) else value[part]
-        except (KeyError, IndexError, ValueError, TypeError):
+        except (KeyError, IndexError, ValueError, TypeError, StopIteration):
             return MISSING
     return value
 
@@ -52,10 +55,9 @@ def _rows(first: dict[str, Any]) -> list[tuple[str, str, str]]:
         ]
     else:
         rows.append(("peak / current RSS before the memory pass (MiB)", "memory.memory_before", "rss"))
-        for i, row in enumerate(checkpoints):
-            rows.append(
-                (f"peak / current RSS after {row['cases']:,} cases (MiB)", f"memory.checkpoints.{i}", "rss")
-            )
+        for row in checkpoints:  # matched by case count across runs
+            label = f"peak / current RSS after {row['cases']:,} cases (MiB)"
+            rows.append((label, f"memory.checkpoints.cases={row['cases']}", "rss"))
         rows += [
             (
                 "current RSS growth after the first checkpoint (MiB)",
@@ -187,14 +189,15 @@ def main(argv: list[str]) -> int:
         f"durable_rules {m['durable_rules']}, pydantic {m['pydantic']}."
     )
     print()
-    print(f"| metric | median of {len(results)} | runs |")
-    print("|---|---:|---|")
+    single = len(results) == 1
+    print("| metric | value |" if single else f"| metric | median of {len(results)} | runs |")
+    print("|---|---:|" if single else "|---|---:|---|")
     for label, path, fmt in _rows(results[0]):
         values = [_get(r, path) for r in results]
         if all(v is MISSING for v in values):
             continue
-        runs = ", ".join(_cell(v, fmt)[0] for v in values)
-        print(f"| {label} | {_median(values, fmt)} | {runs} |")
+        runs = "" if single else " " + ", ".join(_cell(v, fmt)[0] for v in values) + " |"
+        print(f"| {label} | {_median(values, fmt)} |{runs}")
     print()
     for path, r in zip(argv, results, strict=True):
         rm = r["machine"]
