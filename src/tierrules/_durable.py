@@ -7,9 +7,11 @@ and it holds every workaround for its measured defects (../shared/DURABLE_RULES.
   segfault intermittently, so our host never starts them (and we use no durable timers:
   deadlines come from our own calendar arithmetic);
 * one process-wide lock around every call (the engine is not thread-safe);
-* one transient session per evaluation, deleted after, so a ruleset never nears the
-  1,024-live-session limit; a marker fact fires an action first in every session,
-  because deleting a session in which no action ran segfaults;
+* one long-lived session per ruleset, whose facts are retracted after each call (creating
+  and deleting a session costs time in proportion to the ruleset's rules; retracting does
+  not), so a ruleset never nears the 1,024-live-session limit; a marker fact fires an
+  action when the session opens, because deleting a session in which no action ran
+  segfaults, and the session is deleted only after a failure;
 * every posted fact gets a unique string id (the engine de-duplicates by content);
 * a session's facts go in as one batch (``assert_facts``); when any fact of a batch matches
   no rule the engine reports the whole batch "not handled" and leaves the matched facts'
@@ -87,6 +89,8 @@ class EngineRuleset:
         self.marker_rule = marker_rule
         self.marker_type = marker_type
         self.live_sessions = 0
+        self._sid: str | None = None
+        self._calls = itertools.count(1)
         self._hits: list[tuple[str, str, str]] = []
         self._errors: list[str] = []
         engine_def: dict[str, dict[str, Any]] = {}
@@ -113,53 +117,95 @@ class EngineRuleset:
         return action
 
     def match(self, facts: Sequence[Mapping[str, Any]]) -> dict[int, list[str]]:
-        """Post ``facts`` (flat, validated) to a new session; map fact index -> matched rules."""
+        """Post ``facts`` (flat, validated) and map fact index -> the rules it matched.
+
+        The facts go into this ruleset's one long-lived session and are retracted after:
+        creating and deleting a session costs time in proportion to the number of rules,
+        retracting does not. Rules never join facts, so facts of one call cannot match with
+        another's. On any failure the session is deleted and the next call opens a new one.
+        """
         with LOCK:
             host = _shared_host()
-            if self.live_sessions >= MAX_LIVE_SESSIONS:
-                raise EngineError(f"{self.live_sessions} live durable_rules sessions; refusing another")
-            sid = f"s{next(_session_ids)}"
-            batch = [{"id": "marker", "type": self.marker_type, "sid": sid}]
             for index, fact in enumerate(facts):
                 if len(fact) > MAX_FACT_PROPERTIES:
                     raise EngineError(
                         f"fact {index} has {len(fact)} properties; durable_rules fails past "
                         f"{MAX_FACT_PROPERTIES + 2} (error 302) and drops the rest of a batch"
                     )
-                batch.append({**fact, "id": str(index), "sid": sid})
-            # The end marker proves the engine took the whole batch: a batch it cannot take
-            # stops silently at the bad fact.
-            batch.append({"id": "marker-end", "type": self.marker_type, "sid": sid})
+            sid = self._session(host)
+            call = next(self._calls)
+            prefix = f"{call}."
+            # The marker first: a batch whose first fact the engine cannot take crashes it.
+            # The end marker last: its action proves the engine took the whole batch.
+            start_id, end_id = f"{call}.start", f"{call}.end"
+            batch = [{"id": start_id, "type": self.marker_type, "sid": sid}]
+            batch += [{**fact, "id": f"{prefix}{index}", "sid": sid} for index, fact in enumerate(facts)]
+            batch.append({"id": end_id, "type": self.marker_type, "sid": sid})
             self._hits.clear()
             self._errors.clear()
-            self.live_sessions += 1
+            done = False
             try:
-                try:
-                    handled = self._post(host, batch)
-                except EngineError:
-                    self._make_deletable(host, sid, len(batch))
-                    raise
-                if not handled:
+                if not self._post(host, batch):
                     self._dispatch_queued(host, len(batch))
                 markers = {f for rule, s, f in self._hits if rule == self.marker_rule and s == sid}
-                if "marker" not in markers:
-                    cause = "; ".join(self._errors) or "no action ran"
-                    raise EngineError(f"durable_rules session marker failed: {cause}")
-                if "marker-end" not in markers and not self._errors:
+                if self._errors:
+                    raise EngineError("a rule action failed: " + "; ".join(self._errors))
+                if start_id not in markers or end_id not in markers:
                     raise EngineError("durable_rules stopped part-way through the facts; nothing was decided")
+                self._retract(host, batch)
+                done = True
             finally:
-                if self._errors or any(rule == self.marker_rule and s == sid for rule, s, _ in self._hits):
-                    # Safe only because an action has run in this session (a recorded
-                    # error means one ran, even if it failed).
-                    host.delete_state(self.name, sid)
-                    self.live_sessions -= 1
-            if self._errors:
-                raise EngineError("a rule action failed: " + "; ".join(self._errors))
+                if not done:
+                    self._discard(host)
             out: dict[int, list[str]] = {}
             for rule, s, fact_id in self._hits:
-                if rule != self.marker_rule and s == sid:
-                    out.setdefault(int(fact_id), []).append(rule)
+                if rule != self.marker_rule and s == sid and fact_id.startswith(prefix):
+                    out.setdefault(int(fact_id[len(prefix) :]), []).append(rule)
             return out
+
+    def _session(self, host: _QuietHost) -> str:
+        """The ruleset's session, opened on first use with a marker whose action runs.
+
+        An action must have run in a session before it may be deleted (else: segfault), so
+        a session whose opening marker did not fire is never kept or deleted.
+        """
+        if self._sid is not None:
+            return self._sid
+        if self.live_sessions >= MAX_LIVE_SESSIONS:
+            raise EngineError(f"{self.live_sessions} live durable_rules sessions; refusing another")
+        sid = f"s{next(_session_ids)}"
+        self._hits.clear()
+        self._errors.clear()
+        self.live_sessions += 1
+        try:
+            host.assert_fact(self.name, {"id": "opened", "type": self.marker_type, "sid": sid})
+        except Exception as err:
+            raise EngineError(f"durable_rules could not open a session: {err}") from err
+        if self._errors:  # the marker's action ran but failed: deletable, but not usable
+            host.delete_state(self.name, sid)
+            self.live_sessions -= 1
+            raise EngineError("durable_rules session marker failed: " + "; ".join(self._errors))
+        if not any(rule == self.marker_rule and s == sid for rule, s, _ in self._hits):
+            raise EngineError("durable_rules session marker failed: no action ran")
+        self._sid = sid
+        return sid
+
+    def _discard(self, host: _QuietHost) -> None:
+        """Delete the session after a failure (safe: its opening marker's action ran)."""
+        if self._sid is None:
+            return
+        sid, self._sid = self._sid, None
+        with contextlib.suppress(Exception):
+            host.delete_state(self.name, sid)
+        self.live_sessions -= 1
+
+    def _retract(self, host: _QuietHost, batch: list[dict[str, Any]]) -> None:
+        try:
+            host.retract_facts(self.name, batch)
+        except _de.MessageNotHandledException:
+            pass  # retractions match no rule: normal flow
+        except Exception as err:
+            raise EngineError(f"durable_rules failed retracting facts: {err}") from err
 
     def _post(self, host: _QuietHost, facts: list[dict[str, Any]]) -> bool:
         """Assert ``facts`` as one batch; False when the engine left their actions queued."""
@@ -174,19 +220,6 @@ class EngineRuleset:
         except Exception as err:
             raise EngineError(f"durable_rules failed on a fact: {err}") from err
         return True
-
-    def _make_deletable(self, host: _QuietHost, sid: str, limit: int) -> None:
-        """After a failed batch: get an action to run in ``sid`` so deleting it cannot crash.
-
-        The batch may have stopped before the session existed or with the marker's action
-        still queued: run what is queued, else post a second marker on its own.
-        """
-        # Failures here are dropped: the batch's failure is what the caller reports.
-        with contextlib.suppress(EngineError):
-            self._dispatch_queued(host, limit)
-        if not any(rule == self.marker_rule and s == sid for rule, s, _ in self._hits):
-            with contextlib.suppress(Exception):
-                host.assert_fact(self.name, {"id": "marker-again", "type": self.marker_type, "sid": sid})
 
     def _dispatch_queued(self, host: _QuietHost, limit: int) -> None:
         """Run the actions a "not handled" batch left queued, as the host's dispatch thread would.
