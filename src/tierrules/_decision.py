@@ -18,6 +18,14 @@ class _Part(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     @classmethod
+    def _all_fields(cls) -> set[str]:
+        found: set[str] | None = cls.__dict__.get("_ALL_FIELDS")
+        if found is None:
+            found = set(cls.model_fields)
+            type.__setattr__(cls, "_ALL_FIELDS", found)
+        return found
+
+    @classmethod
     def _trusted(cls: type[_P], fields: dict[str, Any]) -> _P:
         """An instance of values tierrules computed itself, without re-validating them.
 
@@ -30,7 +38,8 @@ class _Part(BaseModel):
                     fields[name] = info.get_default(call_default_factory=True)
         part = cls.__new__(cls)
         object.__setattr__(part, "__dict__", fields)
-        object.__setattr__(part, "__pydantic_fields_set__", set(fields))
+        # Every field is set; frozen models never change this set, so one copy is shared.
+        object.__setattr__(part, "__pydantic_fields_set__", cls._all_fields())
         object.__setattr__(part, "__pydantic_extra__", None)
         object.__setattr__(part, "__pydantic_private__", None)
         return part
