@@ -106,8 +106,15 @@ class EngineRuleset:
 
         def action(c: Any) -> None:  # exactly one parameter: two would make it async
             try:
-                m = c.m  # each attribute read builds a new wrapper
-                fact_id, sid = m["id"], m["sid"]
+                # durable_rules 2.0.28 keeps the matched message as a dict in ``c._m``; ``c.m``
+                # would build a wrapper object per read.
+                raw = getattr(c, "__dict__", {}).get("_m")
+                fact = raw.get("m") if isinstance(raw, dict) else None
+                if isinstance(fact, dict):
+                    fact_id, sid = fact.get("id"), fact.get("sid")
+                else:
+                    m = c.m
+                    fact_id, sid = m["id"], m["sid"]
                 if not isinstance(fact_id, str) or not isinstance(sid, str):
                     raise TypeError(f"fact without a string id and sid: {fact_id!r}, {sid!r}")
                 hits.append((rule_name, sid, fact_id))
