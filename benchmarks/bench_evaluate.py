@@ -440,19 +440,20 @@ def as_roles(matches: dict[int, list[str]], roles: Callable[[str], tuple[str, ..
 
 
 class RawDurable:
-    """A durable_rules definition registered on a plain durable Host, one session per case.
+    """A durable_rules definition registered on a plain durable Host.
 
-    Each session opens with a marker fact whose rule fires an action (deleting a session in
-    which no action ran segfaults) and is deleted after the case. No validation, no lock,
-    no decision. Two ways of posting:
+    Sessions open with a marker fact whose rule fires an action (deleting a session in
+    which no action ran segfaults). No validation, no lock, no decision. Two ways of posting:
 
-    * ``batch=False``: one ``assert_fact`` per fact, ``MessageNotHandledException`` caught
-      (a fact that matched no rule): how one would write it by hand;
-    * ``batch=True``: the facts as one ``assert_facts`` batch, marker first and an end marker
-      last, as the fence posts them. When any fact of a batch matches no rule durable_rules
-      raises ``MessageNotHandledException`` for the whole batch and leaves the matched
-      facts' actions queued: they are dispatched with ``Ruleset.dispatch()`` until a round
-      adds no hit.
+    * ``batch=False``: a session per case (durable_rules' idiom: the case is the session),
+      one ``assert_fact`` per fact, ``MessageNotHandledException`` caught (a fact that
+      matched no rule), the session deleted after: how one would write it by hand;
+    * ``batch=True``: as the fence posts them — one long-lived session; per case the facts
+      as one ``assert_facts`` batch, a marker first and an end marker last, retracted after.
+      When any fact of a batch matches no rule durable_rules raises
+      ``MessageNotHandledException`` for the whole batch and leaves the matched facts'
+      actions queued: they are dispatched with ``Ruleset.dispatch()`` until a round adds no
+      hit.
     """
 
     def __init__(self, definition: dict[str, dict[str, Any]], *, batch: bool) -> None:
@@ -488,20 +489,28 @@ class RawDurable:
         )
         self.ruleset = self.host.get_ruleset(self.name)
         self.sessions = 0
+        self.pool_sid: str | None = None
+        self.prefix = ""
         self.dispatch_rounds = 0
         self.not_handled_batches = 0
 
     def run_case(self, facts: list[dict[str, Any]]) -> None:
-        """Post one case's facts to a fresh session (timed; see :meth:`matches`)."""
+        """Post one case's facts (timed; see :meth:`matches`).
+
+        ``batch=False``: a fresh session per case, deleted after. ``batch=True``: as the fence
+        does, one long-lived session whose facts are retracted after each case.
+        """
         self.sessions += 1
-        sid = f"r{self.sessions}"
         host, name = self.host, self.name
         self.hits.clear()
         self.markers.clear()
         if self.batch:
-            batch = [{"id": "marker", "type": self.marker_type, "sid": sid}]
-            batch += [{**fact, "id": str(index), "sid": sid} for index, fact in enumerate(facts)]
-            batch.append({"id": "marker-end", "type": self.marker_type, "sid": sid})
+            sid = self._pool_session()
+            call = self.sessions
+            batch = [{"id": f"{call}.start", "type": self.marker_type, "sid": sid}]
+            batch += [{**fact, "id": f"{call}.{index}", "sid": sid} for index, fact in enumerate(facts)]
+            batch.append({"id": f"{call}.end", "type": self.marker_type, "sid": sid})
+            self.prefix = f"{call}."
             try:
                 host.assert_facts(name, batch)
             except de.MessageNotHandledException:
@@ -515,27 +524,44 @@ class RawDurable:
                         break
             if len(self.markers) != 2:
                 raise SystemExit(f"raw durable_rules (batch): session markers {self.markers}; expected both")
-        else:
             try:  # noqa: SIM105 - try/except is cheaper than contextlib.suppress on this path
-                host.assert_fact(name, {"id": "marker", "type": self.marker_type, "sid": sid})
+                host.retract_facts(name, batch)
+            except de.MessageNotHandledException:
+                pass
+            return
+        self.prefix = ""
+        sid = f"r{self.sessions}"
+        try:  # noqa: SIM105 - try/except is cheaper than contextlib.suppress on this path
+            host.assert_fact(name, {"id": "marker", "type": self.marker_type, "sid": sid})
+        except de.MessageNotHandledException:
+            pass
+        if not self.markers:
+            raise SystemExit("raw durable_rules: the marker fired no action; refusing to delete the session")
+        for index, fact in enumerate(facts):
+            try:  # noqa: SIM105 - try/except is cheaper than contextlib.suppress on this path
+                host.assert_fact(name, {**fact, "id": str(index), "sid": sid})
+            except de.MessageNotHandledException:
+                pass  # no rule matched: normal flow
+        host.delete_state(name, sid)
+
+    def _pool_session(self) -> str:
+        if self.pool_sid is None:
+            sid = "pool"
+            try:  # noqa: SIM105 - try/except is cheaper than contextlib.suppress on this path
+                self.host.assert_fact(self.name, {"id": "opened", "type": self.marker_type, "sid": sid})
             except de.MessageNotHandledException:
                 pass
             if not self.markers:
-                raise SystemExit(
-                    "raw durable_rules: the marker fired no action; refusing to delete the session"
-                )
-            for index, fact in enumerate(facts):
-                try:  # noqa: SIM105 - try/except is cheaper than contextlib.suppress on this path
-                    host.assert_fact(name, {**fact, "id": str(index), "sid": sid})
-                except de.MessageNotHandledException:
-                    pass  # no rule matched: normal flow
-        host.delete_state(name, sid)
+                raise SystemExit("raw durable_rules (batch): the session marker fired no action")
+            self.markers.clear()
+            self.pool_sid = sid
+        return self.pool_sid
 
     def matches(self) -> dict[int, list[str]]:
         """The last case's matches: fact index -> engine rule names."""
         out: dict[int, list[str]] = {}
         for rule, fact_id in self.hits:
-            out.setdefault(int(fact_id), []).append(rule)
+            out.setdefault(int(fact_id[len(self.prefix) :]), []).append(rule)
         return out
 
 
