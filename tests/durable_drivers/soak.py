@@ -1,8 +1,9 @@
-"""Soak: push many events through ``Engine.evaluate()`` with session churn; watch RSS.
+"""Soak: push many events through ``Engine.evaluate()``; watch RSS.
 
 Run as ``python soak.py <events> [events_per_evaluation]``. Every evaluation is one batch
 of events (a realistic mix of every event type over a few case ids, timestamps
-increasing through the run) and so one durable_rules session, created and deleted. Prints
+increasing through the run), asserted into and retracted from the ruleset's one
+durable_rules session. Prints
 one JSON object: RSS after 10%, 50% and 100% of the events, the obligations produced and
 expected, the sessions left alive and the elapsed time.
 """
