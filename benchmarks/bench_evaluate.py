@@ -33,8 +33,8 @@ What it measures (see docs/performance.md):
    holidays), one normalised forbidden-phrase scan of a 200-character agent utterance.
 
 This is a script, not a test: it asserts nothing about speed. The private attributes
-``Engine._engine``, ``Engine._compiled`` and ``tierrules._engine._fact`` are read, never
-changed.
+``Engine._engine``, ``Engine._compiled`` and ``Engine._fact`` and the helpers
+``tierrules._engine._ordered`` and ``tierrules._cases.build_cases`` are used, never changed.
 """
 
 from __future__ import annotations
@@ -69,17 +69,9 @@ try:
 except ImportError:  # not installed: fall back to the source tree next to this script
     sys.path.insert(0, str(REPO / "src"))
     import tierrules
-from tierrules._engine import _fact  # noqa: E402
+from tierrules._cases import build_cases  # noqa: E402
+from tierrules._engine import _ordered  # noqa: E402
 from tierrules._events import EVENT_TYPES  # noqa: E402
-
-try:  # evaluate() builds case time lines before it makes facts (since the E4-E12 clocks)
-    from tierrules._cases import build_cases as _build_cases
-except ImportError:  # pragma: no cover - older trees
-    _build_cases = None  # type: ignore[assignment]
-try:  # events ordered by (instant, type), JSON only for ties (since f4aa62c)
-    from tierrules._engine import _content_order
-except ImportError:  # pragma: no cover - older trees: sorted on (instant, JSON text)
-    _content_order = None  # type: ignore[assignment]
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable\.engine")
 import durable.engine as de  # noqa: E402
@@ -312,22 +304,9 @@ def evaluate_facts(engine: tierrules.Engine, events: list[dict[str, Any]]) -> li
     This mirrors private code that changes; :class:`Facts` checks it against the facts
     ``evaluate()`` really posts and stops using it when they differ.
     """
-    parsed = tierrules.parse_events(events)
-    if _content_order is not None:
-        ordered = _content_order(parsed)
-    else:
-        keyed = sorted(((e.at.astimezone(UTC), e.model_dump_json(), e) for e in parsed), key=lambda k: k[:2])
-        ordered = [e for _, _, e in keyed]
-    if _build_cases is None:
-        return [_fact(e) for e in ordered]
-    cases = _build_cases(ordered, None)
-    method = getattr(engine, "_fact", None)
-    if callable(method):  # since 43b001b: Engine._fact(event, case), per-ruleset field lists
-        return [method(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
-    # Since f4aa62c facts carry only the fields the engine's rules test (Engine._used).
-    used = getattr(engine, "_used", None)
-    extra = () if used is None else (used,)
-    return [_fact(e, cases.get(e.case_id) if e.case_id else None, *extra) for e in ordered]
+    ordered, _ = _ordered(tierrules.parse_events(events))
+    cases = build_cases(ordered, None)
+    return [engine._fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
 
 
 def posted_facts(engine: tierrules.Engine, events: list[dict[str, Any]], now: dt.datetime) -> list[Any]:

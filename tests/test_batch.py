@@ -6,7 +6,6 @@ import datetime as dt
 import doctest
 import io
 import json
-import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -249,17 +248,6 @@ def test_cli_argument_errors_exit_2(argv: list[str]) -> None:
 
 
 # --- tierrules diff --workers ----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def e2_45(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    new = tmp_path_factory.mktemp("rs") / "new"
-    shutil.copytree(DEFAULT, new)
-    path = new / "deadlines.yaml"
-    text = path.read_text(encoding="utf-8")
-    at = text.index("within: 1 working hour", text.index("id: E2.complaint-reply"))
-    path.write_text(text[:at] + "within: 45 working minutes" + text[at + len("within: 1 working hour") :])
-    return new
 
 
 @pytest.mark.parametrize("output", [["--json"], []], ids=["json", "table"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,18 +12,6 @@ import tierrules
 from tierrules._cli import main
 
 DEFAULT = Path(tierrules.default_ruleset_path())
-
-
-@pytest.fixture(scope="module")
-def e2_45(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    new = tmp_path_factory.mktemp("rs") / "new"
-    shutil.copytree(DEFAULT, new)
-    path = new / "deadlines.yaml"
-    text = path.read_text(encoding="utf-8")
-    start = text.index("id: E2.complaint-reply")
-    at = text.index("within: 1 working hour", start)
-    path.write_text(text[:at] + "within: 45 working minutes" + text[at + len("within: 1 working hour") :])
-    return new
 
 
 def run(*argv: str) -> tuple[int, str]:

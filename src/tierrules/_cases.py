@@ -57,9 +57,6 @@ class Case:
         """Values taken strictly after ``after`` and no later than ``until``."""
         return [(t, v) for t, v in self.timelines.get(name, []) if after < t <= until]
 
-    def attributes_at(self, at: dt.datetime) -> dict[str, Any]:
-        return {name: self.value_at(name, at) for name in DEFAULTS}
-
     @property
     def pauses(self) -> list[Pause]:
         if self._pauses is None:

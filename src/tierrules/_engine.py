@@ -32,23 +32,11 @@ _UTC = dt.timezone.utc
 _CUSTOMER_EVENTS = frozenset(t for t, model in EVENT_TYPES.items() if model.scope == "customer")
 
 
-def _fact(event: EventBase, case: Case | None = None, used: frozenset[str] | None = None) -> dict[str, Any]:
-    """What the engine sees: the type, the matchable fields, and the case's attributes then.
-
-    With ``used`` (the field names the rules test), only those: fewer properties to encode
-    and match.
-    """
+def _fact(event: EventBase) -> dict[str, Any]:
+    """A tier fact: the type and the matchable fields (case facts: :meth:`Engine._fact`)."""
     fact: dict[str, Any] = {"type": event.type}
     for name in event.matchable:
-        if used is None or name in used:
-            fact[name] = getattr(event, name)
-    if case is not None:
-        for name in DEFAULTS:
-            key = f"case_{name}"
-            if used is None or key in used:
-                value = case.value_at(name, event.at)
-                if value is not None:
-                    fact[key] = value
+        fact[name] = getattr(event, name)
     return fact
 
 
@@ -105,7 +93,6 @@ class Engine:
         self._roles = self._compiled.engine_nodes
         definition = self._compiled.engine_definition()
         used = _tested_fields([p["m"] for rule in definition.values() for p in rule["all"]])
-        self._used = used
         # Per event type, the fields the rules test; then the case attributes they test.
         self._fact_fields = {
             name: tuple(f for f in model.matchable if f in used) for name, model in EVENT_TYPES.items()
@@ -191,7 +178,8 @@ class Engine:
         return decision.build(now_utc, self._tz)
 
     def _fact(self, event: EventBase, case: Case | None) -> dict[str, Any]:
-        """:func:`_fact` with the field choices made once per ruleset."""
+        """What the engine sees of a case event: its type, the fields the rules test, and
+        the case attributes they test, as they were at the event."""
         fact: dict[str, Any] = {"type": event.type}
         for name in self._fact_fields[event.type]:
             fact[name] = getattr(event, name)
@@ -212,11 +200,6 @@ class Engine:
         profiles = [i for i, e in enumerate(ordered) if e.type == "customer_profile"]
         hits = self._tier_engine.match([_fact(ordered[i]) for i in profiles]) if profiles else {}
         return evaluate_tiers(spec, ordered, {profiles[k]: v for k, v in hits.items()}, now, self._tz)
-
-
-def _content_order(events: list[EventBase]) -> list[EventBase]:
-    """The events in :func:`_ordered`'s order."""
-    return _ordered(events)[0]
 
 
 def _ordered(events: list[EventBase]) -> tuple[list[EventBase], list[dt.datetime]]:

@@ -41,7 +41,7 @@ class RuleContext:
     tz: dt.tzinfo
 
     @functools.cached_property
-    def _fixed(self) -> Target | None:
+    def fixed(self) -> Target | None:
         """The target when it depends on no case attribute (most rules)."""
         rule = self.rule
         if rule.within_by is None and rule.calendar_by is None and rule.within is not None:
@@ -49,12 +49,13 @@ class RuleContext:
         return None
 
     @functools.cached_property
-    def _watched(self) -> tuple[str, ...]:
+    def watched(self) -> tuple[str, ...]:
+        """Case attributes whose change recomputes this rule's target."""
         return tuple(sorted(set(self.rule.within_by or ()) | set(self.rule.calendar_by or ())))
 
     def target(self, case: Case, at: dt.datetime, overrides: Mapping[str, Any] | None = None) -> Target:
         """The target and calendar that apply to ``case`` at ``at``."""
-        fixed = self._fixed
+        fixed = self.fixed
         if fixed is not None:
             return fixed
         rule = self.rule
@@ -73,10 +74,6 @@ class RuleContext:
                 calendar = self.calendars[names[str(value)]]
         assert within is not None  # the compiler refuses rules with no target for some value
         return Target(within, calendar, origin)
-
-    def watched(self) -> tuple[str, ...]:
-        """Case attributes whose change recomputes this rule's target."""
-        return self._watched
 
 
 def _value(case: Case, name: str, at: dt.datetime, overrides: Mapping[str, Any] | None) -> Any:
@@ -135,9 +132,9 @@ def compute(
             + ("; scheduled too late, due at once" if due == start else ""),
         }
     else:
-        target = ctx._fixed or ctx.target(case, start)
+        target = ctx.fixed or ctx.target(case, start)
         run = due_with_pauses(target, start, pauses, now)
-        for name in ctx._watched:
+        for name in ctx.watched:
             for changed_at, value in case.changes(name, start, now):
                 if met_at is not None and met_at <= changed_at:
                     break
