@@ -47,8 +47,8 @@ try:
 except ImportError:  # not installed: fall back to the source tree next to this script
     sys.path.insert(0, str(REPO / "src"))
     import tierrules
+from tierrules import CaseRecord as Case  # noqa: E402
 from tierrules import batch  # noqa: E402
-from tierrules._diff import Case  # noqa: E402
 
 
 def _cases(ruleset: tierrules.Ruleset, count: int, seed: int) -> list[Case]:

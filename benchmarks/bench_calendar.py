@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import tierrules
-from tierrules._ruleset import compiled
+from tierrules.compiler.load import compiled
 
 
 def _starts(n: int) -> list[dt.datetime]:

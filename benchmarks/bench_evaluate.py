@@ -34,7 +34,8 @@ What it measures (see docs/performance.md):
 
 This is a script, not a test: it asserts nothing about speed. The private attributes
 ``Engine._engine``, ``Engine._compiled`` and ``Engine._fact`` and the helpers
-``tierrules._engine._ordered`` and ``tierrules._cases.build_cases`` are used, never changed.
+``tierrules.evaluation.engine._ordered`` and ``tierrules.evaluation.cases.build_cases``
+are used, never changed.
 """
 
 from __future__ import annotations
@@ -69,9 +70,9 @@ try:
 except ImportError:  # not installed: fall back to the source tree next to this script
     sys.path.insert(0, str(REPO / "src"))
     import tierrules
-from tierrules._cases import build_cases  # noqa: E402
-from tierrules._engine import _ordered  # noqa: E402
-from tierrules._events import EVENT_TYPES  # noqa: E402
+from tierrules.evaluation.cases import build_cases  # noqa: E402
+from tierrules.evaluation.engine import _ordered  # noqa: E402
+from tierrules.events import EVENT_TYPES  # noqa: E402
 
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable\.engine")
 import durable.engine as de  # noqa: E402
@@ -387,7 +388,7 @@ class _IdleHost(de.Host):  # type: ignore[misc]
 
 
 def _marker() -> tuple[str, str]:
-    from tierrules._compile import SESSION_MARKER_RULE, SESSION_MARKER_TYPE
+    from tierrules.compiler.compiled import SESSION_MARKER_RULE, SESSION_MARKER_TYPE
 
     return SESSION_MARKER_RULE, SESSION_MARKER_TYPE
 
@@ -557,7 +558,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 def _predicate(term: Any) -> Callable[[dict[str, Any]], bool]:
     """A Python test for one durable_rules JSON condition term.
 
-    Covers every form ``tierrules._compile`` emits (``{field: value}``, ``$and``, ``$or``,
+    Covers every form ``tierrules.compiler.compiled`` emits (``{field: value}``, ``$and``, ``$or``,
     the ``$gte`` comparisons of tier thresholds) plus the other comparisons and ``$ex``/
     ``$nex``; anything else raises, so the floor never silently tests less than the engine.
     """
@@ -676,8 +677,8 @@ SCALE_SEVERITIES = ("critical", "urgent", "important", "general")
 def default_ruleset_data() -> dict[str, Any]:
     """The bundled default ruleset as plain data (its YAML files merged)."""
     try:
-        from tierrules._loader import read_ruleset_files
-        from tierrules._ruleset import default_ruleset_path
+        from tierrules.compiler.load import default_ruleset_path
+        from tierrules.ruleset.reader import read_ruleset_files
 
         data, _ = read_ruleset_files(default_ruleset_path())
         return copy.deepcopy(dict(data))
@@ -1237,7 +1238,7 @@ def bench_leaf(
     engine: tierrules.Engine, starts_n: int, texts_n: int, seed: int, runs: int = 5
 ) -> dict[str, Any]:
     """µs per call, median of ``runs`` passes: calendar arithmetic over 2026 and the phrase scan."""
-    from tierrules._text import default_matcher, normalize
+    from tierrules.text import default_matcher, normalize
 
     calendars = engine._compiled.calendars
     name = "business" if "business" in calendars else engine.ruleset.default_calendar

@@ -11,6 +11,8 @@ import pytest
 
 import tierrules
 
+pytest_plugins = ["tests.support.servers"]
+
 CST = dt.timezone(dt.timedelta(hours=8))
 
 

@@ -16,9 +16,9 @@ import pytest
 from distributed import Client
 
 import tierrules
+from tierrules import CaseRecord as Case
 from tierrules import batch
-from tierrules._cli import main
-from tierrules._diff import Case
+from tierrules.cli import main
 from tierrules.testing import generate_cases
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 from dateutil import tz
 
-from tierrules._calendar import (
+from tierrules.calendar import (
     END_OF_DAY,
     BusinessCalendar,
     HolidaySource,

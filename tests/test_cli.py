@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tierrules._cli import main
+from tierrules.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "complaint.jsonl"

@@ -6,7 +6,7 @@ import pytest
 
 import tierrules
 from tierrules import testing
-from tierrules._decision import Decision, Obligation
+from tierrules.decision import Decision, Obligation
 
 RULESET = tierrules.load_ruleset()
 ENGINE = tierrules.Engine(RULESET)

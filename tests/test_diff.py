@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import tierrules
-from tierrules._cli import main
+from tierrules.cli import main
 
 DEFAULT = Path(tierrules.default_ruleset_path())
 

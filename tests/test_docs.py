@@ -7,7 +7,7 @@ import doctest
 import pytest
 
 import tierrules
-from tierrules import _engine
+from tierrules.evaluation import engine as _engine
 
 
 @pytest.mark.parametrize("module", [tierrules, _engine], ids=lambda m: m.__name__)

@@ -27,10 +27,10 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 import tierrules
-from tierrules import _durable
-from tierrules._compile import MAX_ENGINE_RULES, MAX_SAME_TYPE_JOINS, check_engine_limits
-from tierrules._engine import _fact
-from tierrules._events import EVENT_TYPES, parse_event
+from tierrules.compiler.conditions import AllOf, Equals, MatchRule
+from tierrules.evaluation.engine import _fact
+from tierrules.events import EVENT_TYPES, parse_event
+from tierrules.matching import durable as _durable
 
 DRIVERS = Path(__file__).parent / "durable_drivers"
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,10 +217,12 @@ def test_raw_512_distinct_values_hang() -> None:
 
 
 def test_tierrules_refuses_512_distinct_values() -> None:
-    """Defect: 512 distinct values hang — a ruleset testing 512 values on one field is refused."""
+    """Defect: 512 distinct values hang — the durable matcher refuses a ruleset testing 512 values."""
+    ruleset = tierrules.load_ruleset(generated_ruleset([deadline(1, agent_level=list(range(1, 513)))]))
     with pytest.raises(tierrules.RulesetError, match="more than 511 distinct values") as err:
-        tierrules.load_ruleset(generated_ruleset([deadline(1, agent_level=list(range(1, 513)))]))
+        tierrules.Engine(ruleset, matcher="durable")
     assert err.value.json_path == "$.deadlines[0]"
+    tierrules.Engine(ruleset, matcher="python")  # no such limit in plain Python
     # and the most it allows really works in the engine (a hang would time out here)
     out = run_json("fence.py", "most_values", timeout=30)
     assert out == {"levels": [1, 511, 512], "obligations": [1, 1, 0], "live_sessions": 1}
@@ -235,29 +237,26 @@ def test_raw_many_same_type_joins_fail() -> None:
     assert "error code: 303" in many.stdout.splitlines()[-1]
 
 
-def test_tierrules_refuses_same_type_joins_past_30() -> None:
-    """Defect: 31+ same-type joins segfault — check_engine_limits refuses them."""
-
-    def joins(n: int) -> dict[str, Any]:
-        second = {"$and": [{"type": "b"}, {"$gt": {"at": {"a": "at"}}}]}
-        return {
-            f"j{i}": {"all": [{"a": {"$and": [{"type": "a"}, {"k": i}]}}, {"b": second}]} for i in range(n)
-        }
-
-    assert check_engine_limits(joins(MAX_SAME_TYPE_JOINS)) == []
-    [problem] = check_engine_limits(joins(MAX_SAME_TYPE_JOINS + 1))
-    assert "31 rules join the same event types" in problem.message
+def test_tierrules_conditions_cannot_join() -> None:
+    """Defect: 31+ same-type joins segfault — the condition form is over one fact, so every
+    durable_rules rule tierrules registers has exactly one pattern, however many rules share types."""
+    rules = [MatchRule(f"j{i}", AllOf((Equals("type", "a"), Equals("k", i)))) for i in range(80)]
+    definition = _durable.definition(rules)
+    assert all(len(rule["all"]) == 1 for rule in definition.values())
+    assert not list(_durable.check_limits(rules))
 
 
 def test_tierrules_refuses_too_many_rules() -> None:
     """Defect: 1,500 simple rules fail with error 303 at ~2 GB — 600 distinct engine rules are refused."""
-    with pytest.raises(tierrules.RulesetError, match=f"at most {MAX_ENGINE_RULES}"):
-        tierrules.load_ruleset(generated_ruleset([distinct_deadline(i) for i in range(300)]))
-    assert MAX_ENGINE_RULES < 1500
-    tierrules.load_ruleset(generated_ruleset([distinct_deadline(i) for i in range(200)]))  # 401 rules: fine
+    many = tierrules.load_ruleset(generated_ruleset([distinct_deadline(i) for i in range(300)]))
+    with pytest.raises(tierrules.RulesetError, match=f"at most {_durable.MAX_ENGINE_RULES}"):
+        tierrules.Engine(many, matcher="durable")
+    assert _durable.MAX_ENGINE_RULES < 1500
+    fine = tierrules.load_ruleset(generated_ruleset([distinct_deadline(i) for i in range(200)]))
+    tierrules.Engine(fine, matcher="durable")  # 401 rules: fine
     # Rules sharing a condition share one engine rule: 600 identical deadlines are 3 rules.
     shared = tierrules.load_ruleset(generated_ruleset([deadline(i) for i in range(600)]))
-    assert len(tierrules.Engine(shared)._compiled.engine_definition()) == 3
+    assert len(_durable.definition(tierrules.Engine(shared)._compiled.case_rules)) == 3
 
 
 def test_fence_actions_finish_far_inside_the_lease(
@@ -265,7 +264,7 @@ def test_fence_actions_finish_far_inside_the_lease(
 ) -> None:
     """Defect: an action running past 10 s loses its lease — fence actions take microseconds."""
     durations: list[float] = []
-    for promise in registered(default_engine._engine)._actions.values():
+    for promise in registered(default_engine._matcher.engine_ruleset)._actions.values():
 
         def timed(c: Any, func: Any = promise._func) -> None:
             start = time.perf_counter()
@@ -293,8 +292,8 @@ def test_raw_regex_alternation_is_broken(raw: dict[str, Any]) -> None:
 
 def test_tierrules_compiles_no_regular_expressions(default_engine: tierrules.Engine) -> None:
     """Defect: broken regex alternation — no engine definition of the default ruleset uses `$mt`."""
-    compiled = default_engine._compiled.engine_definition()
-    sent = registered(default_engine._engine).get_definition()
+    compiled = _durable.definition(default_engine._compiled.case_rules)
+    sent = registered(default_engine._matcher.engine_ruleset).get_definition()
     for definition in (compiled, sent):
         keys = {key for key, _ in walk(definition)}
         assert "type" in keys  # the walk sees the conditions
@@ -493,7 +492,7 @@ def test_fence_actions_take_one_parameter(
     default_engine: tierrules.Engine, probe: _durable.EngineRuleset
 ) -> None:
     """Defect: two-parameter actions are async — every registered fence action takes one."""
-    for fence in (default_engine._engine, probe):
+    for fence in (default_engine._matcher.engine_ruleset, probe):
         actions = registered(fence)._actions
         assert set(actions) == set(registered(fence).get_definition())
         for name, promise in actions.items():
@@ -515,8 +514,8 @@ def test_raw_two_patterns_are_two_events(raw: dict[str, Any]) -> None:
 
 def test_tierrules_rules_have_exactly_one_pattern(default_engine: tierrules.Engine) -> None:
     """Defects: join poisoning (311), two-pattern semantics, cross-event arithmetic — no joins."""
-    definition = registered(default_engine._engine).get_definition()
-    assert len(definition) == len(default_engine._compiled.engine_nodes) + 1  # + the marker
+    definition = registered(default_engine._matcher.engine_ruleset).get_definition()
+    assert len(definition) == len(default_engine._compiled.shared) + 1  # + the marker
     for name, rule in definition.items():
         assert set(rule) == {"all"}, name
         [pattern] = rule["all"]
@@ -582,13 +581,15 @@ def test_tierrules_one_host_versioned_names() -> None:
     """Defect: names register once per Host — one shared host, names versioned by content."""
     first = tierrules.Engine(tierrules.load_ruleset())
     again = tierrules.Engine(tierrules.load_ruleset())  # would raise if it registered again
-    assert first._engine is again._engine
+    assert first._matcher.engine_ruleset is again._matcher.engine_ruleset
     changed = tierrules.Engine(tierrules.load_ruleset(generated_ruleset([deadline(1)])))
-    assert changed._engine.name != first._engine.name
-    assert changed._engine.name.startswith("tierrules_")
+    assert changed._matcher.engine_ruleset.name != first._matcher.engine_ruleset.name
+    assert changed._matcher.engine_ruleset.name.startswith("tierrules_")
     host = _durable._shared_host()
     assert host is _durable._shared_host()
-    assert {first._engine.name, changed._engine.name} <= set(host._ruleset_directory)
+    assert {first._matcher.engine_ruleset.name, changed._matcher.engine_ruleset.name} <= set(
+        host._ruleset_directory
+    )
 
 
 def test_python_313_is_excluded() -> None:
@@ -604,7 +605,7 @@ def test_python_313_is_excluded() -> None:
 def test_python_312_deprecation_warning_is_silenced() -> None:
     """Defect: durable/engine.py warns on Python 3.12 (utcfromtimestamp) — the fence ignores it."""
     code = (
-        "import warnings, tierrules\n"
+        "import warnings, tierrules.matching.durable\n"
         "warnings.warn_explicit('utcfromtimestamp() is deprecated', DeprecationWarning,\n"
         "                       'engine.py', 16, module='durable.engine')\n"
         "print('ok')\n"

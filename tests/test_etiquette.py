@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tierrules
-from tierrules._etiquette import EtiquetteSpec, check, evaluate_etiquette
-from tierrules._events import Utterance
+from tierrules.evaluation.etiquette import evaluate_etiquette
+from tierrules.events import Utterance
+from tierrules.ruleset.etiquette import EtiquetteSpec, check
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = ROOT / "rulesets" / "default" / "etiquette.yaml"
@@ -712,8 +713,8 @@ def test_engine_complaint_call_through_the_default_ruleset() -> None:
 
 
 def test_policy_coverage_counts_etiquette_checks_and_matches_scores() -> None:
-    from tierrules._policytest import check as check_expect
-    from tierrules._policytest import rule_ids
+    from tierrules.policytest import check as check_expect
+    from tierrules.policytest import rule_ids
 
     ruleset = tierrules.load_ruleset()
     ids = rule_ids(ruleset)

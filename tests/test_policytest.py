@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import tierrules
-from tierrules._cli import main
-from tierrules._policytest import check, find_test_files, matches, ruleset_dir_for
+from tierrules.cli import main
+from tierrules.policytest import check, find_test_files, matches, ruleset_dir_for
 
 DEFAULT = Path(tierrules.default_ruleset_path())
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import tierrules
-from tierrules._compile import MAX_DISTINCT_VALUES_PER_FIELD, check_engine_limits
+from tierrules.compiler.conditions import Equals, MatchRule
+from tierrules.matching.durable import MAX_DISTINCT_VALUES_PER_FIELD, check_limits
 
 
 def test_default_ruleset_names_a_clause_for_every_rule() -> None:
@@ -140,17 +141,6 @@ def test_mapping_input_reports_paths() -> None:
 
 
 def test_too_many_values_on_one_field_is_refused() -> None:
-    definition = {
-        f"r{i}": {"all": [{"m": {"type": f"t{i}"}}]} for i in range(MAX_DISTINCT_VALUES_PER_FIELD + 1)
-    }
-    problems = check_engine_limits(definition)
-    assert any("distinct values" in p.message for p in problems)
-    del definition["r0"]
-    assert not any("distinct values" in p.message for p in check_engine_limits(definition))
-
-
-def test_too_many_same_type_joins_is_refused() -> None:
-    join = {"all": [{"a": {"type": "x"}}, {"b": {"type": "y"}}]}
-    assert check_engine_limits({f"j{i}": join for i in range(30)}) == []
-    problems = check_engine_limits({f"j{i}": join for i in range(31)})
-    assert any("join" in p.message for p in problems)
+    rules = [MatchRule(f"r{i}", Equals("type", f"t{i}")) for i in range(MAX_DISTINCT_VALUES_PER_FIELD + 1)]
+    assert any("distinct values" in p.message for p in check_limits(rules))
+    assert not any("distinct values" in p.message for p in check_limits(rules[1:]))

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import tierrules
 from tierrules import testing
-from tierrules._events import EVENT_TYPES
-from tierrules._model import CalendarSpec
+from tierrules.events import EVENT_TYPES
+from tierrules.ruleset.model import CalendarSpec
 
 RULESET = tierrules.load_ruleset()
 ENGINE = tierrules.Engine(RULESET)

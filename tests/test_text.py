@@ -10,18 +10,10 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from tierrules import RulesetError, _text
-from tierrules._text import (
-    DEFAULT_FORBIDDEN,
-    Match,
-    PhraseMatcher,
-    PhraseSpec,
-    char_count,
-    contains_any,
-    default_matcher,
-    normalize,
-    phrase_problems,
-)
+from tierrules import text as _text
+from tierrules.evaluation.etiquette import default_matcher
+from tierrules.ruleset.etiquette import DEFAULT_FORBIDDEN, PhraseSpec, phrase_problems
+from tierrules.text import Match, PhraseMatcher, char_count, contains_any, normalize
 
 # POLICY.md Q5, in its order.
 POLICY_Q5 = [
@@ -76,7 +68,7 @@ def test_each_allow_context_hides_its_phrase(spec: PhraseSpec, context: str) -> 
 
 
 def test_suggested_replacements_from_the_sources() -> None:
-    by_id = default_matcher().specs
+    by_id = {spec.id: spec for spec in DEFAULT_FORBIDDEN}
     assert "我们可以尝试" in by_id["Q5.bu-xing"].suggest
     assert "我们可以尝试" in by_id["Q5.bu-ke-neng"].suggest
     assert "让我为您查询" in by_id["Q5.wo-bu-zhi-dao"].suggest
@@ -455,9 +447,6 @@ def test_allow_context_must_not_hide_another_phrase() -> None:
     specs = [PhraseSpec(id="a", phrase="不可能", allow=("不可能不行",)), PhraseSpec(id="b", phrase="不行")]
     [problem] = phrase_problems(specs)
     assert problem.json_path == "$[0].allow[0]" and "'b'" in problem.message
-    with pytest.raises(RulesetError) as info:
-        PhraseMatcher(specs)
-    assert info.value.json_path == "$[0].allow[0]"
     # Hiding a phrase inside one's own is intended: 真的不行 allowed in 不是真的不行 hides its 不行.
     ok = [PhraseSpec(id="a", phrase="真的不行", negations=("不是",)), PhraseSpec(id="b", phrase="不行")]
     assert phrase_problems(ok) == []

@@ -13,8 +13,10 @@ import opencc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tierrules import _text
-from tierrules._text import DEFAULT_FORBIDDEN, Match, Normalized, PhraseMatcher, default_matcher, normalize
+from tierrules import text as _text
+from tierrules.evaluation.etiquette import default_matcher
+from tierrules.ruleset.etiquette import DEFAULT_FORBIDDEN
+from tierrules.text import Match, Normalized, PhraseMatcher, normalize
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MATCHER = default_matcher()

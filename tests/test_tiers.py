@@ -19,24 +19,18 @@ from dateutil import tz as dateutil_tz
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 import tierrules
-from tierrules import _ruleset
-from tierrules._compile import check_engine_limits
-from tierrules._durable import EngineRuleset, engine_ruleset
-from tierrules._errors import EngineError, Problem, best_match
-from tierrules._events import EventBase, parse_events
-from tierrules._loader import SourceMap, read_ruleset_files
-from tierrules._tiers import (
-    TIERS,
-    CadenceObligation,
-    TierAssignment,
-    TierResult,
-    TiersSpec,
-    _money_gap,
-    check,
-    engine_rule_name,
-    evaluate_tiers,
-    tier_engine_conditions,
-)
+from tierrules.compiler.compiled import tier_rule_name as engine_rule_name
+from tierrules.compiler.compiled import tier_rules
+from tierrules.compiler.conditions import AllOf, AtLeast, Equals
+from tierrules.decision import TierAssignment
+from tierrules.errors import EngineError, Problem, best_match, problems_from_validation
+from tierrules.evaluation.tiers import CadenceObligation, TierResult, _money_gap, evaluate_tiers
+from tierrules.events import EventBase, parse_events
+from tierrules.matching import durable as _durable
+from tierrules.matching.durable import EngineRuleset, engine_ruleset
+from tierrules.ruleset.reader import SourceMap, read_ruleset_files
+from tierrules.ruleset.tiers import TiersSpec, check
+from tierrules.vocabulary import TIERS
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTION = ROOT / "rulesets" / "default" / "tiers.yaml"
@@ -72,7 +66,8 @@ def with_soft_landing(spec: TiersSpec, **changes: Any) -> TiersSpec:
 def fence(spec: TiersSpec) -> EngineRuleset:
     """The spec's tier conditions registered on durable_rules through tierrules' fence."""
     definition: dict[str, dict[str, Any]] = {
-        name: {"all": [{"m": condition}]} for name, condition in tier_engine_conditions(spec).items()
+        name: {"all": [{"m": condition}]}
+        for name, condition in ((r.name, _durable.translate(r.condition)) for r in tier_rules(spec))
     }
     definition[MARKER_RULE] = {"all": [{"m": {"type": MARKER_TYPE}}]}
     return engine_ruleset(definition, MARKER_RULE, MARKER_TYPE)
@@ -228,19 +223,20 @@ def test_json_schema_accepts_the_shipped_section_and_the_text_forms() -> None:
 
 
 def test_each_tier_compiles_to_an_all_of_gte_condition() -> None:
-    conditions = tier_engine_conditions(SPEC)
+    rules = tier_rules(SPEC)
+    conditions = {r.name: r.condition for r in rules}
     assert list(conditions) == [engine_rule_name(t) for t in TIERS]
-    assert conditions["tier:platinum"] == {
-        "$and": [
-            {"type": "customer_profile"},
-            {"$gte": {"spend_12m": 300000}},
-            {"$gte": {"visits_12m": 12}},
-            {"$gte": {"tenure_months": 12}},
-        ]
-    }
-    assert conditions["tier:standard"] == {"type": "customer_profile"}  # everyone qualifies
-    definition = {name: {"all": [{"m": c}]} for name, c in conditions.items()}
-    assert check_engine_limits(definition) == []
+    assert conditions["tier:platinum"] == AllOf(
+        (
+            Equals("type", "customer_profile"),
+            AtLeast("spend_12m", 300000),
+            AtLeast("visits_12m", 12),
+            AtLeast("tenure_months", 12),
+        )
+    )
+    assert conditions["tier:standard"] == Equals("type", "customer_profile")  # everyone qualifies
+    assert _durable.translate(conditions["tier:platinum"])["$and"][1] == {"$gte": {"spend_12m": 300000}}
+    assert list(_durable.check_limits(rules)) == []
 
 
 @pytest.mark.parametrize(
@@ -897,12 +893,6 @@ def test_other_rules_in_the_hits_are_ignored() -> None:
     assert only(evaluate_tiers(SPEC, events, hits, at("2026-01-20 10:00"), SHANGHAI)).tier == "gold"
 
 
-def test_an_unchecked_section_is_refused() -> None:
-    spec = SPEC.model_copy(update={"thresholds": SPEC.thresholds[:-1]})
-    with pytest.raises(ValueError, match="run check"):
-        tier_engine_conditions(spec)
-
-
 # --- Validation: shape (pydantic) -------------------------------------------------------------------
 
 
@@ -986,10 +976,9 @@ def test_shape_errors_through_the_loader_name_file_line_path_and_suggestion(
     path = tmp_path / "tiers.yaml"
     path.write_text(text, encoding="utf-8")
     data, smap = read_ruleset_files(path)
-    monkeypatch.setattr(_ruleset, "Ruleset", Integrated)
     with pytest.raises(ValidationError) as info:
         Integrated.model_validate(data)
-    best = best_match([smap.place(p) for p in _ruleset._problems(info.value, data)])
+    best = best_match(problems_from_validation(info.value, Integrated, data, place=smap.place))
     assert best is not None
     line = next(n for n, s in enumerate(text.splitlines(), 1) if "visit_12m: 12," in s)
     assert (best.json_path, best.suggestion, best.file, best.line) == (

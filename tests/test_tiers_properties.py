@@ -18,7 +18,9 @@ from typing import Any
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tierrules._tiers import TIERS, Thresholds, TierResult, TiersSpec, check
+from tierrules.evaluation.tiers import TierResult, months_after
+from tierrules.ruleset.tiers import Thresholds, TiersSpec, check
+from tierrules.vocabulary import TIERS
 
 from .test_tiers import (
     AT_THRESHOLD,
@@ -184,7 +186,7 @@ def test_upgrades_at_once_downgrades_late_and_bounded(
     for (before_at, before), (after_at, after) in itertools.pairwise(changes):
         if RANK[after.tier] < RANK[before.tier]:
             assert RANK[before.tier] - RANK[after.tier] <= steps
-            assert after_at >= spec.soft_landing.qualification_period.after(before_at, SHANGHAI)
+            assert after_at >= months_after(spec.soft_landing.qualification_period, before_at, SHANGHAI)
 
 
 # --- Gaps -------------------------------------------------------------------------------------------
@@ -297,7 +299,7 @@ def test_cadence_chains_are_well_formed(events: list[dict[str, Any]], later: int
         obs.sort(key=lambda o: int(o.id.rsplit("/", 1)[1]))
         assert len({o.id for o in obs}) == len(obs)
         for o in obs:
-            assert o.due_at == every[rule].after(o.started_at, SHANGHAI)
+            assert o.due_at == months_after(every[rule], o.started_at, SHANGHAI)
             assert o.started_at <= now
             if o.status == "pending":
                 assert o.due_at > now and o.met_at is None

@@ -9,16 +9,31 @@
 >>> [e2] = [o for o in decision.obligations if o.source == "E2"]
 >>> e2.due_at.isoformat()     # a Saturday complaint: 1 working hour is 10:00 Monday
 '2026-11-23T10:00:00+08:00'
+
+The pipeline, one package per stage (docs/architecture.md): :mod:`~tierrules.ruleset` reads
+and checks the YAML, :mod:`~tierrules.compiler` turns it into match rules and calendars,
+:mod:`~tierrules.matching` decides which events fire which rules (durable_rules, or plain
+Python), :mod:`~tierrules.evaluation` computes the obligations, tiers and etiquette, and
+:mod:`~tierrules.decision` holds what comes out. Event models are in :mod:`tierrules.events`.
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from ._decision import Decision, Escalation, Obligation, Violation
-from ._engine import Engine, evaluate
-from ._errors import EngineError, EventError, Problem, RulesetError, TierrulesError, best_match
-from ._events import Event, EventBase, parse_events
-from ._model import Ruleset
-from ._ruleset import default_ruleset_path, load_ruleset
+from .caselog import CaseRecord, read_cases
+from .compiler.load import default_ruleset_path, load_ruleset
+from .decision import (
+    DeadlineWarning,
+    Decision,
+    Escalation,
+    NextTier,
+    Obligation,
+    TierAssignment,
+    Violation,
+)
+from .errors import EngineError, EventError, Problem, Rank, RulesetError, TierrulesError, best_match
+from .evaluation.engine import Engine, evaluate
+from .events import Event, EventBase, parse_events
+from .ruleset.model import Ruleset
 
 try:
     __version__ = version("tierrules")
@@ -26,6 +41,8 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 __all__ = [
+    "CaseRecord",
+    "DeadlineWarning",
     "Decision",
     "Engine",
     "EngineError",
@@ -33,10 +50,13 @@ __all__ = [
     "Event",
     "EventBase",
     "EventError",
+    "NextTier",
     "Obligation",
     "Problem",
+    "Rank",
     "Ruleset",
     "RulesetError",
+    "TierAssignment",
     "TierrulesError",
     "Violation",
     "__version__",
@@ -45,4 +65,5 @@ __all__ = [
     "evaluate",
     "load_ruleset",
     "parse_events",
+    "read_cases",
 ]

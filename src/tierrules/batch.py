@@ -51,12 +51,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._decision import Decision
-from ._diff import Case, case_error, read_cases
-from ._engine import Engine
-from ._errors import MISSING, EngineError, EventError, Problem
-from ._model import Ruleset
-from ._ruleset import load_ruleset
+from .caselog import CaseRecord, case_error, read_cases
+from .compiler.load import load_ruleset
+from .decision import Decision
+from .errors import MISSING, EngineError, EventError, Problem
+from .evaluation.engine import Engine
+from .ruleset.model import Ruleset
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -133,7 +133,7 @@ class _Failure:
 
 
 def _evaluate_chunk(
-    keys: Sequence[str], cases: Sequence[Case], *rulesets: Mapping[str, Any]
+    keys: Sequence[str], cases: Sequence[CaseRecord], *rulesets: Mapping[str, Any]
 ) -> tuple[list[list[str]], _Failure | None]:
     """Evaluate cases under each ruleset; stops at the first bad case (a Dask task)."""
     engines = [_engine(key, data) for key, data in zip(keys, rulesets, strict=True)]
@@ -223,7 +223,7 @@ def _chunk_size(count: int, workers: int, chunk_size: int | None) -> int:
 
 
 def _on_client(
-    client: Client, cases: Sequence[Case], rulesets: Sequence[Ruleset], chunk_size: int | None
+    client: Client, cases: Sequence[CaseRecord], rulesets: Sequence[Ruleset], chunk_size: int | None
 ) -> list[list[str]]:
     keyed = [_ruleset_data(r) for r in rulesets]
     keys = [key for key, _ in keyed]
@@ -248,7 +248,7 @@ def _on_client(
     return out
 
 
-def _in_process(cases: Sequence[Case], rulesets: Sequence[Ruleset]) -> list[list[str]]:
+def _in_process(cases: Sequence[CaseRecord], rulesets: Sequence[Ruleset]) -> list[list[str]]:
     engines = [Engine(r) for r in rulesets]
     out = []
     for case in cases:
@@ -259,8 +259,8 @@ def _in_process(cases: Sequence[Case], rulesets: Sequence[Ruleset]) -> list[list
     return out
 
 
-def _evaluate_json(
-    cases: Sequence[Case],
+def evaluate_json(
+    cases: Sequence[CaseRecord],
     rulesets: Sequence[Ruleset],
     *,
     workers: int | None = None,
@@ -280,7 +280,7 @@ def _evaluate_json(
 
 
 def evaluate_cases(
-    cases: Sequence[Case],
+    cases: Sequence[CaseRecord],
     *,
     ruleset: Ruleset | None = None,
     workers: int | None = None,
@@ -288,7 +288,7 @@ def evaluate_cases(
     client: Client | None = None,
     chunk_size: int | None = None,
 ) -> list[CaseResult]:
-    """Evaluate every case (``Case(name, events, now)``) and return the results in input order.
+    """Evaluate every case (``CaseRecord(name, events, now)``) and return the results in input order.
 
     - ``ruleset``: the ruleset to enforce (default: the bundled policy). Workers receive it
       as data; they need tierrules installed (the same version), not the ruleset files.
@@ -302,18 +302,18 @@ def evaluate_cases(
 
     Raises :class:`~tierrules.EventError` naming the first bad case, in input order.
 
-    >>> import datetime as dt
+    >>> import datetime as dt, tierrules
     >>> from tierrules import batch
-    >>> from tierrules._diff import Case
     >>> now = dt.datetime.fromisoformat("2026-11-24T17:45:00+08:00")
-    >>> bad = Case("broken", [{"type": "complaint_registered", "at": "yesterday", "case_id": "c"}], now)
+    >>> broken = [{"type": "complaint_registered", "at": "yesterday", "case_id": "c"}]
+    >>> bad = tierrules.CaseRecord("broken", broken, now)
     >>> batch.evaluate_cases([bad], workers=0)
     Traceback (most recent call last):
     ...
-    tierrules._errors.EventError: invalid event at index 0: $[0].at: case broken: $[0].at: ...
+    tierrules.errors.EventError: invalid event at index 0: $[0].at: case broken: $[0].at: ...
     """
     chosen = [ruleset if ruleset is not None else load_ruleset()]
-    rendered = _evaluate_json(
+    rendered = evaluate_json(
         cases, chosen, workers=workers, address=address, client=client, chunk_size=chunk_size
     )
     return [CaseResult(case.name, out[0]) for case, out in zip(cases, rendered, strict=True)]

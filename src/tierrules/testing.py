@@ -56,11 +56,11 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from hypothesis import strategies as st
 
-from ._decision import Decision
-from ._engine import Engine
-from ._events import EVENT_TYPES, EventBase, field_choices
-from ._model import DeadlineRule, Ruleset, Trigger
-from ._ruleset import load_ruleset
+from .compiler.load import load_ruleset
+from .decision import Decision
+from .evaluation.engine import Engine
+from .events import EVENT_TYPES, EventBase, field_choices
+from .ruleset.model import DeadlineRule, Ruleset, Trigger
 
 __all__ = [
     "TIER_ORDER",
@@ -429,7 +429,7 @@ def calendars() -> st.SearchStrategy[dict[str, Any]]:
     """Valid calendar specs (the mapping under ``calendars.<name>`` in a ruleset).
 
     >>> from hypothesis import given, settings
-    >>> from tierrules._model import CalendarSpec
+    >>> from tierrules.ruleset.model import CalendarSpec
     >>> @settings(max_examples=20)
     ... @given(calendars())
     ... def check(spec):

@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 import tierrules
-from tierrules import _durable
+from tierrules.matching import durable as _durable
 
 CST = dt.timezone(dt.timedelta(hours=8))
 DAY = dt.datetime(2026, 11, 24, tzinfo=CST)  # a Tuesday
@@ -41,7 +41,11 @@ def unmatched(rounds: str) -> None:
         nonempty += decision != tierrules.Decision()
     print(
         json.dumps(
-            {"rounds": int(rounds), "nonempty": nonempty, "live_sessions": engine._engine.live_sessions}
+            {
+                "rounds": int(rounds),
+                "nonempty": nonempty,
+                "live_sessions": engine._matcher.engine_ruleset.live_sessions,
+            }
         )
     )
 
@@ -66,7 +70,13 @@ def sessions(rounds: str) -> None:
         if got != [(f"c{i}", "E2.complaint-reply", status)]:
             wrong.append([i, got])
     print(
-        json.dumps({"rounds": int(rounds), "wrong": wrong[:5], "live_sessions": engine._engine.live_sessions})
+        json.dumps(
+            {
+                "rounds": int(rounds),
+                "wrong": wrong[:5],
+                "live_sessions": engine._matcher.engine_ruleset.live_sessions,
+            }
+        )
     )
 
 
@@ -129,7 +139,7 @@ def threads(workers: str, cases: str) -> None:
                 "obligations": obligations,
                 "differ": differ[:10],
                 "errors": errors[:5],
-                "live_sessions": engine._engine.live_sessions,
+                "live_sessions": engine._matcher.engine_ruleset.live_sessions,
             }
         )
     )
@@ -164,7 +174,13 @@ def most_values() -> None:
         for lv in levels
     ]
     print(
-        json.dumps({"levels": levels, "obligations": started, "live_sessions": engine._engine.live_sessions})
+        json.dumps(
+            {
+                "levels": levels,
+                "obligations": started,
+                "live_sessions": engine._matcher.engine_ruleset.live_sessions,
+            }
+        )
     )
 
 

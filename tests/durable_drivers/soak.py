@@ -114,7 +114,7 @@ def main(total: int, size: int) -> None:
     out.update(
         obligations=obligations,
         expected_obligations=expected,
-        live_sessions=engine._engine.live_sessions,
+        live_sessions=engine._matcher.engine_ruleset.live_sessions,
         seconds=round(time.perf_counter() - started, 1),
     )
     print(json.dumps(out), flush=True)

@@ -1,0 +1,151 @@
+"""What ``evaluate()`` returns: the decision and its parts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .vocabulary import ServiceClass, ServiceLevel, Tier
+
+Status = Literal["pending", "met", "breached"]
+
+
+_P = TypeVar("_P", bound="_Part")
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def _all_fields(cls) -> set[str]:
+        found: set[str] | None = cls.__dict__.get("_ALL_FIELDS")
+        if found is None:
+            found = set(cls.model_fields)
+            type.__setattr__(cls, "_ALL_FIELDS", found)
+        return found
+
+    @classmethod
+    def _trusted(cls: type[_P], fields: dict[str, Any]) -> _P:
+        """An instance of values tierrules computed itself, without re-validating them.
+
+        The evaluation hot path builds thousands of these per second from values whose
+        types it controls; tests re-validate whole decisions to keep that honest.
+        """
+        if len(fields) != len(cls.model_fields):
+            for name, info in cls.model_fields.items():
+                if name not in fields:
+                    fields[name] = info.get_default(call_default_factory=True)
+        part = cls.__new__(cls)
+        object.__setattr__(part, "__dict__", fields)
+        # Every field is set; frozen models never change this set, so one copy is shared.
+        object.__setattr__(part, "__pydantic_fields_set__", cls._all_fields())
+        object.__setattr__(part, "__pydantic_extra__", None)
+        object.__setattr__(part, "__pydantic_private__", None)
+        return part
+
+
+class Obligation(_Part):
+    """A deadline one case owes: started by an event, due at an instant."""
+
+    id: str = Field(
+        description="Stable id: '<case_id>/<rule>/<n>', n counting starts of the rule in the case."
+    )
+    rule: str = Field(description="The ruleset rule that created it.")
+    source: str = Field(description="The POLICY.md clause, e.g. 'E2'.")
+    case_id: str | None = Field(description="The case; null for customer-level obligations (T7/T8 cadences).")
+    started_at: dt.datetime
+    due_at: dt.datetime
+    status: Status = Field(
+        description="pending: not met, due in the future; met: met on or before due; "
+        "breached: due passed unmet, or met late."
+    )
+    met_at: dt.datetime | None = None
+    customer_id: str | None = Field(default=None, description="The case's customer, when known.")
+    paused_for: dt.timedelta = Field(
+        default=dt.timedelta(0), description="Time the clock stood still (ISO 8601 duration)."
+    )
+    paused: bool = Field(default=False, description="The clock is paused now; due_at assumes it resumes now.")
+    changes: list[dict[str, Any]] = Field(
+        default_factory=list, description="Target recomputations (severity or tier changed mid-case)."
+    )
+    explain: dict[str, Any] = Field(default_factory=dict, description="How due_at was computed.")
+
+
+class DeadlineWarning(_Part):
+    """A share of an obligation's time has run out while it is unmet."""
+
+    obligation: str = Field(description="The obligation's id.")
+    rule: str
+    source: str
+    case_id: str
+    at: dt.datetime
+    percent: int
+    due_at: dt.datetime
+
+
+class Escalation(_Part):
+    """An escalation a breach raises."""
+
+    rule: str
+    source: str
+    case_id: str
+    at: dt.datetime = Field(description="When the breach happened (the obligation's due time).")
+    to_level: int
+    reason: str
+    step: int = Field(default=0, description="0 for the first escalation, then one per chain step.")
+    priority: int | None = Field(default=None, description="1 is the most urgent (E4 order).")
+
+
+class Violation(_Part):
+    """An etiquette requirement not met."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    rule: str
+    source: str
+    case_id: str
+    at: dt.datetime
+
+
+class NextTier(_Part):
+    """The tier above and what each metric lacks for it (0 where already met)."""
+
+    tier: Tier
+    gaps: dict[str, int | float]
+
+
+class TierAssignment(_Part):
+    """One customer's tier as of ``now``: the ``tiers`` entry of a decision."""
+
+    customer_id: str
+    tier: Tier
+    service_class: ServiceClass
+    service_level: ServiceLevel
+    rule: str = Field(description="The rule that decided the tier, e.g. 'T6.override'.")
+    source: str = Field(description="Its POLICY.md clause.")
+    reasons: list[dict[str, Any]] = Field(description="Observed values against thresholds, and notes.")
+    next_tier: NextTier | None = Field(description="Null at diamond, or when no profile is known.")
+
+
+class Decision(_Part):
+    """Everything the policy says about the events at ``now``."""
+
+    obligations: list[Obligation] = Field(default_factory=list)
+    escalations: list[Escalation] = Field(default_factory=list)
+    violations: list[Violation] = Field(default_factory=list)
+    warnings: list[DeadlineWarning] = Field(default_factory=list)
+    tiers: list[dict[str, Any]] = Field(default_factory=list)
+    scores: list[dict[str, Any]] = Field(
+        default_factory=list, description="Per-call scorecards: {case_id, score, max, passed, items}."
+    )
+    next_check_at: dt.datetime | None = Field(
+        default=None,
+        description="The earliest future instant at which the decision can change without a new event.",
+    )
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The decision as JSON text: the same decision always gives the same bytes."""
+        return json.dumps(self.model_dump(mode="json"), ensure_ascii=False, indent=indent)

@@ -1,0 +1,87 @@
+"""What is known about each case over time: its attributes and its pauses.
+
+Rules may depend on case attributes (``severity``, ``channel``, and the customer's
+``tier``, ``service_class`` and ``service_level``); they can change mid-case, so each
+is kept as a time line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..events import CaseOpened, CasePaused, CaseResumed, CaseUpdated, EventBase
+from ..vocabulary import CASE_ATTRIBUTE_DEFAULTS, CUSTOMER_ATTRIBUTES
+from .clocks import Pause, pause_intervals
+
+# (customer_id, instant) -> {"tier": ..., "service_class": ..., "service_level": ...} changes
+CustomerTimeline = Callable[[str], Sequence[tuple[dt.datetime, dict[str, Any]]]]
+
+
+@dataclass
+class Case:
+    """One case's attribute time lines and pauses."""
+
+    case_id: str
+    customer_id: str | None = None
+    timelines: dict[str, list[tuple[dt.datetime, Any]]] = field(default_factory=dict)
+    pause_marks: list[tuple[dt.datetime, str]] = field(default_factory=list)
+    _pauses: list[Pause] | None = None
+
+    def set(self, name: str, at: dt.datetime, value: Any) -> None:
+        line = self.timelines.setdefault(name, [])
+        if not line or line[-1][1] != value:
+            line.append((at, value))
+
+    def value_at(self, name: str, at: dt.datetime) -> Any:
+        line = self.timelines.get(name)
+        if line:
+            for t, value in reversed(line):  # time lines are short and in time order
+                if t <= at:
+                    return value
+        return CASE_ATTRIBUTE_DEFAULTS[name]
+
+    def changes(self, name: str, after: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime, Any]]:
+        """Values taken strictly after ``after`` and no later than ``until``."""
+        return [(t, v) for t, v in self.timelines.get(name, []) if after < t <= until]
+
+    @property
+    def pauses(self) -> list[Pause]:
+        if self._pauses is None:
+            self._pauses = pause_intervals(self.pause_marks)
+        return self._pauses
+
+
+def build_cases(ordered: Sequence[EventBase], customers: CustomerTimeline | None) -> dict[str, Case]:
+    """Case time lines from time-ordered events; customer attributes from the tier time line."""
+    cases: dict[str, Case] = {}
+    for event in ordered:
+        if event.case_id is None:
+            continue
+        case = cases.get(event.case_id)
+        if case is None:
+            case = cases[event.case_id] = Case(event.case_id)
+        if isinstance(event, CaseOpened):
+            if case.customer_id is None and event.customer_id is not None:
+                case.customer_id = event.customer_id
+            if "severity" not in case.timelines:
+                case.set("severity", event.at, event.severity)
+            if "channel" not in case.timelines:
+                case.set("channel", event.at, event.channel)
+        elif isinstance(event, CaseUpdated):
+            case.set("severity", event.at, event.severity)
+        elif isinstance(event, CasePaused):
+            case.pause_marks.append((event.at, "pause"))
+        elif isinstance(event, CaseResumed):
+            case.pause_marks.append((event.at, "resume"))
+    if customers is not None:
+        for case in cases.values():
+            if case.customer_id is None:
+                continue
+            for at, values in customers(case.customer_id):
+                for name in CUSTOMER_ATTRIBUTES:
+                    if name in values:
+                        case.set(name, at, values[name])
+    return cases

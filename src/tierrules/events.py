@@ -1,0 +1,550 @@
+"""The event vocabulary: what a host may tell tierrules about a case.
+
+Every event is validated here, strictly, before anything reaches durable_rules: the
+engine compares loosely (``"5" > 3`` is true there) and cannot report which field was
+wrong, so nothing unvalidated may be posted to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import typing
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import replace
+from typing import Annotated, Any, ClassVar, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from .errors import EventError, PathPart, Problem, Rank, did_you_mean, problems_from_validation
+from .vocabulary import (
+    BackofficeSeverity,
+    CaseSeverity,
+    Channel,
+    EmergencyCategory,
+    FeedbackSeverity,
+    Speaker,
+    Tier,
+)
+
+
+class EventBase(BaseModel):
+    """Fields every event carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    type: str
+    at: dt.datetime = Field(description="When it happened: ISO 8601 with a UTC offset.")
+    case_id: str = Field(min_length=1, description="The case (ticket, call, visit) it belongs to.")
+    id: str | None = Field(default=None, min_length=1, description="Optional host-side event id.")
+    meta: dict[str, Any] | None = Field(
+        default=None, description="Free-form host data; carried, never matched on."
+    )
+
+    # Fields a ruleset may put conditions on (the rest are carried, not matched).
+    matchable: ClassVar[tuple[str, ...]] = ()
+    # "case" events belong to a case; "customer" events to a customer (case_id optional).
+    scope: ClassVar[str] = "case"
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _aware_iso(cls, value: object) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            parsed = value
+        elif isinstance(value, str):
+            try:
+                parsed = dt.datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError("not an ISO 8601 date-time") from None
+        else:
+            raise ValueError("must be an ISO 8601 date-time string with a UTC offset")
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            raise ValueError("naive date-time: add a UTC offset such as +08:00 or Z")
+        return parsed
+
+
+class CaseOpened(EventBase):
+    """A case starts (a call, a lobby visit, an online chat, a field visit)."""
+
+    type: Literal["case_opened"]
+    channel: Channel
+    severity: CaseSeverity = "general"
+    customer_id: str | None = Field(default=None, min_length=1)
+    customer_name: str | None = Field(
+        default=None, min_length=1, description="The customer's full name, surname first (Q4)."
+    )
+    customer_gender: Literal["male", "female", "unknown"] | None = Field(
+        default=None, description="Chooses the honorific for Q4: 先生 (male), 女士 (female)."
+    )
+    agent_name: str | None = Field(default=None, min_length=1, description="The agent's name (Q2).")
+    organisation: str | None = Field(
+        default=None, min_length=1, description="The organisation's name as the agent says it (Q2)."
+    )
+    returning: bool = Field(
+        default=False, description="A returning (regular) customer: Q1's regulars' greeting."
+    )
+    matchable: ClassVar[tuple[str, ...]] = ("channel", "severity")
+
+
+class EscalationNeeded(EventBase):
+    """The handling agent cannot resolve the issue (starts the E1 clock)."""
+
+    type: Literal["escalation_needed"]
+    agent_level: int = Field(ge=1)
+    matchable: ClassVar[tuple[str, ...]] = ("agent_level",)
+
+
+class Escalated(EventBase):
+    """The issue was reported to the next level."""
+
+    type: Literal["escalated"]
+    to_level: int = Field(ge=1)
+    matchable: ClassVar[tuple[str, ...]] = ("to_level",)
+
+
+class ComplaintRegistered(EventBase):
+    """A complaint was recorded (starts the E2 clock)."""
+
+    type: Literal["complaint_registered"]
+
+
+class ComplaintReplied(EventBase):
+    """The customer was given a solution or the handling process."""
+
+    type: Literal["complaint_replied"]
+
+
+class FeedbackReceived(EventBase):
+    """A piece of customer feedback arrived (starts the E3 clocks)."""
+
+    type: Literal["feedback_received"]
+    severity: FeedbackSeverity
+    matchable: ClassVar[tuple[str, ...]] = ("severity",)
+
+
+class FeedbackResponded(EventBase):
+    """First response to a feedback."""
+
+    type: Literal["feedback_responded"]
+
+
+class ProgressReported(EventBase):
+    """Progress on an urgent or important feedback was reported to the customer."""
+
+    type: Literal["progress_reported"]
+
+
+class FeedbackResolved(EventBase):
+    """The result of a feedback was reported to the customer."""
+
+    type: Literal["feedback_resolved"]
+
+
+class CasePaused(EventBase):
+    """The clock stops for pausable rules (e.g. waiting on the customer)."""
+
+    type: Literal["case_paused"]
+    reason: str | None = None
+
+
+class CaseResumed(EventBase):
+    """The clock runs again after a pause."""
+
+    type: Literal["case_resumed"]
+
+
+class CaseUpdated(EventBase):
+    """The case's severity changed: severity-dependent targets are recomputed."""
+
+    type: Literal["case_updated"]
+    severity: CaseSeverity
+
+
+class EmergencyReported(EventBase):
+    """An urgent problem stopping the customer's normal use (E4)."""
+
+    type: Literal["emergency_reported"]
+    category: EmergencyCategory
+    matchable: ClassVar[tuple[str, ...]] = ("category",)
+
+
+class IncidentReviewed(EventBase):
+    """The written review of an emergency was filed (E4)."""
+
+    type: Literal["incident_reviewed"]
+
+
+class CaseResponded(EventBase):
+    """The customer got a first substantive response (E5, E10)."""
+
+    type: Literal["case_responded"]
+
+
+class CaseResolved(EventBase):
+    """The case's problem was solved (E5, E10)."""
+
+    type: Literal["case_resolved"]
+
+
+class ComplaintResolved(EventBase):
+    """A complaint was resolved (E9)."""
+
+    type: Literal["complaint_resolved"]
+
+
+class PlanRequested(EventBase):
+    """The customer asked for a service plan (starts the E6 turnaround clocks)."""
+
+    type: Literal["plan_requested"]
+
+
+class PlanDrafted(EventBase):
+    """A first draft of the service plan was delivered (E6)."""
+
+    type: Literal["plan_drafted"]
+
+
+class PlanConfirmed(EventBase):
+    """The final service plan was confirmed (E6)."""
+
+    type: Literal["plan_confirmed"]
+
+
+class BackofficeRequested(EventBase):
+    """The front line asked the back office for help (E7)."""
+
+    type: Literal["backoffice_requested"]
+    severity: BackofficeSeverity = "general"
+    matchable: ClassVar[tuple[str, ...]] = ("severity",)
+
+
+class BackofficeResponded(EventBase):
+    """The back office responded (E7)."""
+
+    type: Literal["backoffice_responded"]
+
+
+class CustomerArrived(EventBase):
+    """A customer walked in (lobby, reception): starts greeting and waiting clocks (E8, E10)."""
+
+    type: Literal["customer_arrived"]
+    vip: bool = False
+    matchable: ClassVar[tuple[str, ...]] = ("vip",)
+
+
+class CustomerGreeted(EventBase):
+    """Staff greeted the arriving customer (E8: within 10 seconds)."""
+
+    type: Literal["customer_greeted"]
+
+
+AmenityKind = Literal["water", "tea", "reading", "progress_update", "snack", "apology_gift"]
+
+
+class AmenityOffered(EventBase):
+    """Something was offered to a waiting customer (E8)."""
+
+    type: Literal["amenity_offered"]
+    kind: AmenityKind
+    matchable: ClassVar[tuple[str, ...]] = ("kind",)
+
+
+class CustomerServed(EventBase):
+    """The waiting customer was called to service: waiting clocks stop (E8, E9)."""
+
+    type: Literal["customer_served"]
+
+
+class ReceptionCompleted(EventBase):
+    """A reception (visit) was completed (E10, E11)."""
+
+    type: Literal["reception_completed"]
+
+
+FollowUpChannel = Literal["phone", "email", "visit", "message"]
+
+
+class FollowUpContacted(EventBase):
+    """A follow-up contact after a reception or service (E10, E11)."""
+
+    type: Literal["follow_up_contacted"]
+    channel: FollowUpChannel
+    matchable: ClassVar[tuple[str, ...]] = ("channel",)
+
+
+class ServiceDelivered(EventBase):
+    """A service step after a reception was delivered (E11)."""
+
+    type: Literal["service_delivered"]
+    stage: Literal["initial", "mid_term", "tracking"]
+    matchable: ClassVar[tuple[str, ...]] = ("stage",)
+
+
+class VisitScheduled(EventBase):
+    """A guest visit or reception was scheduled for ``expected_at`` (E12)."""
+
+    type: Literal["visit_scheduled"]
+    expected_at: dt.datetime
+    importance: Literal["important", "regular"] = "regular"
+    matchable: ClassVar[tuple[str, ...]] = ("importance",)
+
+    @field_validator("expected_at", mode="before")
+    @classmethod
+    def _aware_expected(cls, value: object) -> dt.datetime:
+        return EventBase._aware_iso(value)
+
+
+class StaffInPlace(EventBase):
+    """Staff were in place for a scheduled visit (E12)."""
+
+    type: Literal["staff_in_place"]
+
+
+class InvitationSent(EventBase):
+    """The visit invitation was sent (E12)."""
+
+    type: Literal["invitation_sent"]
+
+
+class _CustomerEvent(EventBase):
+    """An event about a customer rather than a case: ``case_id`` is optional."""
+
+    case_id: str | None = Field(default=None, min_length=1)  # type: ignore[assignment]
+    customer_id: str = Field(min_length=1)
+    scope: ClassVar[str] = "customer"
+
+
+class CustomerProfile(_CustomerEvent):
+    """A customer's figures from the CRM (POLICY.md T1, T6): what tiers are computed from."""
+
+    type: Literal["customer_profile"]
+    spend_12m: float = Field(ge=0, description="Spend over the last 12 months, CNY.")
+    visits_12m: int = Field(ge=0)
+    tenure_months: int = Field(ge=0)
+    vip_card: bool = False
+    matchable: ClassVar[tuple[str, ...]] = ("spend_12m", "visits_12m", "tenure_months", "vip_card")
+
+
+class TierOverride(_CustomerEvent):
+    """A manual tier designation (T4, T6), optionally until an instant."""
+
+    type: Literal["tier_override"]
+    tier: Tier
+    until: dt.datetime | None = None
+    reason: str = Field(min_length=1)
+
+    @field_validator("until", mode="before")
+    @classmethod
+    def _aware_until(cls, value: object) -> dt.datetime | None:
+        return None if value is None else EventBase._aware_iso(value)
+
+
+class CareContacted(_CustomerEvent):
+    """A care or return-visit contact with the customer (meets T7/T8 cadences)."""
+
+    type: Literal["care_contacted"]
+
+
+class CallAnswered(EventBase):
+    """The agent picked up a phone call after ``rings`` rings (Q2)."""
+
+    type: Literal["call_answered"]
+    rings: int = Field(ge=0)
+    matchable: ClassVar[tuple[str, ...]] = ("rings",)
+
+
+class Utterance(EventBase):
+    """One turn of a conversation (Q1-Q8): who spoke, what was said, and optionally when and how long."""
+
+    type: Literal["utterance"]
+    speaker: Speaker
+    text: str
+    offset_seconds: float | None = Field(
+        default=None, ge=0, allow_inf_nan=False, description="Seconds since the call started."
+    )
+    duration_seconds: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, description="How long the turn lasted (Q3 pace)."
+    )
+    matchable: ClassVar[tuple[str, ...]] = ("speaker",)
+
+
+class TransferRequested(EventBase):
+    """The agent starts transferring the call (Q7)."""
+
+    type: Literal["transfer_requested"]
+    target: str | None = Field(default=None, min_length=1, description="Where to, free text.")
+
+
+class TransferCompleted(EventBase):
+    """The transfer ended: ``picked_up`` tells whether the other side answered before the agent left (Q7)."""
+
+    type: Literal["transfer_completed"]
+    picked_up: bool
+    matchable: ClassVar[tuple[str, ...]] = ("picked_up",)
+
+
+class CallEnded(EventBase):
+    """The call ended; ``hung_up_by`` says who hung up first (Q8)."""
+
+    type: Literal["call_ended"]
+    hung_up_by: Speaker
+    matchable: ClassVar[tuple[str, ...]] = ("hung_up_by",)
+
+
+Event = (
+    CaseOpened
+    | EscalationNeeded
+    | Escalated
+    | ComplaintRegistered
+    | ComplaintReplied
+    | FeedbackReceived
+    | FeedbackResponded
+    | ProgressReported
+    | FeedbackResolved
+    | CasePaused
+    | CaseResumed
+    | CaseUpdated
+    | EmergencyReported
+    | IncidentReviewed
+    | CaseResponded
+    | CaseResolved
+    | ComplaintResolved
+    | PlanRequested
+    | PlanDrafted
+    | PlanConfirmed
+    | BackofficeRequested
+    | BackofficeResponded
+    | CustomerArrived
+    | CustomerGreeted
+    | AmenityOffered
+    | CustomerServed
+    | ReceptionCompleted
+    | FollowUpContacted
+    | ServiceDelivered
+    | VisitScheduled
+    | StaffInPlace
+    | InvitationSent
+    | CustomerProfile
+    | TierOverride
+    | CareContacted
+    | CallAnswered
+    | Utterance
+    | TransferRequested
+    | TransferCompleted
+    | CallEnded
+)
+
+EVENT_TYPES: dict[str, type[EventBase]] = {
+    typing.get_args(cls.model_fields["type"].annotation)[0]: cls for cls in typing.get_args(Event)
+}
+
+
+def field_choices(event_type: str, field: str) -> tuple[Any, ...] | None:
+    """The allowed values of an enumerated field, or None when it is open (ints, strings)."""
+    annotation = EVENT_TYPES[event_type].model_fields[field].annotation
+    if typing.get_origin(annotation) is Literal:
+        return typing.get_args(annotation)
+    return None
+
+
+def field_kind(event_type: str, field: str) -> type | None:
+    """The Python type a condition on ``field`` must use (None for optional or compound fields)."""
+    annotation = EVENT_TYPES[event_type].model_fields[field].annotation
+    if typing.get_origin(annotation) is Literal:
+        return type(typing.get_args(annotation)[0])
+    return annotation if isinstance(annotation, type) else None
+
+
+def _at_line(line: int | None) -> Callable[[Problem], Problem] | None:
+    if line is None:
+        return None
+    return lambda problem: replace(problem, line=line)
+
+
+def parse_event(raw: object, index: int, line: int | None = None) -> EventBase:
+    """Validate one event (a dict or an event model); raise EventError naming the field."""
+    if isinstance(raw, EventBase):
+        return raw
+    prefix: tuple[PathPart, ...] = (index,)
+    if not isinstance(raw, Mapping):
+        raise EventError([Problem("an event must be a JSON object", prefix, raw, line=line)])
+    dollar = [k for k in raw if isinstance(k, str) and k.startswith("$")]
+    if dollar:
+        # durable_rules reserves $-keys for its own operators and state.
+        raise EventError(
+            [
+                Problem(
+                    "keys starting with '$' are reserved",
+                    (*prefix, dollar[0]),
+                    raw[dollar[0]],
+                    line=line,
+                    rank=Rank.UNKNOWN_NAME,
+                )
+            ]
+        )
+    kind = raw.get("type")
+    if kind is None:
+        raise EventError([Problem("field required", (*prefix, "type"), line=line, rank=Rank.MISSING)])
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
+        raise EventError(
+            [
+                Problem(
+                    "unknown event type",
+                    (*prefix, "type"),
+                    kind,
+                    line=line,
+                    suggestion=did_you_mean(kind, EVENT_TYPES) if isinstance(kind, str) else None,
+                    rank=Rank.UNKNOWN_NAME,
+                )
+            ]
+        )
+    model = EVENT_TYPES[kind]
+    try:
+        return model.model_validate(dict(raw))
+    except ValidationError as err:
+        raise EventError(
+            [p.descend(*prefix) for p in problems_from_validation(err, model, place=_at_line(line))]
+        ) from None
+
+
+_ANY_EVENTS: TypeAdapter[list[EventBase]] | None = None
+
+
+def _any_events() -> TypeAdapter[list[EventBase]]:
+    """All event models as one list validator, dispatched on ``type`` inside pydantic-core."""
+    global _ANY_EVENTS
+    if _ANY_EVENTS is None:
+        union: Any = Annotated[Union[tuple(EVENT_TYPES.values())], Field(discriminator="type")]  # noqa: UP007
+        _ANY_EVENTS = TypeAdapter(list[union])
+    return _ANY_EVENTS
+
+
+def parse_events(raw: Iterable[object]) -> list[EventBase]:
+    """Validate a list of events; the first malformed one raises EventError with its index."""
+    if isinstance(raw, str | bytes | Mapping):
+        raise EventError([Problem("events must be a list of event objects", (), type(raw).__name__)])
+    items = list(raw)
+    try:
+        # The same models in one call; on any failure the per-event path below finds the
+        # first bad event and words the error.
+        return _any_events().validate_python(items)
+    except ValidationError:
+        pass
+    return [parse_event(item, index) for index, item in enumerate(items)]
+
+
+def json_lines(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
+    """(line number, record index, decoded value) for each non-blank JSON Lines line.
+
+    A line that is not JSON raises EventError naming ``name`` and the line.
+    """
+    index = 0
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise EventError([Problem(f"{name}: not valid JSON: {err.msg}", (index,), line=lineno)]) from None
+        yield lineno, index, value
+        index += 1

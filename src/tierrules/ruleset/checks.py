@@ -1,0 +1,274 @@
+"""Semantic checks of a ruleset: names that resolve, values that mean something, calendars that parse.
+
+Pydantic has checked the shape (:mod:`tierrules.ruleset.model`). Everything else that can be
+wrong is found here, before compiling, and reported all at once: each check is a generator
+of :class:`~tierrules.Problem` with paths relative to what it checks, re-rooted on the way up
+with :func:`~tierrules.errors.descend` (as python-jsonschema does), so ``$.deadlines[2].start``
+is where the author looks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ..calendar import BusinessCalendar, parse_hours
+from ..errors import Problem, Rank, descend, did_you_mean
+from ..events import EVENT_TYPES, field_choices, field_kind
+from ..vocabulary import CASE_ATTRIBUTES, CaseAttribute
+from .etiquette import check as check_etiquette
+from .model import CalendarSpec, DeadlineRule, EscalationSpec, Ruleset, Trigger
+from .tiers import check as check_tiers
+
+__all__ = ["iter_problems"]
+
+
+def iter_problems(ruleset: Ruleset) -> Iterator[Problem]:
+    """Every semantic problem of a validated ruleset, paths from the document root."""
+    for name, spec in sorted(ruleset.calendars.items()):
+        yield from descend(_calendar(name, spec), "calendars", name)
+    if ruleset.default_calendar not in ruleset.calendars:
+        yield _unknown("calendar", ruleset.default_calendar, ruleset.calendars, "default_calendar")
+    yield from _timezone(ruleset.timezone, "timezone")
+    yield from descend(_deadlines(ruleset), "deadlines")
+    deadline_ids = {rule.id: i for i, rule in enumerate(ruleset.deadlines)}
+    if ruleset.tiers is not None:
+        yield from descend(check_tiers(ruleset.tiers), "tiers")
+        for rule_id, path in ruleset.tiers.rule_ids().items():
+            if rule_id in deadline_ids:
+                yield Problem(
+                    f"rule id also used by deadlines[{deadline_ids[rule_id]}]",
+                    ("tiers", *path),
+                    rule_id,
+                    rank=Rank.UNKNOWN_NAME,
+                )
+    if ruleset.etiquette is not None:
+        yield from descend(check_etiquette(ruleset.etiquette), "etiquette")
+
+
+def _unknown(what: str, name: str, choices: Any, *path: str | int) -> Problem:
+    return Problem(
+        f"unknown {what}",
+        path,
+        name,
+        suggestion=did_you_mean(str(name), map(str, choices)),
+        rank=Rank.UNKNOWN_NAME,
+    )
+
+
+def _timezone(name: str, *path: str | int) -> Iterator[Problem]:
+    try:
+        BusinessCalendar.always_open("timezone-check", name)
+    except ValueError as err:
+        yield Problem(str(err), path, name, rank=Rank.INVALID)
+
+
+def _calendar(name: str, spec: CalendarSpec) -> Iterator[Problem]:
+    if spec.always_open:
+        if spec.hours or spec.holidays or spec.closed_dates or spec.open_dates:
+            yield Problem(
+                "an always-open calendar takes no hours, holidays or dates",
+                ("always_open",),
+                rank=Rank.INVALID,
+            )
+        yield from _timezone(spec.timezone, "timezone")
+        return
+    if not spec.hours:
+        yield Problem("a calendar needs opening hours or always_open: true", ("hours",), rank=Rank.INVALID)
+        return
+    bad = False
+    for day, intervals in spec.hours.items():
+        for i, text in enumerate(intervals):
+            try:
+                parse_hours(text)
+            except ValueError as err:
+                bad = True
+                yield Problem(str(err), ("hours", day, i), text, rank=Rank.INVALID)
+    if bad:
+        return
+    try:
+        spec.build(name)
+    except ValueError as err:
+        yield Problem(str(err), (), rank=Rank.INVALID)
+
+
+def _deadlines(ruleset: Ruleset) -> Iterator[Problem]:
+    seen: dict[str, int] = {}
+    for i, rule in enumerate(ruleset.deadlines):
+        if rule.id in seen:
+            yield Problem(
+                f"duplicate rule id (also deadlines[{seen[rule.id]}])",
+                (i, "id"),
+                rule.id,
+                rank=Rank.UNKNOWN_NAME,
+            )
+        seen.setdefault(rule.id, i)
+        yield from descend(_deadline(rule, ruleset.calendars), i)
+
+
+def _deadline(rule: DeadlineRule, calendars: Mapping[str, CalendarSpec]) -> Iterator[Problem]:
+    if rule.calendar is not None and rule.calendar not in calendars:
+        yield _unknown("calendar", rule.calendar, calendars, "calendar")
+    yield from descend(_trigger(rule.start), "start")
+    yield from descend(_applies_to(rule.applies_to), "applies_to")
+    yield from descend(_trigger(rule.met_by), "met_by")
+    if rule.cancelled_by is not None:
+        yield from descend(_trigger(rule.cancelled_by), "cancelled_by")
+    yield from _targets(rule, calendars)
+    if rule.escalate is not None and rule.start.event in EVENT_TYPES:
+        yield from descend(_escalation(rule.escalate, rule.start.event), "escalate")
+
+
+def _trigger(trigger: Trigger) -> Iterator[Problem]:
+    if trigger.event not in EVENT_TYPES:
+        yield _unknown("event type", trigger.event, EVENT_TYPES, "event")
+        return
+    model = EVENT_TYPES[trigger.event]
+    if model.scope != "case":
+        yield Problem(
+            "a customer-level event cannot start or stop a case deadline",
+            ("event",),
+            trigger.event,
+            rank=Rank.INVALID,
+        )
+    for name, wanted in sorted(trigger.when.items()):
+        if name not in model.matchable:
+            yield Problem(
+                f"event {trigger.event!r} has no field to match named {name!r}"
+                + (f" (matchable: {', '.join(model.matchable)})" if model.matchable else ""),
+                ("when", name),
+                suggestion=did_you_mean(name, model.matchable),
+                rank=Rank.UNKNOWN_NAME,
+            )
+            continue
+        yield from descend(_values(trigger.event, name, wanted), "when", name)
+
+
+def _values(event: str, name: str, wanted: Any) -> Iterator[Problem]:
+    values = wanted if isinstance(wanted, list) else [wanted]
+    if not values:
+        yield Problem("an empty list matches nothing", (), wanted, rank=Rank.INVALID)
+        return
+    choices = field_choices(event, name)
+    kind = field_kind(event, name)
+    for i, value in enumerate(values):
+        where = (i,) if isinstance(wanted, list) else ()
+        if choices is not None and value not in choices:
+            yield Problem(
+                f"not one of {', '.join(map(str, choices))}",
+                where,
+                value,
+                suggestion=did_you_mean(str(value), map(str, choices)),
+                rank=Rank.UNKNOWN_NAME,
+            )
+        elif kind is not None and type(value) is not kind:
+            yield Problem(f"must be of type {kind.__name__}", where, value, rank=Rank.INVALID)
+
+
+def _applies_to(applies_to: Mapping[CaseAttribute, Sequence[Any]]) -> Iterator[Problem]:
+    for name, values in sorted(applies_to.items()):
+        choices = CASE_ATTRIBUTES[name]
+        if not values:
+            yield Problem("an empty list matches nothing", (name,), rank=Rank.INVALID)
+        for j, value in enumerate(values):
+            if value not in choices:
+                yield Problem(
+                    f"not one of {', '.join(map(str, choices))}",
+                    (name, j),
+                    value,
+                    suggestion=did_you_mean(str(value), map(str, choices)),
+                    rank=Rank.UNKNOWN_NAME,
+                )
+
+
+def _targets(rule: DeadlineRule, calendars: Mapping[str, CalendarSpec]) -> Iterator[Problem]:
+    for key, table in (("within_by", rule.within_by), ("calendar_by", rule.calendar_by)):
+        if table is None:
+            continue
+        [(name, mapping)] = table.items()
+        choices = [str(c) for c in CASE_ATTRIBUTES[name]]
+        for value, target in mapping.items():
+            if value not in choices:
+                yield Problem(
+                    f"{name} has no value {value!r} (one of {', '.join(choices)})",
+                    (key, name, value),
+                    suggestion=did_you_mean(value, choices),
+                    rank=Rank.UNKNOWN_NAME,
+                )
+            if key == "calendar_by" and isinstance(target, str) and target not in calendars:
+                yield _unknown("calendar", target, calendars, key, name, value)
+        if key == "within_by" and rule.within is None and set(choices) - set(mapping):
+            missing = ", ".join(sorted(set(choices) - set(mapping)))
+            yield Problem(
+                f"no target for {name} {missing}: add them or a fallback 'within'",
+                (key, name),
+                rank=Rank.INVALID,
+            )
+    if rule.due_before is not None and rule.start.event in EVENT_TYPES:
+        yield from _due_before(rule)
+
+
+def _due_before(rule: DeadlineRule) -> Iterator[Problem]:
+    assert rule.due_before is not None
+    fields = EVENT_TYPES[rule.start.event].model_fields
+    name = rule.due_before.field
+    if name not in fields:
+        yield Problem(
+            f"event {rule.start.event!r} has no field {name!r}",
+            ("due_before", "field"),
+            name,
+            suggestion=did_you_mean(name, fields),
+            rank=Rank.UNKNOWN_NAME,
+        )
+    elif fields[name].annotation is not dt.datetime:
+        yield Problem("must name a date-time field", ("due_before", "field"), name, rank=Rank.INVALID)
+    if rule.due_before.by.working:
+        yield Problem("due_before counts wall-clock time only", ("due_before", "by"), rank=Rank.INVALID)
+    if rule.pausable:
+        yield Problem("a due_before rule cannot pause", ("pausable",), rank=Rank.INVALID)
+
+
+def _escalation(spec: EscalationSpec, event: str) -> Iterator[Problem]:
+    if spec.every is not None and spec.top is None:
+        yield Problem("a chain ('every') needs a 'top' level", ("every",), rank=Rank.INVALID)
+    if spec.top is not None and spec.to_level is not None and spec.to_level > spec.top:
+        yield Problem("to_level is above top", ("to_level",), spec.to_level, rank=Rank.INVALID)
+    fields = EVENT_TYPES[event].model_fields
+    if spec.priority is not None:
+        name = spec.priority.field
+        choices = field_choices(event, name) if name in fields else None
+        if choices is None:
+            yield Problem(
+                f"event {event!r} has no enumerated field {name!r}",
+                ("priority", "field"),
+                name,
+                rank=Rank.UNKNOWN_NAME,
+            )
+        else:
+            for j, value in enumerate(spec.priority.order):
+                if value not in choices:
+                    yield Problem(
+                        f"not one of {', '.join(map(str, choices))}",
+                        ("priority", "order", j),
+                        value,
+                        suggestion=did_you_mean(value, map(str, choices)),
+                        rank=Rank.UNKNOWN_NAME,
+                    )
+    if spec.above_field is None:
+        return
+    if spec.above_field not in fields:
+        yield Problem(
+            f"event {event!r} has no field {spec.above_field!r}",
+            ("above_field",),
+            spec.above_field,
+            suggestion=did_you_mean(spec.above_field, fields),
+            rank=Rank.UNKNOWN_NAME,
+        )
+    elif field_kind(event, spec.above_field) is not int:
+        yield Problem(
+            "escalation level must come from an integer field",
+            ("above_field",),
+            spec.above_field,
+            rank=Rank.INVALID,
+        )

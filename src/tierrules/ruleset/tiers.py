@@ -1,0 +1,304 @@
+"""The ``tiers`` section of a ruleset (POLICY.md T2-T8): its models and semantic checks.
+
+How a customer's tier is computed from these rules lives in :mod:`tierrules.evaluation.tiers`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..errors import PathPart, Problem, Rank, did_you_mean, json_path
+from ..vocabulary import ID_PATTERN, TIERS, Months, ServiceClass, ServiceLevel, Text, clause_pattern
+
+# The profile metrics a threshold tests, in report order (CustomerProfile fields).
+METRICS: tuple[str, ...] = ("spend_12m", "visits_12m", "tenure_months")
+# Rank of each tier: standard 0 ... diamond 4.
+RANK: dict[str, int] = {tier: len(TIERS) - 1 - i for i, tier in enumerate(TIERS)}
+_T_CLAUSE = clause_pattern("T")
+
+CadenceStatus = Literal["pending", "met", "breached"]
+
+
+def plain_number(value: float) -> int | float:
+    """Integral numbers as int (money in JSON: ``300000``, not ``300000.0``)."""
+    return int(value) if float(value).is_integer() else float(value)
+
+
+# --- The ruleset section --------------------------------------------------------------
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Thresholds(_Spec):
+    """Minimum metrics a profile needs for a tier: every one must be met (all-of)."""
+
+    spend_12m: float = Field(
+        ge=0, strict=True, allow_inf_nan=False, description="Spend over the last 12 months, CNY."
+    )
+    visits_12m: int = Field(ge=0, strict=True, description="Visits over the last 12 months.")
+    tenure_months: int = Field(ge=0, strict=True, description="Months as a customer.")
+
+    def value(self, metric: str) -> float:
+        return float(getattr(self, metric))
+
+
+class TierRule(_Spec):
+    id: str = Field(pattern=ID_PATTERN, description="Unique rule id, e.g. 'T6.platinum'.")
+    source: str = Field(pattern=_T_CLAUSE, description="The POLICY.md clause, e.g. 'T6'.")
+    description: Text
+
+
+class ThresholdRule(TierRule):
+    """A tier and the thresholds that qualify for it (T2, T6); standard has none."""
+
+    tier: str = Field(min_length=1, description="diamond, platinum, gold, silver or standard.")
+    min: Thresholds | None = Field(default=None, description="Absent for standard: everyone qualifies.")
+
+
+class ServiceSpec(_Spec):
+    """The service class (T4) and level (T3) one tier receives."""
+
+    service_class: ServiceClass
+    service_level: ServiceLevel
+
+
+class ServiceRule(TierRule):
+    """The tier -> service class / level mapping (T5)."""
+
+    by_tier: dict[str, ServiceSpec]
+
+
+class VipCardRule(TierRule):
+    """A VIP card on the latest profile gives at least ``tier`` (T4, T6)."""
+
+    tier: str = Field(default="platinum", min_length=1)
+
+
+class OverrideRule(TierRule):
+    """An unexpired ``tier_override`` wins over everything (T6). Names the rule in decisions."""
+
+
+class SoftLandingRule(TierRule):
+    """Downgrades wait for the end of a qualification period and go down a bounded number of tiers."""
+
+    qualification_period: Months = Field(
+        default_factory=lambda: Months(amount=12),
+        description="How long a tier is held before a lower profile can downgrade it ('0 months': at once).",
+    )
+    max_downgrade_steps: int = Field(default=1, ge=1, le=len(TIERS) - 1)
+
+
+class CadenceRule(TierRule):
+    """A recurring contact owed to a tier (T7 care) or a service level (T8 return visits)."""
+
+    tier: str | None = Field(default=None, min_length=1)
+    service_level: ServiceLevel | None = None
+    every: Months
+
+    @field_validator("every")
+    @classmethod
+    def _positive(cls, value: Months) -> Months:
+        if value.amount < 1:
+            raise ValueError("a cadence needs at least 1 month")
+        return value
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> CadenceRule:
+        if (self.tier is None) == (self.service_level is None):
+            raise ValueError("give exactly one of 'tier' or 'service_level'")
+        return self
+
+
+class TiersSpec(_Spec):
+    """The ``tiers`` section of a ruleset."""
+
+    thresholds: list[ThresholdRule] = Field(min_length=1, description="One rule per T2 tier.")
+    service: ServiceRule
+    vip_card: VipCardRule
+    override: OverrideRule
+    soft_landing: SoftLandingRule
+    cadences: list[CadenceRule] = Field(default_factory=list)
+
+    def rule_ids(self) -> dict[str, tuple[PathPart, ...]]:
+        """Every rule id in the section and its path (relative to ``tiers``); first one wins."""
+        out: dict[str, tuple[PathPart, ...]] = {}
+        for path, rule in _rules(self):
+            out.setdefault(rule.id, path)
+        return out
+
+
+def _rules(spec: TiersSpec) -> list[tuple[tuple[PathPart, ...], TierRule]]:
+    found: list[tuple[tuple[PathPart, ...], TierRule]] = [
+        (("thresholds", i), r) for i, r in enumerate(spec.thresholds)
+    ]
+    found += [
+        (("service",), spec.service),
+        (("vip_card",), spec.vip_card),
+        (("override",), spec.override),
+        (("soft_landing",), spec.soft_landing),
+    ]
+    found += [(("cadences", i), r) for i, r in enumerate(spec.cadences)]
+    return found
+
+
+# --- Semantic checks --------------------------------------------------------------------
+
+
+def _unknown_tier(name: str, path: tuple[PathPart, ...]) -> Problem:
+    return Problem("unknown tier", path, name, suggestion=did_you_mean(name, TIERS), rank=Rank.UNKNOWN_NAME)
+
+
+def _floor(tier: str, rule: ThresholdRule | None) -> Thresholds:
+    """A tier's thresholds; standard's (and a missing tier's) are all zero."""
+    if rule is None or rule.min is None:
+        return Thresholds(spend_12m=0.0, visits_12m=0, tenure_months=0)
+    return rule.min
+
+
+def check(spec: TiersSpec) -> list[Problem]:
+    """Every semantic problem of a tiers section; paths are relative to the ``tiers`` key.
+
+    Shape (types, unknown keys) is pydantic's job; this checks names ("did you mean"),
+    that all five T2 tiers are present once, that thresholds never decrease going up the
+    T2 order and every tier is reachable, the service mapping, cadences and rule ids.
+    """
+    problems: list[Problem] = []
+    seen_ids: dict[str, tuple[PathPart, ...]] = {}
+    for where, any_rule in _rules(spec):
+        if any_rule.id in seen_ids:
+            problems.append(
+                Problem(
+                    f"duplicate rule id (also {json_path(seen_ids[any_rule.id])})",
+                    (*where, "id"),
+                    any_rule.id,
+                    rank=Rank.UNKNOWN_NAME,
+                )
+            )
+        seen_ids.setdefault(any_rule.id, where)
+
+    by_tier: dict[str, int] = {}
+    for i, rule in enumerate(spec.thresholds):
+        path: tuple[PathPart, ...] = ("thresholds", i)
+        if rule.tier not in RANK:
+            problems.append(_unknown_tier(rule.tier, (*path, "tier")))
+            continue
+        if rule.tier in by_tier:
+            problems.append(
+                Problem(
+                    f"tier listed twice (also thresholds[{by_tier[rule.tier]}])",
+                    (*path, "tier"),
+                    rule.tier,
+                    rank=Rank.UNKNOWN_NAME,
+                )
+            )
+            continue
+        by_tier[rule.tier] = i
+        if rule.tier == "standard" and rule.min is not None:
+            problems.append(
+                Problem(
+                    "standard has no thresholds: everyone qualifies; remove 'min'",
+                    (*path, "min"),
+                    rank=Rank.INVALID,
+                )
+            )
+        elif rule.tier != "standard" and rule.min is None:
+            problems.append(
+                Problem(f"required key missing: {rule.tier} needs 'min'", (*path, "min"), rank=Rank.MISSING)
+            )
+    for tier in TIERS:
+        if tier not in by_tier:
+            problems.append(
+                Problem(
+                    f"missing tier {tier!r}: list all of {' > '.join(TIERS)} (T2)",
+                    ("thresholds",),
+                    rank=Rank.MISSING,
+                )
+            )
+    present = [t for t in TIERS if t in by_tier]  # highest first
+    for higher, lower in itertools.pairwise(present):
+        hi_rule, lo_rule = spec.thresholds[by_tier[higher]], spec.thresholds[by_tier[lower]]
+        if hi_rule.min is None:
+            continue
+        hi, lo = _floor(higher, hi_rule), _floor(lower, lo_rule)
+        hpath: tuple[PathPart, ...] = ("thresholds", by_tier[higher], "min")
+        for metric in METRICS:
+            if hi.value(metric) < lo.value(metric):
+                problems.append(
+                    Problem(
+                        f"{higher}'s {metric} threshold is below {lower}'s "
+                        f"({plain_number(lo.value(metric))}): "
+                        "a higher tier never has a lower threshold",
+                        (*hpath, metric),
+                        plain_number(hi.value(metric)),
+                        rank=Rank.INVALID,
+                    )
+                )
+        if all(hi.value(m) == lo.value(m) for m in METRICS):
+            problems.append(
+                Problem(
+                    f"{higher}'s thresholds equal {lower}'s: no profile could ever be {lower}; "
+                    "raise at least one",
+                    hpath,
+                    rank=Rank.INVALID,
+                )
+            )
+
+    service_path: tuple[PathPart, ...] = ("service", "by_tier")
+    for name in spec.service.by_tier:
+        if name not in RANK:
+            problems.append(_unknown_tier(name, (*service_path, name)))
+    for tier in TIERS:
+        if tier not in spec.service.by_tier:
+            problems.append(Problem(f"missing tier {tier!r}", service_path, rank=Rank.MISSING))
+    mapped = [t for t in TIERS if t in spec.service.by_tier]
+    for higher, lower in itertools.pairwise(mapped):
+        hi_s, lo_s = spec.service.by_tier[higher], spec.service.by_tier[lower]
+        if hi_s.service_class > lo_s.service_class:  # "A" < "B" < "C": A is the best
+            problems.append(
+                Problem(
+                    f"{higher} gets a worse service class than {lower} ({lo_s.service_class})",
+                    (*service_path, higher, "service_class"),
+                    hi_s.service_class,
+                    rank=Rank.INVALID,
+                )
+            )
+        if hi_s.service_level > lo_s.service_level:  # level 1 is the highest
+            problems.append(
+                Problem(
+                    f"{higher} gets a lower service level than {lower} ({lo_s.service_level})",
+                    (*service_path, higher, "service_level"),
+                    hi_s.service_level,
+                    rank=Rank.INVALID,
+                )
+            )
+
+    if spec.vip_card.tier not in RANK:
+        problems.append(_unknown_tier(spec.vip_card.tier, ("vip_card", "tier")))
+
+    selectors: dict[tuple[str, object], int] = {}
+    for i, cadence in enumerate(spec.cadences):
+        key: tuple[str, object]
+        if cadence.tier is not None:
+            key = ("tier", cadence.tier)
+            if cadence.tier not in RANK:
+                problems.append(_unknown_tier(cadence.tier, ("cadences", i, "tier")))
+                continue
+        else:
+            key = ("service_level", cadence.service_level)
+        if key in selectors:
+            problems.append(
+                Problem(
+                    f"a second cadence for {key[0]} {key[1]} (also cadences[{selectors[key]}]); "
+                    "both would be met by the same care_contacted",
+                    ("cadences", i, key[0]),
+                    key[1],
+                    rank=Rank.UNKNOWN_NAME,
+                )
+            )
+        selectors.setdefault(key, i)
+    return problems
