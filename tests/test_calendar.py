@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 from dateutil import tz
 
-from tierrules.calendar import (
+from tierrules.calendars import (
     END_OF_DAY,
     BusinessCalendar,
     HolidaySource,

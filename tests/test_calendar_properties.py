@@ -8,7 +8,7 @@ from dateutil import tz
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tierrules.calendar import END_OF_DAY, BusinessCalendar, HolidaySource, Interval
+from tierrules.calendars import END_OF_DAY, BusinessCalendar, HolidaySource, Interval
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 US = timedelta(microseconds=1)

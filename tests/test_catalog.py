@@ -400,7 +400,7 @@ def test_e5_applies_to_level_one_customers_by_severity(engine: tierrules.Engine)
         ("c1", "E5.response"): at("2026-11-24 10:30"),
         ("c1", "E5.resolution"): at("2026-11-24 14:00"),
     }
-    assert [t["tier"] for t in d.tiers] == ["platinum"]
+    assert [t.tier for t in d.tiers] == ["platinum"]
 
 
 def test_e5_recomputes_when_severity_drops_and_escalates_in_a_chain(engine: tierrules.Engine) -> None:

@@ -32,6 +32,8 @@ from tierrules.evaluation.engine import _fact
 from tierrules.events import EVENT_TYPES, parse_event
 from tierrules.matching import durable as _durable
 
+pytestmark = pytest.mark.durable
+
 DRIVERS = Path(__file__).parent / "durable_drivers"
 ROOT = Path(__file__).resolve().parents[1]
 CST = dt.timezone(dt.timedelta(hours=8))
@@ -46,7 +48,11 @@ def ev(kind: str, hhmm: str, case: str = "c1", **fields: Any) -> dict[str, Any]:
 def run(script: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run a driver in a fresh interpreter that imports this checkout's tierrules."""
     src = str(Path(tierrules.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])),
+        "TIERRULES_MATCHER": "durable",
+    }
     return subprocess.run(
         [sys.executable, str(DRIVERS / script), *args],
         capture_output=True,
@@ -62,6 +68,18 @@ def run_json(script: str, *args: str, timeout: float = 60) -> dict[str, Any]:
     assert proc.returncode == 0, proc.stderr[-2000:]
     result: dict[str, Any] = json.loads(proc.stdout.splitlines()[-1])
     return result
+
+
+@pytest.fixture(scope="module", autouse=True)
+def durable_matcher() -> Iterator[None]:
+    """These tests are about durable_rules: engines here use it whatever TIERRULES_MATCHER says."""
+    before = os.environ.get("TIERRULES_MATCHER")
+    os.environ["TIERRULES_MATCHER"] = "durable"
+    yield
+    if before is None:
+        del os.environ["TIERRULES_MATCHER"]
+    else:
+        os.environ["TIERRULES_MATCHER"] = before
 
 
 @pytest.fixture(scope="module")

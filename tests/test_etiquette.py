@@ -522,7 +522,7 @@ def test_engine_reports_violations_and_scores_for_a_traditional_script_call() ->
     assert utterance[data["evidence"]["start"] : data["evidence"]["end"]] == data["evidence"]["text"]
     assert data["severity"] == "fail"
     [score] = decision.scores
-    assert score["passed"] is False
+    assert score.passed is False
     shuffled = list(events)
     _random.Random(7).shuffle(shuffled)
     assert engine.evaluate(shuffled, now=now).to_json() == decision.to_json()
@@ -688,7 +688,7 @@ def test_engine_platinum_customer_expects_the_vip_greeting() -> None:
     now = dt.datetime(2026, 11, 24, 10, 0, tzinfo=TZ)
     plain = [profile, *call(GOOD, opened={"customer_id": "CUST-P"})]
     decision = engine.evaluate(plain, now=now)
-    assert [t["tier"] for t in decision.tiers if t["customer_id"] == "CUST-P"] == ["platinum"]
+    assert [t.tier for t in decision.tiers if t.customer_id == "CUST-P"] == ["platinum"]
     [v] = [v.model_dump(mode="json") for v in decision.violations if v.rule == "Q1.greeting"]
     assert v["vip"] is True and v["heard"] == "早上好"
     vip = [profile, *call([("agent", VIP_GREETING), *GOOD[1:]], opened={"customer_id": "CUST-P"})]

@@ -18,6 +18,8 @@ import pytest
 
 import tierrules
 
+pytestmark = pytest.mark.durable
+
 EVENTS = 1_000_000
 EVENTS_PER_EVALUATION = 50  # 20,000 evaluations, each asserting and retracting 52 facts
 MAX_GROWTH_KB = 30 * 1024
@@ -27,7 +29,11 @@ MAX_GROWTH_KB = 30 * 1024
 def test_one_million_events_keep_memory_flat() -> None:
     """Defect: per-session memory — 1M events in 20,000 evaluations leave RSS flat, one session."""
     src = str(Path(tierrules.__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])),
+        "TIERRULES_MATCHER": "durable",  # the soak is about the durable_rules fence
+    }
     proc = subprocess.run(
         [
             sys.executable,

@@ -1143,6 +1143,6 @@ def test_engine_decision_carries_the_assignment_and_cadences() -> None:
     now = at("2026-01-20 10:00")
     decision = tierrules.Engine(tierrules.load_ruleset()).evaluate(events, now=now)
     expected = run(events, now)
-    assert decision.tiers == [a.model_dump(mode="json") for a in expected.assignments]
+    assert decision.tiers == list(expected.assignments)
     wanted: list[CadenceObligation] = expected.obligations
     assert {o.rule for o in decision.obligations} >= {o.rule for o in wanted}

@@ -25,8 +25,11 @@ from .decision import (
     DeadlineWarning,
     Decision,
     Escalation,
+    Evidence,
     NextTier,
     Obligation,
+    Score,
+    ScoreItem,
     TierAssignment,
     Violation,
 )
@@ -34,6 +37,7 @@ from .errors import EngineError, EventError, Problem, Rank, RulesetError, Tierru
 from .evaluation.engine import Engine, evaluate
 from .events import Event, EventBase, parse_events
 from .ruleset.model import Ruleset
+from .vocabulary import Duration, Months, Text
 
 try:
     __version__ = version("tierrules")
@@ -44,18 +48,24 @@ __all__ = [
     "CaseRecord",
     "DeadlineWarning",
     "Decision",
+    "Duration",
     "Engine",
     "EngineError",
     "Escalation",
     "Event",
     "EventBase",
     "EventError",
+    "Evidence",
+    "Months",
     "NextTier",
     "Obligation",
     "Problem",
     "Rank",
     "Ruleset",
     "RulesetError",
+    "Score",
+    "ScoreItem",
+    "Text",
     "TierAssignment",
     "TierrulesError",
     "Violation",

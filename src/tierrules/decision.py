@@ -1,4 +1,7 @@
-"""What ``evaluate()`` returns: the decision and its parts."""
+"""What ``evaluate()`` returns: the decision and its parts.
+
+Every type a :class:`Decision` holds is defined here and exported from ``tierrules``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .vocabulary import ServiceClass, ServiceLevel, Tier
+from .vocabulary import ServiceClass, ServiceLevel, Text, Tier
 
 Status = Literal["pending", "met", "breached"]
 
@@ -99,8 +102,20 @@ class Escalation(_Part):
     priority: int | None = Field(default=None, description="1 is the most urgent (E4 order).")
 
 
+class Evidence(_Part):
+    """What was said: ``utterance.text[start:end] == text``, offsets into the text as received."""
+
+    text: str
+    start: int
+    end: int
+
+
 class Violation(_Part):
-    """An etiquette requirement not met."""
+    """An etiquette requirement not met.
+
+    Checks add their own details after the common fields (``missing``, ``expected``,
+    ``heard``, ``phrase``, ``rings``, ``mentions``, ``per_minute``...): see docs/etiquette.md.
+    """
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
@@ -108,6 +123,35 @@ class Violation(_Part):
     source: str
     case_id: str
     at: dt.datetime
+    severity: Literal["fail", "review"] = Field(
+        default="fail", description="fail costs scorecard points; review is for a person to judge."
+    )
+    evidence: Evidence | None = Field(default=None, description="The words at fault, when there are some.")
+    message: Text | None = None
+
+
+class ScoreItem(_Part):
+    """One scorecard line of a call (A1): its weight and whether it was earned."""
+
+    id: str
+    weight: float
+    status: Literal["pass", "fail", "n/a"]
+    earned: float
+    failed: list[str] | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="The checks that failed it."
+    )
+
+
+class Score(_Part):
+    """A call's scorecard (A1)."""
+
+    case_id: str
+    score: float
+    max: float
+    percent: float
+    passed: bool
+    auto_failed: bool
+    items: list[ScoreItem]
 
 
 class NextTier(_Part):
@@ -137,10 +181,8 @@ class Decision(_Part):
     escalations: list[Escalation] = Field(default_factory=list)
     violations: list[Violation] = Field(default_factory=list)
     warnings: list[DeadlineWarning] = Field(default_factory=list)
-    tiers: list[dict[str, Any]] = Field(default_factory=list)
-    scores: list[dict[str, Any]] = Field(
-        default_factory=list, description="Per-call scorecards: {case_id, score, max, passed, items}."
-    )
+    tiers: list[TierAssignment] = Field(default_factory=list)
+    scores: list[Score] = Field(default_factory=list, description="Per-call scorecards (A1).")
     next_check_at: dt.datetime | None = Field(
         default=None,
         description="The earliest future instant at which the decision can change without a new event.",

@@ -150,8 +150,8 @@ def compare(old: Decision, new: Decision, name: str, impact: Impact) -> None:
                 f" ({_fmt_shift(b.due_at - a.due_at)}), {a.status} -> {b.status}",
                 important=a.status != b.status,
             )
-    old_tiers = {str(t["customer_id"]): str(t["tier"]) for t in old.tiers}
-    new_tiers = {str(t["customer_id"]): str(t["tier"]) for t in new.tiers}
+    old_tiers = {t.customer_id: t.tier for t in old.tiers}
+    new_tiers = {t.customer_id: t.tier for t in new.tiers}
     for customer in sorted(old_tiers.keys() | new_tiers.keys()):
         before, after = old_tiers.get(customer, "-"), new_tiers.get(customer, "-")
         if before != after:

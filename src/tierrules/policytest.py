@@ -382,8 +382,8 @@ def fired_rules(decision: Decision, ruleset: Ruleset) -> set[str]:
     fired |= {w.rule for w in decision.warnings}
     fired |= {v.rule for v in decision.violations}
     for tier in decision.tiers:
-        fired.add(str(tier.get("rule")))
-        fired |= {str(r["rule"]) for r in tier.get("reasons", []) if isinstance(r, Mapping) and "rule" in r}
+        fired.add(tier.rule)
+        fired |= {str(r["rule"]) for r in tier.reasons if "rule" in r}
     spec = ruleset.tiers
     if decision.tiers and spec is not None and spec.service is not None:
         fired.add(spec.service.id)  # every tier entry is mapped through it

@@ -652,7 +652,7 @@ def assert_obligations_resolve(
 
 
 def _tier_rank(decision: Decision) -> dict[str, int]:
-    return {str(t["customer_id"]): TIER_ORDER.index(str(t["tier"])) for t in decision.tiers}
+    return {t.customer_id: TIER_ORDER.index(t.tier) for t in decision.tiers}
 
 
 def assert_monotone_tiers(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..calendar import BusinessCalendar
+from ..calendars import BusinessCalendar
 from ..events import EVENT_TYPES
 from ..ruleset.model import Ruleset, Trigger
 from ..ruleset.tiers import METRICS, TiersSpec, plain_number

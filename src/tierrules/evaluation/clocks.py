@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..calendar import BusinessCalendar, add_wall_clock
+from ..calendars import BusinessCalendar, add_wall_clock
 from ..vocabulary import Duration
 
 _ZERO = dt.timedelta(0)

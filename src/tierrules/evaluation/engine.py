@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,14 +18,14 @@ from dateutil import tz
 from ..compiler.compiled import CompiledRuleset
 from ..compiler.load import compiled as compiled_form
 from ..compiler.load import load_ruleset
-from ..decision import DeadlineWarning, Decision, Escalation, Obligation, Violation
+from ..decision import DeadlineWarning, Decision, Escalation, Obligation, Score, TierAssignment, Violation
 from ..errors import EventError, Problem
 from ..events import EVENT_TYPES, EventBase, parse_events
 from ..matching import Matcher, MatcherKind, build_matcher
 from ..ruleset.model import Ruleset
 from .cases import Case, build_cases
 from .etiquette import EtiquetteChecker
-from .obligations import RuleContext, compute
+from .obligations import Outcome, RuleContext, Started, Stops, clock_outcome
 from .tiers import TierResult, evaluate_tiers
 
 _UTC = dt.timezone.utc
@@ -104,22 +104,32 @@ class Engine:
         any order) and the same ``now`` always give the same decision.
         Raises :class:`EventError` naming the event's index and field on bad input.
         """
-        if not isinstance(now, dt.datetime) or now.tzinfo is None or now.utcoffset() is None:
-            raise EventError([Problem("now must be a timezone-aware datetime", ("now",), now)])
+        _check_now(now)
         parsed = parse_events(events)
         ordered, instants = _ordered(parsed)
-        if instants and instants[-1] > now:
-            i, event = next((i, e) for i, e in enumerate(parsed) if e.at > now)
-            raise EventError(
-                [Problem(f"event is after now ({now.isoformat()})", (i, "at"), event.at.isoformat())]
-            )
+        _check_not_after(parsed, instants, now)
         # Clock comparisons are mostly against UTC instants: same-zone comparisons are cheap.
         now_utc = now.astimezone(_UTC)
         tiers = self._tiers(ordered, now)
         cases = build_cases(ordered, tiers.attributes if tiers is not None else None)
+        starts, stops = self._matches(ordered, instants, cases)
+        decision = _Builder()
+        for outcome in self._outcomes(ordered, instants, cases, starts, stops, now_utc):
+            decision.add(outcome)
+        if tiers is not None:
+            decision.add_tiers(tiers, self._tz)
+        if self._etiquette is not None:
+            violations, scores = self._etiquette.evaluate(ordered, self._tz, _level_lookup(tiers), now)
+            decision.add_etiquette(violations, scores)
+        return decision.build(now_utc, self._tz)
+
+    def _matches(
+        self, ordered: list[EventBase], instants: list[dt.datetime], cases: Mapping[str, Case]
+    ) -> tuple[dict[int, list[int]], dict[tuple[str, int, str], list[dt.datetime]]]:
+        """Which events start which deadline rules (rule index -> event indexes), and when each
+        case's events meet or cancel them ((kind, rule index, case) -> instants)."""
         facts = [self._fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
         matches = self._matcher.match(facts)
-
         starts: dict[int, list[int]] = defaultdict(list)
         stops: dict[tuple[str, int, str], list[dt.datetime]] = defaultdict(list)
         for index in sorted(matches):
@@ -130,8 +140,18 @@ class Engine:
                         starts[role.deadline].append(index)
                     elif event.case_id is not None:
                         stops[(role.kind, role.deadline, event.case_id)].append(instants[index])
+        return starts, stops
 
-        decision = _Builder()
+    def _outcomes(
+        self,
+        ordered: list[EventBase],
+        instants: list[dt.datetime],
+        cases: Mapping[str, Case],
+        starts: Mapping[int, list[int]],
+        stops: Mapping[tuple[str, int, str], list[dt.datetime]],
+        now: dt.datetime,
+    ) -> Iterator[Outcome]:
+        """Each started clock's outcome, rule by rule, starts in time order."""
         for d_index, started in sorted(starts.items()):
             ctx = self._contexts[d_index]
             counts: dict[str, int] = defaultdict(int)
@@ -139,24 +159,14 @@ class Engine:
                 event = ordered[index]
                 case_id = event.case_id or ""
                 counts[case_id] += 1
-                compute(
-                    ctx,
-                    event,
-                    counts[case_id],
-                    cases[case_id],
-                    stops[("met", d_index, case_id)],
-                    stops[("cancel", d_index, case_id)],
-                    now_utc,
-                    decision,
-                    instants[index],
+                case_stops = Stops(
+                    stops.get(("met", d_index, case_id), ()), stops.get(("cancel", d_index, case_id), ())
                 )
-        if tiers is not None:
-            decision.add_tiers(tiers, self._tz)
-        if self._etiquette is not None:
-            level = _level_lookup(tiers)
-            violations, scores = self._etiquette.evaluate(ordered, self._tz, level, now)
-            decision.add_etiquette(violations, scores)
-        return decision.build(now_utc, self._tz)
+                found = clock_outcome(
+                    ctx, Started(event, counts[case_id], instants[index]), cases[case_id], case_stops, now
+                )
+                if found is not None:
+                    yield found
 
     def _fact(self, event: EventBase, case: Case | None) -> dict[str, Any]:
         """What the engine sees of a case event: its type, the fields the rules test, and
@@ -181,6 +191,20 @@ class Engine:
         profiles = [i for i, e in enumerate(ordered) if e.type == "customer_profile"]
         hits = self._tier_matcher.match([_fact(ordered[i]) for i in profiles]) if profiles else {}
         return evaluate_tiers(spec, ordered, {profiles[k]: v for k, v in hits.items()}, now, self._tz)
+
+
+def _check_now(now: object) -> None:
+    if not isinstance(now, dt.datetime) or now.tzinfo is None or now.utcoffset() is None:
+        raise EventError([Problem("now must be a timezone-aware datetime", ("now",), now)])
+
+
+def _check_not_after(events: list[EventBase], instants: list[dt.datetime], now: dt.datetime) -> None:
+    """No event may lie after ``now`` (``instants`` are the events' UTC instants, sorted)."""
+    if instants and instants[-1] > now:
+        i, event = next((i, e) for i, e in enumerate(events) if e.at > now)
+        raise EventError(
+            [Problem(f"event is after now ({now.isoformat()})", (i, "at"), event.at.isoformat())]
+        )
 
 
 def _ordered(events: list[EventBase]) -> tuple[list[EventBase], list[dt.datetime]]:
@@ -213,16 +237,22 @@ class _Builder:
         self.escalations: list[Escalation] = []
         self.warnings: list[DeadlineWarning] = []
         self.next_checks: list[dt.datetime] = []
-        self.tiers: list[dict[str, Any]] = []
+        self.tiers: list[TierAssignment] = []
         self.violations: list[Violation] = []
-        self.scores: list[dict[str, Any]] = []
+        self.scores: list[Score] = []
+
+    def add(self, outcome: Outcome) -> None:
+        self.obligations.append(outcome.obligation)
+        self.warnings.extend(outcome.warnings)
+        self.escalations.extend(outcome.escalations)
+        self.next_checks.extend(outcome.next_checks)
 
     def add_etiquette(self, violations: list[dict[str, Any]], scores: list[dict[str, Any]]) -> None:
         self.violations = [Violation(**v) for v in violations]
-        self.scores = scores
+        self.scores = [Score.model_validate(sc) for sc in scores]
 
     def add_tiers(self, result: TierResult, tzinfo: dt.tzinfo) -> None:
-        self.tiers = [a.model_dump(mode="json") for a in result.assignments]
+        self.tiers = list(result.assignments)
         for ob in result.obligations:
             self.obligations.append(
                 Obligation(
@@ -258,7 +288,7 @@ class _Builder:
                 "violations": sorted(self.violations, key=lambda v: (v.at, v.case_id, v.rule)),
                 "warnings": self.warnings,
                 "tiers": self.tiers,
-                "scores": sorted(self.scores, key=lambda sc: str(sc.get("case_id"))),
+                "scores": sorted(self.scores, key=lambda sc: sc.case_id),
                 "next_check_at": min(future).astimezone(tzinfo) if future else None,
             }
         )

@@ -7,29 +7,29 @@ import datetime as dt
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from dateutil.tz import resolve_imaginary
 
-from ..calendar import BusinessCalendar
+from ..calendars import BusinessCalendar
 from ..decision import DeadlineWarning, Escalation, Obligation, Status
 from ..events import EventBase
 from ..ruleset.model import DeadlineRule
 from ..vocabulary import Duration
 from .cases import Case
-from .clocks import Run, Target, as_json_pauses, due_time, due_with_pauses, explain_text, warning_instants
+from .clocks import (
+    Pause,
+    Run,
+    Target,
+    as_json_pauses,
+    due_time,
+    due_with_pauses,
+    explain_text,
+    warning_instants,
+)
 
 _UTC = dt.timezone.utc
-
-
-class Sink(Protocol):
-    """Where started clocks put what they contribute to the decision."""
-
-    obligations: list[Obligation]
-    warnings: list[DeadlineWarning]
-    escalations: list[Escalation]
-    next_checks: list[dt.datetime]
 
 
 @dataclass(frozen=True)
@@ -96,169 +96,255 @@ def first_at_or_after(times: Sequence[dt.datetime], start: dt.datetime) -> dt.da
     return times[pos] if pos < len(times) else None
 
 
-def compute(
-    ctx: RuleContext,
-    event: EventBase,
-    ordinal: int,
-    case: Case,
-    met_times: Sequence[dt.datetime],
-    cancel_times: Sequence[dt.datetime],
-    now: dt.datetime,
-    out: Sink,
-    start: dt.datetime | None = None,
-) -> None:
-    """Add the obligation ``event`` started under ``ctx.rule`` to ``out``, unless it was cancelled unowed.
+@dataclass(frozen=True, slots=True)
+class Started:
+    """One start of a rule's clock: the event, the n-th start of the rule in its case, its UTC instant."""
 
-    ``start`` is the event's instant in UTC when the caller has it.
+    event: EventBase
+    ordinal: int
+    at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Stops:
+    """When a case's events met or cancelled a rule (UTC instants, in time order)."""
+
+    met: Sequence[dt.datetime] = ()
+    cancel: Sequence[dt.datetime] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one started clock contributes to the decision."""
+
+    obligation: Obligation
+    warnings: tuple[DeadlineWarning, ...] = ()
+    escalations: tuple[Escalation, ...] = ()
+    next_checks: tuple[dt.datetime, ...] = ()
+
+
+@dataclass(slots=True)
+class _Clock:
+    """The clock of one obligation as the target rules and pauses make it run."""
+
+    target: Target
+    run: Run
+    changes: list[dict[str, Any]]
+    breach_known: dt.datetime | None  # when a retarget made an already-passed due time known
+    explain: dict[str, Any] | None  # built once the obligation is known to be owed
+
+
+def clock_outcome(
+    ctx: RuleContext, started: Started, case: Case, stops: Stops, now: dt.datetime
+) -> Outcome | None:
+    """The obligation ``started`` owes under ``ctx.rule`` and what follows from it at ``now``.
+
+    None when it was cancelled unowed (a ``cancelled_by`` event before it fell due or was met).
     """
+    start = started.at
+    met_at = first_at_or_after(stops.met, start) if stops.met else None
+    pauses = case.pauses if ctx.rule.pausable else []
+    clock = _due_before_clock(ctx, started) if ctx.rule.due_before is not None else None
+    if clock is None:
+        clock = _running_clock(ctx, start, case, pauses, met_at, now)
+    due = clock.run.due
+    cancel_at = first_at_or_after(stops.cancel, start) if stops.cancel else None
+    if cancel_at is not None and cancel_at < due and (met_at is None or cancel_at < met_at):
+        return None  # e.g. the customer was served before the waiting clock came due
+    if clock.explain is None:
+        clock.explain = _explain(ctx, clock.target, start, clock.run)
+    obligation = _obligation(ctx, started, case, clock, met_at, now)
+    checks = [due] if obligation.status == "pending" and not obligation.paused else []
+    warnings, warn_checks = _warnings(ctx, obligation, clock, start, pauses, met_at, now)
+    escalations, escalation_checks = _escalations(ctx, started, obligation, clock, met_at, now)
+    return Outcome(obligation, warnings, escalations, (*checks, *warn_checks, *escalation_checks))
+
+
+def _due_before_clock(ctx: RuleContext, started: Started) -> _Clock:
+    """A scheduling-courtesy clock (E12): due some time before an instant the event names."""
     rule, tz = ctx.rule, ctx.tz
-    if start is None:
-        start = event.at.astimezone(_UTC)
-    met_at = first_at_or_after(met_times, start) if met_times else None
-    pauses = case.pauses if rule.pausable else []
+    assert rule.due_before is not None
+    anchor = getattr(started.event, rule.due_before.field).astimezone(_UTC)
+    due = max(started.at, before(anchor, rule.due_before.by, tz))
+    explain: dict[str, Any] = {
+        "clock": "wall",
+        "target": f"{rule.due_before.by} before {rule.due_before.field}",
+        "anchor": anchor.astimezone(tz).isoformat(),
+        "text": f"due {rule.due_before.by} before {rule.due_before.field} "
+        f"{anchor.astimezone(tz):%Y-%m-%d %H:%M}"
+        + ("; scheduled too late, due at once" if due == started.at else ""),
+    }
+    target = Target(rule.due_before.by, ctx.calendar, f"due_before {rule.due_before.field}")
+    return _Clock(target, Run(due=due), [], None, explain)
+
+
+def _running_clock(
+    ctx: RuleContext,
+    start: dt.datetime,
+    case: Case,
+    pauses: Sequence[Pause],
+    met_at: dt.datetime | None,
+    now: dt.datetime,
+) -> _Clock:
+    """A clock that runs from ``start`` for its target, retargeted when a watched attribute changes."""
+    target = ctx.fixed or ctx.target(case, start)
+    run = due_with_pauses(target, start, pauses, now)
     changes: list[dict[str, Any]] = []
     breach_known: dt.datetime | None = None
+    for name in ctx.watched:
+        for changed_at, value in case.changes(name, start, now):
+            if met_at is not None and met_at <= changed_at:
+                break
+            new_target = ctx.target(case, changed_at, {name: value})
+            if new_target.within == target.within and new_target.calendar is target.calendar:
+                continue
+            record = _change_record(ctx, name, value, changed_at, target, new_target, run)
+            if run.due <= changed_at:
+                changes.append({**record, "applied": False, "note": "already breached; stays breached"})
+                break
+            new_run = due_with_pauses(new_target, start, pauses, now)
+            changes.append(
+                {**record, "due_after": new_run.due.astimezone(ctx.tz).isoformat(), "applied": True}
+            )
+            target, run = new_target, new_run
+            if run.due < changed_at:
+                breach_known = changed_at
+    return _Clock(target, run, changes, breach_known, None)
 
-    if rule.due_before is not None:
-        anchor = getattr(event, rule.due_before.field).astimezone(_UTC)
-        due = max(start, before(anchor, rule.due_before.by, tz))
-        run = Run(due=due)
-        target = Target(rule.due_before.by, ctx.calendar, f"due_before {rule.due_before.field}")
-        explain: dict[str, Any] = {
-            "clock": "wall",
-            "target": f"{rule.due_before.by} before {rule.due_before.field}",
-            "anchor": anchor.astimezone(tz).isoformat(),
-            "text": f"due {rule.due_before.by} before {rule.due_before.field} "
-            f"{anchor.astimezone(tz):%Y-%m-%d %H:%M}"
-            + ("; scheduled too late, due at once" if due == start else ""),
-        }
-    else:
-        target = ctx.fixed or ctx.target(case, start)
-        run = due_with_pauses(target, start, pauses, now)
-        for name in ctx.watched:
-            for changed_at, value in case.changes(name, start, now):
-                if met_at is not None and met_at <= changed_at:
-                    break
-                new_target = ctx.target(case, changed_at, {name: value})
-                if new_target.within == target.within and new_target.calendar is target.calendar:
-                    continue
-                record: dict[str, Any] = {
-                    "at": changed_at.astimezone(tz).isoformat(),
-                    "attribute": name,
-                    "to": value,
-                    "target_before": str(target.within),
-                    "target_after": str(new_target.within),
-                    "due_before": run.due.astimezone(tz).isoformat(),
-                }
-                if run.due <= changed_at:
-                    changes.append({**record, "applied": False, "note": "already breached; stays breached"})
-                    break
-                new_run = due_with_pauses(new_target, start, pauses, now)
-                changes.append(
-                    {**record, "due_after": new_run.due.astimezone(tz).isoformat(), "applied": True}
-                )
-                target, run = new_target, new_run
-                if run.due < changed_at:
-                    breach_known = changed_at
-        explain = {}  # filled in below, once we know the obligation is owed
 
-    due = run.due
-    cancel_at = first_at_or_after(cancel_times, start) if cancel_times else None
-    if cancel_at is not None and cancel_at < due and (met_at is None or cancel_at < met_at):
-        return  # e.g. the customer was served before the waiting clock came due
-    local_start, local_due = start.astimezone(tz), due.astimezone(tz)
-    if not explain:
-        counting_from = target.calendar.next_open(start) if target.within.working else None
-        within_text = target.within_text
-        explain = {
-            "calendar": target.calendar.name,
-            "clock": "working" if target.within.working else "wall",
-            "target": within_text,
-            "target_from": target.origin,
-            "pauses": as_json_pauses(run.pauses, tz),
-            "text": explain_text(
-                target=target,
-                start=start,
-                run=run,
-                tz=tz,
-                counting_from=counting_from,
-                local_start=local_start,
-                local_due=local_due,
-                within_text=within_text,
-            ),
-        }
-        if counting_from is not None:
-            explain["counting_from"] = counting_from.astimezone(tz).isoformat()
+def _change_record(
+    ctx: RuleContext,
+    name: str,
+    value: Any,
+    changed_at: dt.datetime,
+    target: Target,
+    new_target: Target,
+    run: Run,
+) -> dict[str, Any]:
+    return {
+        "at": changed_at.astimezone(ctx.tz).isoformat(),
+        "attribute": name,
+        "to": value,
+        "target_before": str(target.within),
+        "target_after": str(new_target.within),
+        "due_before": run.due.astimezone(ctx.tz).isoformat(),
+    }
 
-    status: Status
+
+def _explain(ctx: RuleContext, target: Target, start: dt.datetime, run: Run) -> dict[str, Any]:
+    """How the due time was computed, for people (``text``) and programs (the other keys)."""
+    tz = ctx.tz
+    counting_from = target.calendar.next_open(start) if target.within.working else None
+    within_text = target.within_text
+    explain: dict[str, Any] = {
+        "calendar": target.calendar.name,
+        "clock": "working" if target.within.working else "wall",
+        "target": within_text,
+        "target_from": target.origin,
+        "pauses": as_json_pauses(run.pauses, tz),
+        "text": explain_text(
+            target=target,
+            start=start,
+            run=run,
+            tz=tz,
+            counting_from=counting_from,
+            local_start=start.astimezone(tz),
+            local_due=run.due.astimezone(tz),
+            within_text=within_text,
+        ),
+    }
+    if counting_from is not None:
+        explain["counting_from"] = counting_from.astimezone(tz).isoformat()
+    return explain
+
+
+def _status(run: Run, met_at: dt.datetime | None, now: dt.datetime) -> Status:
     if met_at is not None:
-        status = "met" if met_at <= due else "breached"
-    elif run.open_pause:
-        status = "pending"
-    else:
-        status = "breached" if due <= now else "pending"
+        return "met" if met_at <= run.due else "breached"
+    if run.open_pause:
+        return "pending"
+    return "breached" if run.due <= now else "pending"
 
-    obligation = Obligation._trusted(
+
+def _obligation(
+    ctx: RuleContext,
+    started: Started,
+    case: Case,
+    clock: _Clock,
+    met_at: dt.datetime | None,
+    now: dt.datetime,
+) -> Obligation:
+    rule, tz, run = ctx.rule, ctx.tz, clock.run
+    return Obligation._trusted(
         {
-            "id": f"{event.case_id}/{rule.id}/{ordinal}",
+            "id": f"{started.event.case_id}/{rule.id}/{started.ordinal}",
             "rule": rule.id,
             "source": rule.source,
-            "case_id": event.case_id or "",
-            "started_at": local_start,
-            "due_at": local_due,
-            "status": status,
+            "case_id": started.event.case_id or "",
+            "started_at": started.at.astimezone(tz),
+            "due_at": run.due.astimezone(tz),
+            "status": _status(run, met_at, now),
             "met_at": met_at.astimezone(tz) if met_at else None,
             "customer_id": case.customer_id,
             "paused_for": run.paused_for,
             "paused": run.open_pause and met_at is None,
-            "changes": changes,
-            "explain": explain,
+            "changes": clock.changes,
+            "explain": clock.explain,
         }
     )
-    out.obligations.append(obligation)
-    if status == "pending" and not obligation.paused:
-        out.next_checks.append(due)
-
-    if rule.warn_at and rule.due_before is None:
-        for pct, at in warning_instants(target, start, pauses, now, rule.warn_at):
-            if met_at is not None and met_at <= at:
-                continue
-            if at <= now and not (run.open_pause and at >= now):
-                out.warnings.append(
-                    DeadlineWarning._trusted(
-                        {
-                            "obligation": obligation.id,
-                            "rule": rule.id,
-                            "source": rule.source,
-                            "case_id": case.case_id,
-                            "at": at.astimezone(tz),
-                            "percent": pct,
-                            "due_at": obligation.due_at,
-                        }
-                    )
-                )
-            elif status == "pending" and not obligation.paused:
-                out.next_checks.append(at)
-
-    _escalate(ctx, case.case_id, event, obligation, start, due, breach_known, met_at, now, out)
 
 
-def _escalate(
+def _warnings(
     ctx: RuleContext,
-    case_id: str,
-    event: EventBase,
     obligation: Obligation,
+    clock: _Clock,
     start: dt.datetime,
-    due: dt.datetime,
-    breach_known: dt.datetime | None,
+    pauses: Sequence[Pause],
     met_at: dt.datetime | None,
     now: dt.datetime,
-    out: Sink,
-) -> None:
+) -> tuple[tuple[DeadlineWarning, ...], tuple[dt.datetime, ...]]:
+    """Warnings already due at ``now``, and the instants of those still to come."""
+    rule = ctx.rule
+    if not rule.warn_at or rule.due_before is not None:
+        return (), ()
+    warnings: list[DeadlineWarning] = []
+    upcoming: list[dt.datetime] = []
+    watching = obligation.status == "pending" and not obligation.paused
+    for pct, at in warning_instants(clock.target, start, pauses, now, rule.warn_at):
+        if met_at is not None and met_at <= at:
+            continue
+        if at <= now and not (clock.run.open_pause and at >= now):
+            warnings.append(_warning(ctx, obligation, pct, at))
+        elif watching:
+            upcoming.append(at)
+    return tuple(warnings), tuple(upcoming)
+
+
+def _warning(ctx: RuleContext, obligation: Obligation, percent: int, at: dt.datetime) -> DeadlineWarning:
+    return DeadlineWarning._trusted(
+        {
+            "obligation": obligation.id,
+            "rule": ctx.rule.id,
+            "source": ctx.rule.source,
+            "case_id": obligation.case_id or "",
+            "at": at.astimezone(ctx.tz),
+            "percent": percent,
+            "due_at": obligation.due_at,
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Chain:
+    """Where an obligation's escalations go: the first level, its priority, the steps after."""
+
+    level: int
+    priority: int | None
+
+
+def _chain(ctx: RuleContext, event: EventBase) -> _Chain:
     spec = ctx.rule.escalate
-    if spec is None or (not spec.at_start and obligation.status != "breached"):
-        return
-    rule, tz = ctx.rule, ctx.tz
+    assert spec is not None
     priority = None
     if spec.priority is not None:
         value = getattr(event, spec.priority.field)
@@ -267,45 +353,77 @@ def _escalate(
     level = spec.to_level if spec.to_level is not None else int(getattr(event, spec.above_field or "")) + 1
     if spec.top is not None:
         level = min(level, spec.top)
+    return _Chain(level, priority)
 
-    def raise_(at: dt.datetime, to_level: int, step: int, reason: str) -> None:
-        out.escalations.append(
-            Escalation._trusted(
-                {
-                    "rule": rule.id,
-                    "source": rule.source,
-                    "case_id": case_id,
-                    "at": at.astimezone(tz),
-                    "to_level": to_level,
-                    "reason": reason,
-                    "step": step,
-                    "priority": priority,
-                }
-            )
-        )
 
+def _escalations(
+    ctx: RuleContext,
+    started: Started,
+    obligation: Obligation,
+    clock: _Clock,
+    met_at: dt.datetime | None,
+    now: dt.datetime,
+) -> tuple[tuple[Escalation, ...], tuple[dt.datetime, ...]]:
+    """Escalations raised by ``now`` (at start for skip-level rules, then one per chain step
+    while unmet), and the next step's instant when it is still to come."""
+    spec = ctx.rule.escalate
+    if spec is None or (not spec.at_start and obligation.status != "breached"):
+        return (), ()
+    chain = _chain(ctx, started.event)
+    level = chain.level
+    out: list[Escalation] = []
     if spec.at_start:
-        raise_(start, level, 0, f"{rule.source}: {rule.start.event} escalates at once to level {level}")
+        text = f"{ctx.rule.source}: {ctx.rule.start.event} escalates at once to level {level}"
+        out.append(_escalation(ctx, obligation, started.at, level, 0, text, chain.priority))
         if spec.top is not None:
             level = spec.top
     if obligation.status != "breached":
-        return
-    at = max(due, breach_known) if breach_known else due
+        return tuple(out), ()
+    due = clock.run.due
+    at = max(due, clock.breach_known) if clock.breach_known else due
     step = 1 if spec.at_start else 0
-    start_text = obligation.started_at.isoformat()
     while at <= now and (met_at is None or met_at > at):
-        raise_(
-            at,
-            level,
-            step,
-            f"{rule.source} breached: no {rule.met_by.event} within {obligation.explain.get('target')} "
-            f"of {rule.start.event} at {start_text} (due {obligation.due_at.isoformat()})"
-            + (f"; chain step {step}" if step else ""),
+        out.append(
+            _escalation(
+                ctx, obligation, at, level, step, _breach_reason(ctx, obligation, step), chain.priority
+            )
         )
         if spec.every is None or spec.top is None or level >= spec.top:
-            return
+            return tuple(out), ()
         level += 1
         step += 1
         at = due_time(at, spec.every, ctx.calendar)
-    if (met_at is None or met_at > at) and at > now:
-        out.next_checks.append(at)
+    upcoming = (at,) if (met_at is None or met_at > at) and at > now else ()
+    return tuple(out), upcoming
+
+
+def _breach_reason(ctx: RuleContext, obligation: Obligation, step: int) -> str:
+    rule = ctx.rule
+    return (
+        f"{rule.source} breached: no {rule.met_by.event} within {obligation.explain.get('target')} "
+        f"of {rule.start.event} at {obligation.started_at.isoformat()} (due {obligation.due_at.isoformat()})"
+        + (f"; chain step {step}" if step else "")
+    )
+
+
+def _escalation(
+    ctx: RuleContext,
+    obligation: Obligation,
+    at: dt.datetime,
+    level: int,
+    step: int,
+    reason: str,
+    priority: int | None,
+) -> Escalation:
+    return Escalation._trusted(
+        {
+            "rule": ctx.rule.id,
+            "source": ctx.rule.source,
+            "case_id": obligation.case_id or "",
+            "at": at.astimezone(ctx.tz),
+            "to_level": level,
+            "reason": reason,
+            "step": step,
+            "priority": priority,
+        }
+    )

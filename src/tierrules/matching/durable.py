@@ -23,6 +23,12 @@ and it holds every workaround for its measured defects (docs/durable_rules.md):
   256-property limit, ``$`` keys), and no regular expressions are ever compiled;
 * one shared Host, with ruleset names versioned by content (names cannot be reused);
 * no ``durable.lang`` import: it creates a module-level Host with running threads;
+* numbers reach the engine in the only forms its JSON reader takes: its number parser
+  accepts an exponent only after a fraction (``1.0e-09``, never ``1e-09``, which Python's
+  ``json`` writes) and reads integers with ``atol``; durable_rules' own ``json`` is replaced
+  by :class:`_EngineJson`, which writes floats with a fraction and refuses integers past 64 bits;
+* a condition with ``$or`` fires its action once per matching alternative: hits are counted
+  once per rule and fact;
 * rule sets past the measured limits (511 distinct values tested on one field, ~1,500
   rules) are refused before they reach the engine, naming the ruleset rule at fault.
   Conditions never join two facts, so the same-type join crash (31+ rules) cannot arise.
@@ -34,6 +40,7 @@ import contextlib
 import hashlib
 import itertools
 import json
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -47,6 +54,62 @@ warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable\
 
 import durable.engine as _de  # noqa: E402
 import durable_rules_engine as _dre  # noqa: E402
+
+_INT64 = 2**63 - 1
+_BARE_EXPONENT = re.compile(r"[0-9][eE]|[0-9]{19}")  # an exponent, or an integer near 64 bits
+
+
+class _EngineJson:
+    """What ``durable.engine`` calls ``json``: stdlib JSON, with numbers the engine can read.
+
+    The C number parser (``getNumber`` in rules/src/rules/json.c) only accepts an exponent
+    after a fraction, so ``1e-09`` ends the number at ``e`` and the rest of the text fails to
+    parse (the whole batch is then lost); ``1.0e-09`` is read. Integers go through ``atol``,
+    so one past 64 bits is refused here rather than silently wrapped.
+    """
+
+    loads = staticmethod(json.loads)
+
+    @staticmethod
+    def dumps(value: Any, **kwargs: Any) -> str:
+        text = json.dumps(value, **kwargs)
+        # Fast path: almost every batch has no number written with an exponent.
+        if not _BARE_EXPONENT.search(text):
+            return text
+        # Floats become marked strings, then the marks and quotes are dropped: the number
+        # is written as the engine reads it, and no string of the data is touched.
+        marked = json.dumps(_engine_numbers(value), **kwargs)
+        return marked.replace(_MARK_OPEN, "").replace(_MARK_CLOSE, "")
+
+
+_MARK = "\x00"  # NUL never occurs in facts (validated enums and generated ids)
+_MARK_OPEN = '"' + json.dumps(_MARK)[1:-1]
+_MARK_CLOSE = json.dumps(_MARK)[1:-1] + '"'
+
+
+def _engine_number(value: float) -> str:
+    text = repr(value)
+    mantissa, e, exponent = text.partition("e")
+    if e and "." not in mantissa:
+        text = f"{mantissa}.0e{exponent}"
+    return f"{_MARK}{text}{_MARK}"
+
+
+def _engine_numbers(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float):
+        return _engine_number(value)
+    if isinstance(value, int) and not -_INT64 <= value <= _INT64:
+        raise EngineError(f"integer {value} is past durable_rules' 64-bit range")
+    if isinstance(value, dict):
+        return {k: _engine_numbers(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_engine_numbers(v) for v in value]
+    return value
+
+
+_de.json = _EngineJson  # durable.engine's module-level ``json`` name
 
 LOCK = threading.RLock()
 MAX_LIVE_SESSIONS = 1000  # the engine fails at its 1,025th live session
@@ -175,7 +238,9 @@ class EngineRuleset:
             out: dict[int, list[str]] = {}
             for rule, s, fact_id in self._hits:
                 if rule != self.marker_rule and s == sid and fact_id.startswith(prefix):
-                    out.setdefault(int(fact_id[len(prefix) :]), []).append(rule)
+                    found = out.setdefault(int(fact_id[len(prefix) :]), [])
+                    if rule not in found:  # an $or fires once per matching alternative
+                        found.append(rule)
             return out
 
     def _session(self, host: _QuietHost) -> str:

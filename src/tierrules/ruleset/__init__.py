@@ -1,3 +1,86 @@
-"""Stage 1, the ruleset: YAML read with positions (:mod:`.reader`), pydantic models of each
-section (:mod:`.model`, :mod:`.tiers`, :mod:`.etiquette`) and the semantic checks
-(:mod:`.checks`). Nothing here evaluates anything."""
+"""Stage 1, the ruleset: what a policy author writes, as validated models.
+
+YAML is read with positions (:mod:`.reader`); each section has its pydantic models
+(:mod:`.model` for the document, calendars and deadlines; :mod:`.tiers`; :mod:`.etiquette`);
+:mod:`.checks` finds what pydantic cannot (names that resolve, values that mean something).
+Nothing here evaluates anything. The models are re-exported here: they are the public types
+of a :class:`Ruleset`.
+"""
+
+from .etiquette import (
+    Check,
+    ClosingCheck,
+    ComplaintConversationCheck,
+    CustomerNameCheck,
+    EtiquetteSpec,
+    ForbiddenPhrasesCheck,
+    GreetingCheck,
+    GreetingSlot,
+    IdentityCheck,
+    PaceCheck,
+    PhoneOpeningCheck,
+    PhraseSpec,
+    Scorecard,
+    ScorecardItem,
+    TransferCheck,
+    VipGreeting,
+)
+from .model import (
+    CalendarSpec,
+    DeadlineRule,
+    DueBefore,
+    EscalationSpec,
+    HolidaySourceSpec,
+    PrioritySpec,
+    Ruleset,
+    Trigger,
+)
+from .tiers import (
+    CadenceRule,
+    OverrideRule,
+    ServiceRule,
+    ServiceSpec,
+    SoftLandingRule,
+    ThresholdRule,
+    Thresholds,
+    TierRule,
+    TiersSpec,
+    VipCardRule,
+)
+
+__all__ = [
+    "CadenceRule",
+    "CalendarSpec",
+    "Check",
+    "ClosingCheck",
+    "ComplaintConversationCheck",
+    "CustomerNameCheck",
+    "DeadlineRule",
+    "DueBefore",
+    "EscalationSpec",
+    "EtiquetteSpec",
+    "ForbiddenPhrasesCheck",
+    "GreetingCheck",
+    "GreetingSlot",
+    "HolidaySourceSpec",
+    "IdentityCheck",
+    "OverrideRule",
+    "PaceCheck",
+    "PhoneOpeningCheck",
+    "PhraseSpec",
+    "PrioritySpec",
+    "Ruleset",
+    "Scorecard",
+    "ScorecardItem",
+    "ServiceRule",
+    "ServiceSpec",
+    "SoftLandingRule",
+    "ThresholdRule",
+    "Thresholds",
+    "TierRule",
+    "TiersSpec",
+    "TransferCheck",
+    "Trigger",
+    "VipCardRule",
+    "VipGreeting",
+]

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..calendar import BusinessCalendar, parse_hours
+from ..calendars import BusinessCalendar, parse_hours
 from ..errors import Problem, Rank, descend, did_you_mean
 from ..events import EVENT_TYPES, field_choices, field_kind
 from ..vocabulary import CASE_ATTRIBUTES, CaseAttribute

@@ -419,7 +419,7 @@ class ComplaintConversationCheck(Check):
         )
 
 
-class ScoreItem(_Spec):
+class ScorecardItem(_Spec):
     """A weighted scorecard line (A1), covering one or more checks by id."""
 
     id: str = Field(pattern=ID_PATTERN)
@@ -433,7 +433,7 @@ class Scorecard(_Spec):
     """Per-case scorecard: item weights must add up to 100."""
 
     pass_percent: float = Field(default=80, ge=0, le=100)
-    items: tuple[ScoreItem, ...] = Field(min_length=1)
+    items: tuple[ScorecardItem, ...] = Field(min_length=1)
 
 
 class EtiquetteSpec(_Spec):

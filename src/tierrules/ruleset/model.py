@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from ..calendar import BusinessCalendar, HolidaySource, parse_hours
+from ..calendars import BusinessCalendar, HolidaySource, parse_hours
 from ..vocabulary import CLAUSE_PATTERN, ID_PATTERN, CaseAttribute, Duration, Text
 from .etiquette import EtiquetteSpec
 from .tiers import TiersSpec
