@@ -77,7 +77,7 @@ def test_no_import_cycle() -> None:
         state[node] = 1
         for nxt in sorted(graph[node]):
             # A package's __init__ re-exporting its own modules is not a cycle of the layout.
-            if nxt.startswith(node + ".") or node.startswith(nxt + ".") and nxt == PACKAGE:
+            if nxt.startswith(node + ".") or (node.startswith(nxt + ".") and nxt == PACKAGE):
                 continue
             if state.get(nxt) == 1:
                 cycles.append([*stack[stack.index(nxt) :], nxt])

@@ -1,4 +1,4 @@
-"""The fence around durable_rules 2.0.28: one test per defect in ../shared/DURABLE_RULES.md.
+"""The fence around durable_rules 2.0.28: one test per defect in docs/durable_rules.md.
 
 Each defect is shown twice where that is cheap and safe: raw, with ``durable.engine``
 driven by ``durable_drivers/raw.py`` in a subprocess (crashes and hangs never happen in

@@ -1,4 +1,4 @@
-"""One scenario per default rule, taken from POLICY.md E1-E3 (2026-11-24 is a Tuesday)."""
+"""One scenario per default rule, taken from docs/policy.md E1-E3 (2026-11-24 is a Tuesday)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from tierrules.evaluation.etiquette import default_matcher
 from tierrules.ruleset.etiquette import DEFAULT_FORBIDDEN, PhraseSpec, phrase_problems
 from tierrules.text import Match, PhraseMatcher, char_count, contains_any, normalize
 
-# POLICY.md Q5, in its order.
+# docs/policy.md Q5, in its order.
 POLICY_Q5 = [
     "不行",
     "不可能",

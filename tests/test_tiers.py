@@ -1,4 +1,4 @@
-"""Customer tiers (POLICY.md T2-T8): thresholds matched by durable_rules, then overrides, VIP
+"""Customer tiers (docs/policy.md T2-T8): thresholds matched by durable_rules, then overrides, VIP
 cards, the soft landing, gaps and cadences in Python; and the tiers section's validation.
 
 Everything runs on the shipped section (rulesets/default/tiers.yaml) and

@@ -57,7 +57,7 @@ class Obligation(_Part):
         description="Stable id: '<case_id>/<rule>/<n>', n counting starts of the rule in the case."
     )
     rule: str = Field(description="The ruleset rule that created it.")
-    source: str = Field(description="The POLICY.md clause, e.g. 'E2'.")
+    source: str = Field(description="The policy clause (docs/policy.md), e.g. 'E2'.")
     case_id: str | None = Field(description="The case; null for customer-level obligations (T7/T8 cadences).")
     started_at: dt.datetime
     due_at: dt.datetime
@@ -169,7 +169,7 @@ class TierAssignment(_Part):
     service_class: ServiceClass
     service_level: ServiceLevel
     rule: str = Field(description="The rule that decided the tier, e.g. 'T6.override'.")
-    source: str = Field(description="Its POLICY.md clause.")
+    source: str = Field(description="Its policy clause (docs/policy.md).")
     reasons: list[dict[str, Any]] = Field(description="Observed values against thresholds, and notes.")
     next_tier: NextTier | None = Field(description="Null at diamond, or when no profile is known.")
 

@@ -368,7 +368,7 @@ class _CustomerEvent(EventBase):
 
 
 class CustomerProfile(_CustomerEvent):
-    """A customer's figures from the CRM (POLICY.md T1, T6): what tiers are computed from."""
+    """A customer's figures from the CRM (docs/policy.md T1, T6): what tiers are computed from."""
 
     type: Literal["customer_profile"]
     spend_12m: float = Field(ge=0, description="Spend over the last 12 months, CNY.")

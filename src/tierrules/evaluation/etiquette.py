@@ -1,4 +1,4 @@
-"""Call etiquette (POLICY.md Q1-Q9) and the per-case scorecard (A1).
+"""Call etiquette (docs/policy.md Q1-Q9) and the per-case scorecard (A1).
 
 The ``etiquette`` section (:mod:`tierrules.ruleset.etiquette`) applied by
 :func:`evaluate_etiquette`: pure Python over the validated, time-ordered events of every

@@ -1,4 +1,4 @@
-"""Customer tiers (POLICY.md T2-T8): who a customer is, what that makes them owed.
+"""Customer tiers (docs/policy.md T2-T8): who a customer is, what that makes them owed.
 
 The division of labour follows the rest of tierrules:
 

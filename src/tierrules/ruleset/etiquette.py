@@ -1,4 +1,4 @@
-"""The ``etiquette`` section of a ruleset (POLICY.md Q1-Q9, A1): its models and checks.
+"""The ``etiquette`` section of a ruleset (docs/policy.md Q1-Q9, A1): its models and checks.
 
 How calls are judged against it lives in :mod:`tierrules.evaluation.etiquette`. Phrases are
 compared after :func:`tierrules.text.normalize`, so they may be written in traditional or
@@ -273,7 +273,7 @@ class _Spec(BaseModel):
 
 class Check(_Spec):
     id: str = Field(pattern=ID_PATTERN, description="Unique rule id, e.g. 'Q5.forbidden-phrases'.")
-    source: str = Field(pattern=_Q_CLAUSE, description="The POLICY.md clause, e.g. 'Q5'.")
+    source: str = Field(pattern=_Q_CLAUSE, description="The policy clause (docs/policy.md), e.g. 'Q5'.")
     description: Text
     severity: Severity = Field(default="fail", description="fail costs scorecard points; review does not.")
 
@@ -533,7 +533,7 @@ def check(spec: EtiquetteSpec) -> list[Problem]:
                     f"scorecard weights add up to {total:g}, not 100",
                     ("scorecard", "items"),
                     [item.weight for item in card.items],
-                    notes=("POLICY.md A1's source table adds up to 110%; choose weights that add up to 100",),
+                    notes=("docs/policy.md A1's source table adds up to 110%; choose weights that add up to 100",),
                 )
             )
         item_ids: set[str] = set()

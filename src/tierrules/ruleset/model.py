@@ -80,7 +80,7 @@ class DeadlineRule(_Model):
     """
 
     id: str = Field(pattern=ID_PATTERN)
-    source: str = Field(pattern=CLAUSE_PATTERN, description="The POLICY.md clause, e.g. 'E2'.")
+    source: str = Field(pattern=CLAUSE_PATTERN, description="The policy clause (docs/policy.md), e.g. 'E2'.")
     description: Text
     start: Trigger
     met_by: Trigger

@@ -1,4 +1,4 @@
-"""The ``tiers`` section of a ruleset (POLICY.md T2-T8): its models and semantic checks.
+"""The ``tiers`` section of a ruleset (docs/policy.md T2-T8): its models and semantic checks.
 
 How a customer's tier is computed from these rules lives in :mod:`tierrules.evaluation.tiers`.
 """
@@ -49,7 +49,7 @@ class Thresholds(_Spec):
 
 class TierRule(_Spec):
     id: str = Field(pattern=ID_PATTERN, description="Unique rule id, e.g. 'T6.platinum'.")
-    source: str = Field(pattern=_T_CLAUSE, description="The POLICY.md clause, e.g. 'T6'.")
+    source: str = Field(pattern=_T_CLAUSE, description="The policy clause (docs/policy.md), e.g. 'T6'.")
     description: Text
 
 
