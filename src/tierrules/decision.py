@@ -75,6 +75,12 @@ class Obligation(_Part):
         default_factory=list, description="Target recomputations (severity or tier changed mid-case)."
     )
     explain: dict[str, Any] = Field(default_factory=dict, description="How due_at was computed.")
+    agent_id: str | None = Field(
+        default=None,
+        exclude_if=lambda v: v is None,
+        description="The agent behind the start event (or the case's latest before it); absent when unknown.",
+    )
+    team: str | None = Field(default=None, exclude_if=lambda v: v is None, description="That agent's team.")
 
 
 class DeadlineWarning(_Part):
@@ -128,6 +134,8 @@ class Violation(_Part):
     )
     evidence: Evidence | None = Field(default=None, description="The words at fault, when there are some.")
     message: Text | None = None
+    agent_id: str | None = Field(default=None, exclude_if=lambda v: v is None, description="The call's agent.")
+    team: str | None = Field(default=None, exclude_if=lambda v: v is None, description="The agent's team.")
 
 
 class ScoreItem(_Part):
@@ -152,6 +160,8 @@ class Score(_Part):
     passed: bool
     auto_failed: bool
     items: list[ScoreItem]
+    agent_id: str | None = Field(default=None, exclude_if=lambda v: v is None, description="The call's agent.")
+    team: str | None = Field(default=None, exclude_if=lambda v: v is None, description="The agent's team.")
 
 
 class NextTier(_Part):

@@ -93,6 +93,15 @@ class EventBase(BaseModel):
     meta: dict[str, Any] | None = Field(
         default=None, description="Free-form host data; carried, never matched on."
     )
+    agent_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The agent who acted; carried to obligations and scorecards for reports.",
+    )
+    team: str | None = Field(
+        default=None, min_length=1, max_length=200, description="The agent's team; carried like agent_id."
+    )
 
     # Fields a ruleset may put conditions on (the rest are carried, not matched).
     matchable: ClassVar[tuple[str, ...]] = ()

@@ -28,6 +28,7 @@ class Case:
     customer_id: str | None = None
     timelines: dict[str, list[tuple[dt.datetime, Any]]] = field(default_factory=dict)
     pause_marks: list[tuple[dt.datetime, str]] = field(default_factory=list)
+    staff: list[tuple[dt.datetime, str | None, str | None]] = field(default_factory=list)
     _pauses: list[Pause] | None = None
 
     def set(self, name: str, at: dt.datetime, value: Any) -> None:
@@ -47,6 +48,15 @@ class Case:
         """Values taken strictly after ``after`` and no later than ``until``."""
         return [(t, v) for t, v in self.timelines.get(name, []) if after < t <= until]
 
+    def staff_at(self, at: dt.datetime) -> tuple[str | None, str | None]:
+        """The agent and team named by the case's latest event at or before ``at``."""
+        found: tuple[str | None, str | None] = (None, None)
+        for t, agent, team in self.staff:
+            if t > at:
+                break
+            found = (agent, team)
+        return found
+
     @property
     def pauses(self) -> list[Pause]:
         if self._pauses is None:
@@ -63,6 +73,8 @@ def build_cases(ordered: Sequence[EventBase], customers: CustomerTimeline | None
         case = cases.get(event.case_id)
         if case is None:
             case = cases[event.case_id] = Case(event.case_id)
+        if event.agent_id is not None or event.team is not None:
+            case.staff.append((event.at, event.agent_id, event.team))
         if isinstance(event, CaseOpened):
             if case.customer_id is None and event.customer_id is not None:
                 case.customer_id = event.customer_id

@@ -81,6 +81,11 @@ class _Case:
         self.vip_arrival = any(isinstance(e, CustomerArrived) and e.vip for e in events)
         self.returning = self.opened is not None and self.opened.returning
         self.events = list(events)
+        # The call's agent for reports: case_opened's, else the first event that names one.
+        staffed = [e for e in events if e.agent_id is not None or e.team is not None]
+        staffed.sort(key=lambda e: not isinstance(e, CaseOpened))
+        self.agent_id = staffed[0].agent_id if staffed else None
+        self.team = staffed[0].team if staffed else None
         start = self.answered or self.opened or (events[0] if events else None)
         self.start = start.at if start is not None else None
         self._norm: dict[int, Normalized] = {}
@@ -129,6 +134,8 @@ class _Out:
                 "severity": severity or rule.severity,
                 "evidence": evidence.evidence if evidence is not None else None,
                 "message": {"zh": zh, "en": en},
+                "agent_id": self.case.agent_id,
+                "team": self.case.team,
                 **extra,
             }
         )
@@ -510,6 +517,8 @@ def _score(card: Scorecard, case_id: str, out: _Out) -> dict[str, Any]:
         "passed": not auto_failed and percent >= card.pass_percent,
         "auto_failed": auto_failed,
         "items": items,
+        "agent_id": out.case.agent_id,
+        "team": out.case.team,
     }
 
 

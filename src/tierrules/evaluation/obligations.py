@@ -275,6 +275,8 @@ def _obligation(
     now: dt.datetime,
 ) -> Obligation:
     rule, tz, run = ctx.rule, ctx.tz, clock.run
+    event = started.event
+    agent_id, team = (event.agent_id, event.team) if event.agent_id or event.team else case.staff_at(event.at)
     return Obligation._trusted(
         {
             "id": f"{started.event.case_id}/{rule.id}/{started.ordinal}",
@@ -290,6 +292,8 @@ def _obligation(
             "paused": run.open_pause and met_at is None,
             "changes": clock.changes,
             "explain": clock.explain,
+            "agent_id": agent_id,
+            "team": team,
         }
     )
 
