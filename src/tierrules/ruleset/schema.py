@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from ..events import EVENT_TYPES, field_choices, field_kind
-from ..vocabulary import TIERS
+from ..vocabulary import ID_PATTERN, TIERS
 from .model import Ruleset
 
 __all__ = [
@@ -196,6 +196,14 @@ _DESCRIPTIONS: Final[dict[str, str]] = {
 }
 
 
+# What an editor says when a string does not match a pattern (YAML language servers read
+# ``patternErrorMessage``; other validators ignore it). Text forms say it in their description.
+_PATTERN_HELP: Final[dict[str, str]] = {
+    ID_PATTERN: "expected an id: a letter, then letters, digits, '.', '_' or '-'",
+    r"^([01][0-9]|2[0-3]):[0-5][0-9]$": "expected a local time HH:MM, e.g. 09:00",
+}
+
+
 def schema_names() -> tuple[str, ...]:
     """Every schema's name: ``file``, ``document``, ``ruleset`` and one per section."""
     return ("file", "document", "ruleset", *_sections())
@@ -299,7 +307,15 @@ def _describe(model: str, node: dict[str, Any]) -> None:
 
 
 def _draft7(node: dict[str, Any]) -> None:
-    """pydantic writes 2020-12 tuples (``prefixItems``); draft-07 spells them ``items: [...]``."""
+    """pydantic writes 2020-12 tuples (``prefixItems``); draft-07 spells them ``items: [...]``.
+
+    Patterns get a readable error message for editors.
+    """
+    pattern = node.get("pattern")
+    if isinstance(pattern, str):
+        help_text = node.get("description") if "examples" in node else _PATTERN_HELP.get(pattern)
+        if help_text:
+            node["patternErrorMessage"] = help_text
     if "prefixItems" in node:
         items = node.pop("prefixItems")
         node["items"] = items
