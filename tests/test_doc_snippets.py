@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .support.snippets import ROOT, Sandbox, blocks, contains, dedent, run_document
+from .support.snippets import ROOT, Sandbox, contains, dedent, run_document
 
 DOCUMENTS = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
 # README.md is the lead engineer's to edit: while a whole proposed README waits in
@@ -30,7 +30,7 @@ def _text(document: str) -> str:
 # Blocks known to be stale in documents being rewritten by someone else right now. The test
 # fails if one of them starts to pass (remove its entry then) or another block fails.
 KNOWN_STALE: dict[str, str] = {
-    "docs/deadlines.md:9": "a fragment of an obligation, not JSON: deadlines.md is being rewritten (issue 15)",
+    "docs/deadlines.md:9": "a fragment of an obligation, not JSON; deadlines.md is being rewritten",
 }
 
 

@@ -188,7 +188,9 @@ _FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 def _same_output(expected: str, actual: str) -> bool:
     want = expected.strip("\n") + "\n" if expected.strip() else ""
-    got = "\n".join(line.rstrip() for line in actual.strip("\n").splitlines()) + "\n" if actual.strip() else ""
+    got = (
+        "\n".join(line.rstrip() for line in actual.strip("\n").splitlines()) + "\n" if actual.strip() else ""
+    )
     return _CHECKER.check_output(want, got, _FLAGS)
 
 
@@ -209,7 +211,9 @@ def _diff(expected: str, actual: str) -> str:
 def contains(actual: Any, expected: Any) -> bool:
     """``expected`` is a part of ``actual``: dict keys a subset, lists item by item in order."""
     if isinstance(expected, dict):
-        return isinstance(actual, dict) and all(k in actual and contains(actual[k], v) for k, v in expected.items())
+        return isinstance(actual, dict) and all(
+            k in actual and contains(actual[k], v) for k, v in expected.items()
+        )
     if isinstance(expected, list):
         if not isinstance(actual, list):
             return False
@@ -229,9 +233,9 @@ _Yaml12.yaml_implicit_resolvers = {
 
 
 def _check_yaml(block: Block) -> list[str]:
-    from tierrules.ruleset.schema import ruleset_schema
-
     import jsonschema
+
+    from tierrules.ruleset.schema import ruleset_schema
 
     try:
         data = yaml.load(block.text, Loader=_Yaml12)
@@ -266,7 +270,9 @@ def _check_json(block: Block, box: Sandbox) -> list[str]:
         return [f"{block.where}: `{command}` exited {proc.returncode}: {proc.stderr.strip()[-500:]}"]
     actual = json.loads(proc.stdout)
     if not contains(actual, values[0]):
-        return [f"{block.where}: the json block is not part of what `{command}` prints:\n{proc.stdout[:3000]}"]
+        return [
+            f"{block.where}: the json block is not part of what `{command}` prints:\n{proc.stdout[:3000]}"
+        ]
     return []
 
 
@@ -275,7 +281,11 @@ def _run_python(block: Block, box: Sandbox, index: int) -> list[str]:
     source = box.local(block.text)
     script.write_text(source, encoding="utf-8")
     is_test = re.search(r"^def test_\w+\(", source, re.MULTILINE) is not None
-    argv = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", str(script)] if is_test else ["python3", str(script)]
+    argv = (
+        ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", str(script)]
+        if is_test
+        else ["python3", str(script)]
+    )
     proc = subprocess.run(
         argv,
         cwd=box.root,
@@ -304,9 +314,13 @@ def _run_console(block: Block, box: Sandbox) -> list[str]:
         proc = box.shell(command)
         actual = box.public(proc.stdout + (proc.stderr if not proc.stdout else ""))
         if expected.strip() and not _same_output(expected, actual):
-            failures.append(f"{block.where}: `$ {command}` printed something else:\n{_diff(expected, actual)}")
+            failures.append(
+                f"{block.where}: `$ {command}` printed something else:\n{_diff(expected, actual)}"
+            )
         elif not expected.strip() and proc.returncode != 0:
-            failures.append(f"{block.where}: `$ {command}` exited {proc.returncode}:\n{box.public(proc.stderr)[-2000:]}")
+            failures.append(
+                f"{block.where}: `$ {command}` exited {proc.returncode}:\n{box.public(proc.stderr)[-2000:]}"
+            )
     return failures
 
 
