@@ -16,7 +16,7 @@ from .support.snippets import ROOT, Sandbox, contains, dedent, run_document
 DOCUMENTS = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
 # README.md is the lead engineer's to edit: while a whole proposed README waits in
 # changes/15-readme.md, that proposal is what the README test runs.
-README_PROPOSAL = ROOT / "changes" / "15-readme.md"
+README_PROPOSAL = ROOT / "changes" / "15-readme.md"  # a README proposal in flight, when there is one
 
 
 def _text(document: str) -> str:

@@ -80,7 +80,15 @@ __all__ = [
     "json_lines",
     "parse_event",
     "parse_events",
+    "parse_instant",
 ]
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """``datetime.fromisoformat``, also taking a ``Z`` offset on Python 3.10 (3.11 does)."""
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    return dt.datetime.fromisoformat(text)
 
 
 class EventBase(BaseModel):
@@ -128,7 +136,7 @@ class EventBase(BaseModel):
             parsed = value
         elif isinstance(value, str):
             try:
-                parsed = dt.datetime.fromisoformat(value)
+                parsed = parse_instant(value)
             except ValueError:
                 raise ValueError("not an ISO 8601 date-time") from None
         else:

@@ -371,3 +371,61 @@ def run_document(path: Path, box: Sandbox, text: str | None = None) -> list[str]
 
 def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
+
+
+def update_document(path: Path, box: Sandbox) -> int:
+    """Rewrite the documented output of every console command whose output changed.
+
+    Runs the document's blocks in order like :func:`run_document` (earlier blocks set up later
+    ones); outputs that still match (``...`` included) are kept as written. Returns how many
+    outputs were rewritten. Run: ``python -m tests.support.snippets --update docs/FILE.md``.
+    """
+    lines = path.read_text(encoding="utf-8").splitlines()
+    replaced = 0
+    edits: list[tuple[int, int, list[str]]] = []  # applied last to first: lengths change
+    for block in blocks(path):
+        if block.not_run is not None:
+            if block.directive and block.directive[0] == "file":
+                target = box.root / box.local(block.directive[1])
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(block.text, encoding="utf-8")
+            continue
+        if block.directive and block.directive[0] == "file":
+            target = box.root / box.local(block.directive[1])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(block.text, encoding="utf-8")
+        if block.lang in {"sh", "bash", "shell"}:
+            _run_sh(block, box)
+        elif block.lang in {"python", "py"}:
+            _run_python(block, box, block.line)
+        if block.lang != "console":
+            continue
+        body_start = block.line  # index of the first line after the fence (0-based)
+        body = lines[body_start : body_start + len(block.text.splitlines())]
+        new_body: list[str] = []
+        for command, expected in _console_steps(block.text):
+            proc = box.shell(command)
+            actual = box.public(proc.stdout + (proc.stderr if not proc.stdout else "")).rstrip("\n")
+            new_body.append(f"$ {command}")
+            if expected.strip() and not _same_output(expected, actual):
+                new_body += [line.rstrip() for line in actual.splitlines()]
+                replaced += 1
+            elif expected.strip():
+                new_body += expected.splitlines()
+        edits.append((body_start, len(body), new_body))
+    for start, length, new_body in reversed(edits):
+        lines[start : start + length] = new_body
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return replaced
+
+
+if __name__ == "__main__":
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser(description="Rewrite the changed console outputs of documents.")
+    parser.add_argument("--update", nargs="+", type=Path, required=True, metavar="DOC")
+    for doc in parser.parse_args().update:
+        with tempfile.TemporaryDirectory() as tmp:
+            count = update_document(doc.resolve(), Sandbox(Path(tmp)))
+        print(f"{doc}: {count} output(s) rewritten")

@@ -95,7 +95,7 @@ CLAUSES: Final[dict[str, str]] = {
 
 # ruleset.yaml's keys; every other top-level key of the format is a section with a file of
 # its own (calendars.yaml, deadlines.yaml, ...).
-HEADER_KEYS: Final = ("name", "version", "description", "timezone", "default_calendar")
+HEADER_KEYS: Final = ("name", "version", "description", "timezone", "default_calendar", "levels")
 
 # Descriptions for keys whose model field has none: "Model.key", or "key" for a key that
 # means the same wherever it appears. tests/test_schema.py requires one on every key.
