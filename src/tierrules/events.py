@@ -47,6 +47,7 @@ __all__ = [
     "ComplaintResolved",
     "CustomerArrived",
     "CustomerGreeted",
+    "CustomerLeft",
     "CustomerProfile",
     "CustomerServed",
     "EmergencyReported",
@@ -166,6 +167,17 @@ class CaseOpened(EventBase):
     returning: bool = Field(
         default=False, description="A returning (regular) customer: Q1's regulars' greeting."
     )
+    organisation_aliases: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Other names the agent may use for the organisation (交行 for 交通银行) (Q2).",
+    )
+    group_leader_name: str | None = Field(
+        default=None,
+        min_length=1,
+        description="A group visit: the leader (or eldest), who is greeted first (Q4; S2 团队客户接待).",
+    )
+    group_leader_gender: Literal["male", "female", "unknown"] | None = None
     matchable: ClassVar[tuple[str, ...]] = ("channel", "severity")
 
 
@@ -330,6 +342,12 @@ class AmenityOffered(EventBase):
     type: Literal["amenity_offered"]
     kind: AmenityKind
     matchable: ClassVar[tuple[str, ...]] = ("kind",)
+
+
+class CustomerLeft(EventBase):
+    """The customer left the lobby or reception: the in-person conversation is over (Q8, Q9)."""
+
+    type: Literal["customer_left"]
 
 
 class CustomerServed(EventBase):
@@ -531,6 +549,7 @@ Event = (
     | CustomerGreeted
     | AmenityOffered
     | CustomerServed
+    | CustomerLeft
     | ReceptionCompleted
     | FollowUpContacted
     | ServiceDelivered

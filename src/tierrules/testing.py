@@ -195,6 +195,8 @@ def _field_value(ch: Chooser, event_type: str, name: str, at: dt.datetime) -> An
         return _iso(at + dt.timedelta(seconds=ch.choice(_STEPS[3:]) + 60))
     if typing.get_origin(annotation) is Literal:
         return ch.choice(typing.get_args(annotation))
+    if typing.get_origin(annotation) is list:
+        return [ch.choice(("交行", "工行", "r1"))][: ch.integer(0, 1)]
     return ch.choice(("r1", "waiting on the customer", "retention offer"))
 
 

@@ -17,6 +17,7 @@ from .etiquette import (
     GreetingCheck,
     GreetingSlot,
     IdentityCheck,
+    Opening,
     PaceCheck,
     PhoneOpeningCheck,
     PhraseSpec,
@@ -24,6 +25,7 @@ from .etiquette import (
     ScorecardItem,
     TransferCheck,
     VipGreeting,
+    Wording,
 )
 from .model import (
     CalendarSpec,
@@ -64,6 +66,7 @@ __all__ = [
     "GreetingSlot",
     "HolidaySourceSpec",
     "IdentityCheck",
+    "Opening",
     "OverrideRule",
     "PaceCheck",
     "PhoneOpeningCheck",
@@ -83,4 +86,5 @@ __all__ = [
     "Trigger",
     "VipCardRule",
     "VipGreeting",
+    "Wording",
 ]
