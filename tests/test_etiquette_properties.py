@@ -238,6 +238,6 @@ def test_spans_point_into_the_text_as_received(
     for v in violations:
         evidence = v.get("evidence")
         if evidence and "start" in evidence:
-            text = texts[v["at"]] if v["at"] in texts else None
+            text = texts.get(v["at"])
             assert text is not None, v
             assert text[evidence["start"] : evidence["end"]] == evidence["text"], v
