@@ -137,9 +137,3 @@ def read_cases_arg(path: str) -> list[CaseRecord]:
     except UnicodeDecodeError as err:
         raise EventError([Problem(f"<stdin>: not UTF-8 text (byte {err.start})")]) from None
     return parse_cases(text, "<stdin>")
-
-
-def one_stdin(parser: argparse.ArgumentParser, *values: object) -> None:
-    """Only one argument of a command can read stdin (``-``)."""
-    if sum(str(v) == "-" for v in values if v is not None) > 1:
-        parser.error("only one argument can be '-' (stdin)")

@@ -9,9 +9,8 @@ commands and options this version has; regenerate it after an upgrade.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from .common import EXIT_OK
 
@@ -28,8 +27,7 @@ enable it:
 _PATH_NAMES = frozenset(("events", "batch", "cases", "ruleset", "tests", "old", "new", "dir"))
 
 
-@dataclasses.dataclass(frozen=True)
-class Argument:
+class Argument(NamedTuple):
     """One option or positional argument, as completion sees it."""
 
     flags: tuple[str, ...]  # empty for a positional
@@ -41,8 +39,7 @@ class Argument:
     optional: bool = False  # a positional that may be left out
 
 
-@dataclasses.dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     name: str
     help: str
     arguments: tuple[Argument, ...]

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .common import EXIT_FAILED, EXIT_OK, add_parallel, load, one_stdin, read_cases_arg
+from .common import EXIT_FAILED, EXIT_OK, add_parallel, load, read_cases_arg
 from .progress import add_no_progress
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ def register(sub: Any) -> None:
 def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.workers is not None and args.scheduler is not None:
         parser.error("give --workers (local processes) or --scheduler (a Dask cluster), not both")
-    one_stdin(parser, args.cases)
 
 
 def _impact(args: argparse.Namespace, old: Engine, new: Engine, cases: list[CaseRecord]) -> Impact:

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .common import EXIT_OK, add_parallel, in_ruleset_zone, instant, load, one_stdin, read_events_arg
+from .common import EXIT_OK, add_parallel, in_ruleset_zone, instant, load, read_events_arg
 from .progress import add_no_progress
 
 if TYPE_CHECKING:
@@ -75,7 +75,6 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         parser.error("give --workers (local processes) or --scheduler (a Dask cluster), not both")
     if args.compact and args.format == "table":
         parser.error("--compact is for JSON: drop it, or --format json")
-    one_stdin(parser, args.events, args.batch)
 
 
 def output_format(args: argparse.Namespace, out: TextIO) -> str:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -62,6 +60,9 @@ def _copy(source: Path, target: Path) -> list[Path]:
 
     Raises OSError when ``target`` cannot be made, or was filled meanwhile (nothing is written).
     """
+    import shutil
+    import tempfile
+
     parent = target.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=parent))

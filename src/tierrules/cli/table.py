@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Literal, TextIO, cast
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.table import Table
+    from rich.text import Text
 
     from ..decision import DeadlineWarning, Decision, Escalation, Obligation, Score, TierAssignment, Violation
     from ..ruleset.model import Ruleset
@@ -139,7 +140,7 @@ class _Section:
             title = f"{title} · {whose.pop()}"
             columns, rows = columns[1:], [row[1:] for row in rows]
         table = Table(
-            title=title,
+            title=_styled(title),  # a case id is text, never rich markup
             title_justify="left",
             title_style="bold",
             box=box.SIMPLE_HEAD,
@@ -154,7 +155,7 @@ class _Section:
         return table
 
 
-def _styled(text: str, style: str | None = None) -> RenderableType:
+def _styled(text: str, style: str | None = None) -> Text:
     """A cell: the text as is (never read as rich markup, whatever it holds)."""
     from rich.text import Text
 
