@@ -60,14 +60,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_parser(parser: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+    for action in parser._actions:  # argparse has no public accessor for subparsers
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices[name]
+            return found
+    return parser
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     """Run the command line; returns the exit code."""
     stream = out or sys.stdout
     parser = build_parser()
     args = parser.parse_args(argv)
     check = getattr(args, "check", None)
-    if check is not None:
-        check(parser, args)
+    if check is not None:  # usage errors show the command's own usage
+        check(_command_parser(parser, args.command), args)
     try:
         return guarded(lambda: int(args.run(args, stream)))
     except KeyboardInterrupt:

@@ -28,10 +28,16 @@ def register(sub: Any) -> None:
         '{"name": ..., "decision": {...}} per case, in input order. Prints a table when stdout '
         "is a terminal, JSON otherwise (--format).",
     )
-    ev.add_argument("events", nargs="?", help="JSON Lines file of events (or a JSON array); '-' for stdin")
+    ev.add_argument(
+        "events",
+        nargs="?",
+        metavar="EVENTS",
+        help="JSON Lines file of events (or a JSON array); '-' for stdin",
+    )
     ev.add_argument(
         "--now",
         type=instant,
+        metavar="INSTANT",
         help="the current instant: ISO 8601 with offset, or 'now' (shown in the ruleset's timezone)",
     )
     ev.add_argument("--ruleset", type=Path, default=None, help="ruleset directory or file (default: bundled)")
@@ -135,8 +141,9 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
     from .table import console_for, render_decision
 
     console = console_for(out, args.color)
-    for case, result in zip(cases, results, strict=True):
+    for i, (case, result) in enumerate(zip(cases, results, strict=True)):
+        if i:
+            console.print()
         now = in_ruleset_zone(case.now, ruleset)
         render_decision(result.decision, console, now=now, ruleset=ruleset, title=result.name)
-        console.print()
     return EXIT_OK

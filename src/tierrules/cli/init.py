@@ -91,17 +91,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         f"{len(files) - len(tests)} ruleset files, {len(tests)} policy test files.\n"
         "\n"
         "Next steps:\n"
-        f"  tierrules validate {where}      # check it (exit 0 when valid)\n"
-        f"  tierrules test {where}          # run its policy tests\n"
-        f"  edit {where}/ruleset.yaml (name, version), then the rules in {where}/*.yaml\n"
-        f"  tierrules diff {_default_name()} {where} --generate 500   # what your change does\n"
-        "See docs/rulesets.md for the format and docs/cli.md for every command.\n"
+        f"  1. edit {where}/ruleset.yaml (name, version) and the rules in {where}/*.yaml\n"
+        f"  2. tierrules validate {where}\n"
+        f"  3. tierrules test {where}\n"
+        f"  4. tierrules diff {default_ruleset_path()} {where} --generate 500 --exit-code\n"
     )
     return EXIT_OK
-
-
-def _default_name() -> str:
-    """How to name the bundled ruleset on the command line (its path)."""
-    from ..compiler.load import default_ruleset_path
-
-    return str(default_ruleset_path())
