@@ -160,15 +160,18 @@ def test_init_copies_the_default_ruleset_and_its_tests(tmp_path: Path) -> None:
     target = tmp_path / "policies" / "my-policy"
     code, text = call("init", str(target))
     assert code == 0
-    copied = _files(target)
-    bundled = {k: v for k, v in _files(tierrules.default_ruleset_path()).items() if k.endswith(".yaml")}
-    assert copied == bundled
-    assert any(name.startswith("tests/") for name in copied)
-    assert f"Created {target}/ from the bundled default ruleset" in text
-    assert f"tierrules validate {target}" in text and f"tierrules test {target}" in text
+    bundled = _files(tierrules.default_ruleset_path())
+    assert _files(target) == {k: v for k, v in bundled.items() if k.endswith(".yaml")}
+    assert any(name.startswith("tests/") for name in _files(target))
     assert [p.name for p in target.parent.iterdir()] == ["my-policy"]  # no staging directory left
-    assert call("validate", str(target))[0] == 0
-    code, report = call("test", str(target))
+    assert f"Created {target}/ from the bundled default ruleset" in text
+    assert f"  2. tierrules validate {target}\n  3. tierrules test {target}\n" in text
+
+
+def test_an_initialised_ruleset_validates_and_passes_its_tests(tmp_path: Path) -> None:
+    assert call("init", str(tmp_path / "mine"))[0] == 0
+    assert call("validate", str(tmp_path / "mine"))[0] == 0
+    code, report = call("test", str(tmp_path / "mine"))
     assert code == 0
     assert "(100%)" in report
 

@@ -30,6 +30,12 @@ def expected_json(events_file: Path, now: str, indent: int | None = 2) -> str:
     return decision.to_json(indent=indent) + "\n"
 
 
+def cells(text: str, first: str) -> list[str]:
+    """The words of the one table row that starts with ``first``."""
+    [row] = [line for line in text.splitlines() if line.startswith(first)]
+    return row.split()
+
+
 def run(*argv: str) -> tuple[int, str]:
     out = io.StringIO()
     return main(list(argv), out=out), out.getvalue()
@@ -78,10 +84,9 @@ def test_terminal_gets_a_coloured_table() -> None:
     text = proc.plain_stdout
     assert "decision at 2026-11-24 18:30 +08:00 Asia/Shanghai" in text
     assert "Obligations (7: 6 pending, 1 met) · C-1001" in text
-    row = next(line for line in text.splitlines() if line.startswith("E2.complaint-reply"))
-    assert row.split() == ["E2.complaint-reply", "E2", "pending", "11-25", "09:30", "(in", "15h", "00m)", "-"]
-    met = next(line for line in text.splitlines() if line.startswith("E1.escalate"))
-    assert met.split() == ["E1.escalate", "E1", "met", "11-24", "17:42", "11-24", "17:40"]
+    e2 = cells(text, "E2.complaint-reply")
+    assert e2 == ["E2.complaint-reply", "E2", "pending", "11-25", "09:30", "(in", "15h", "00m)", "-"]
+    assert cells(text, "E1.escalate") == ["E1.escalate", "E1", "met", "11-24", "17:42", "11-24", "17:40"]
     assert "next check: 11-25 05:30 (in 11h 00m)" in text
     assert not text.lstrip().startswith("{")
 
@@ -122,29 +127,42 @@ def test_color_flag_overrides_detection() -> None:
     assert COLOUR.search(forced.stdout), "an explicit flag beats NO_COLOR"
 
 
-def test_table_shows_every_part_of_the_decision(everything: Path) -> None:
+@pytest.fixture(scope="module")
+def everything_table(everything: Path) -> str:
     code, text = run("evaluate", str(everything), "--now", "2026-11-24T10:50:00+08:00", "--format", "table")
     assert code == 0
-    for title in (
+    return text
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
         "Obligations (7: 1 breached, 6 pending)",
         "Escalations (1) · C-7",
         "Violations (1: 1 fail) · CALL-2001",
         "Scores (1) · CALL-2001",
         "Tiers (1)",
-    ):
-        assert title in text
-    lines = text.splitlines()
-    [escalation] = [line for line in lines if line.startswith("E1.escalate ") and "E1 breached" in line]
-    assert escalation.split()[:5] == ["E1.escalate", "E1", "11-24", "10:11", "2"]
-    [violation] = [line for line in lines if line.startswith("Q5.forbidden-phrases")]
+        "no warnings",
+        "next check: 11-24 11:00 (in 10m)",
+    ],
+)
+def test_table_shows_every_part_of_the_decision(everything_table: str, title: str) -> None:
+    assert title in everything_table.splitlines()
+
+
+def test_table_rows_of_each_part(everything_table: str) -> None:
+    text = everything_table
+    rows = [line.split() for line in text.splitlines()]
+    assert ["C-7", "E1.escalate", "E1", "breached", "11-24", "10:11", "-"] in rows
+    assert cells(text, "E1.escalate ")[:5] == ["E1.escalate", "E1", "11-24", "10:11", "2"]
+    violation = " ".join(cells(text, "Q5.forbidden-phrases"))
     assert "fail" in violation and "“请您别着急”" in violation and "say '谢谢您的耐心' instead" in violation
-    [score] = [line for line in lines if line.startswith("0/80")]
-    assert score.split() == ["0/80", "0%", "auto-failed", "forbidden-phrases"]
-    [tier] = [line for line in lines if line.startswith("CUST-88")]
-    assert tier.split()[:6] == ["CUST-88", "gold", "B", "2", "T6.gold", "T6"]
-    assert "customer CUST-88" in text  # customer-level obligations (T7, T8) name the customer
-    assert "no warnings" in text
-    assert "next check: 11-24 11:00 (in 10m)" in text
+    assert cells(text, "0/80") == ["0/80", "0%", "auto-failed", "forbidden-phrases"]
+    assert cells(text, "CUST-88")[:6] == ["CUST-88", "gold", "B", "2", "T6.gold", "T6"]
+    assert [row[:4] for row in rows if row[:2] == ["customer", "CUST-88"]] == [
+        ["customer", "CUST-88", "T8.important-return-visit", "T8"],
+        ["customer", "CUST-88", "T7.gold-care", "T7"],
+    ]
 
 
 def test_table_cells_are_shown_as_given_never_as_markup(tmp_path: Path) -> None:

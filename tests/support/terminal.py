@@ -18,6 +18,7 @@ import subprocess
 import sys
 import termios
 import time
+from typing import Any
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # An SGR sequence that sets a colour (30-37, 90-97 foreground; 38;... extended), not bold or dim.
@@ -47,26 +48,56 @@ def _pty(columns: int) -> tuple[int, int]:
     return master, slave
 
 
-def _drain(fds: dict[int, bytearray], proc: subprocess.Popen[bytes], deadline: float) -> None:
-    open_fds = set(fds)
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: the child closed its end of the pty
+        return b""
+
+
+def _drain(buffers: dict[int, bytearray], deadline: float) -> None:
+    """Read every fd to its end (the child exited and closed it), or until the deadline."""
+    open_fds = set(buffers)
     while open_fds and time.monotonic() < deadline:
         ready, _, _ = select.select(list(open_fds), [], [], 0.1)
         for fd in ready:
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:  # EIO: the child closed its end of the pty
-                chunk = b""
+            chunk = _read(fd)
             if chunk:
-                fds[fd] += chunk
+                buffers[fd] += chunk
             else:
                 open_fds.discard(fd)
-        if not ready and proc.poll() is not None and all(fd not in open_fds or _empty(fd) for fd in fds):
-            break
 
 
-def _empty(fd: int) -> bool:
-    ready, _, _ = select.select([fd], [], [], 0)
-    return not ready
+def _spawn(args: tuple[str, ...], environ: dict[str, str], slaves: dict[str, int], stdin: str | None) -> Any:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tierrules", *args],
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=slaves.get("stdout", subprocess.PIPE),
+        stderr=slaves.get("stderr", subprocess.PIPE),
+        env=environ,
+    )
+    for fd in slaves.values():
+        os.close(fd)  # the child holds them now: its exit ends the stream
+    if stdin is not None:
+        proc.stdin.write(stdin.encode("utf-8"))
+        proc.stdin.close()
+    return proc
+
+
+def _collect(proc: Any, masters: dict[str, int], timeout: float) -> tuple[str, str]:
+    """What the child wrote to stdout and stderr (ptys or pipes), once it is done."""
+    streams = ("stdout", "stderr")
+    fds = {name: masters[name] if name in masters else getattr(proc, name).fileno() for name in streams}
+    buffers = {fd: bytearray() for fd in fds.values()}
+    _drain(buffers, time.monotonic() + timeout)
+    proc.wait(timeout=10)
+    for name in streams:
+        if name in masters:
+            os.close(masters[name])
+        else:
+            getattr(proc, name).close()
+    out, err = (bytes(buffers[fds[name]]).decode("utf-8", errors="replace") for name in streams)
+    return out, err
 
 
 def run_cli(
@@ -81,31 +112,8 @@ def run_cli(
     """``python -m tierrules ARGS`` with the chosen streams on a terminal."""
     environ = {k: os.environ[k] for k in _INHERITED if k in os.environ}
     environ.update({"TERM": "xterm-256color", "COLUMNS": str(columns), **(env or {})})
-    masters: dict[str, int] = {}
-    slaves: dict[str, int] = {}
-    for name, wanted in (("stdout", stdout_tty), ("stderr", stderr_tty)):
-        if wanted:
-            masters[name], slaves[name] = _pty(columns)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tierrules", *args],
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=slaves.get("stdout", subprocess.PIPE),
-        stderr=slaves.get("stderr", subprocess.PIPE),
-        env=environ,
-    )
-    for fd in slaves.values():
-        os.close(fd)
-    if stdin is not None and proc.stdin is not None:
-        proc.stdin.write(stdin.encode("utf-8"))
-        proc.stdin.close()
-    pipes = {name: getattr(proc, name) for name in ("stdout", "stderr") if name not in masters}
-    fds = {**masters, **{name: p.fileno() for name, p in pipes.items()}}
-    buffers = {fd: bytearray() for fd in fds.values()}
-    _drain(buffers, proc, time.monotonic() + timeout)
-    proc.wait(timeout=10)
-    for fd in masters.values():
-        os.close(fd)
-    for p in pipes.values():
-        p.close()
-    out, err = (bytes(buffers[fds[name]]).decode("utf-8", errors="replace") for name in ("stdout", "stderr"))
+    wanted = {"stdout": stdout_tty, "stderr": stderr_tty}
+    ptys = {name: _pty(columns) for name, on in wanted.items() if on}
+    proc = _spawn(args, environ, {name: slave for name, (_, slave) in ptys.items()}, stdin)
+    out, err = _collect(proc, {name: master for name, (master, _) in ptys.items()}, timeout)
     return Run(proc.returncode, out, err)

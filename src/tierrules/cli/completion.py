@@ -112,17 +112,22 @@ def _bash_words(words: tuple[str, ...]) -> str:
 _BASH_FILES = 'compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- "$cur")'
 
 
+def _bash_values(words: tuple[str, ...], files: bool) -> str:
+    """The bash that completes a value: one of ``words``, a file name, or nothing."""
+    return _bash_words(words) if words else _BASH_FILES if files else ":"
+
+
 def _bash_command(command: Command) -> list[str]:
     lines = [f"    {command.name})", '        case "$prev" in']
-    for option in command.options:
-        if not option.takes_value:
-            continue
-        action = _bash_words(option.words) if option.words else _BASH_FILES if option.files else ":"
-        lines.append(f"        {'|'.join(option.flags)}) {action}; return ;;")
+    lines += [
+        f"        {'|'.join(o.flags)}) {_bash_values(o.words, o.files)}; return ;;"
+        for o in command.options
+        if o.takes_value
+    ]
     lines.append("        esac")
     flags = tuple(f for o in command.options for f in o.flags)
     words = tuple(w for p in command.positionals for w in p.words)
-    rest = _bash_words(words) if words else _BASH_FILES if any(p.files for p in command.positionals) else ":"
+    rest = _bash_values(words, any(p.files for p in command.positionals))
     lines += [
         "        if [[ $cur == -* ]]; then",
         f"            {_bash_words(flags)}",

@@ -11,10 +11,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .common import EXIT_OK, add_parallel, in_ruleset_zone, instant, load, read_events_arg
+from .common import EXIT_OK, add_parallel, in_ruleset_zone, instant, load, read_cases_arg, read_events_arg
 from .progress import add_no_progress
 
 if TYPE_CHECKING:
+    from ..batch import CaseResult
     from ..caselog import CaseRecord
     from ..ruleset.model import Ruleset
 
@@ -71,16 +72,27 @@ def add_output(parser: argparse.ArgumentParser) -> None:
 
 
 def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    problem = _input_problem(args) or _option_problem(args)
+    if problem is not None:
+        parser.error(problem)
+
+
+def _input_problem(args: argparse.Namespace) -> str | None:
     if args.batch is None and (args.events is None or args.now is None):
-        parser.error("evaluate needs EVENTS and --now (or --batch CASES)")
+        return "evaluate needs EVENTS and --now (or --batch CASES)"
     if args.batch is not None and (args.events is not None or args.now is not None):
-        parser.error("--batch takes each case's events and 'now' from the case log: drop EVENTS and --now")
+        return "--batch takes each case's events and 'now' from the case log: drop EVENTS and --now"
+    return None
+
+
+def _option_problem(args: argparse.Namespace) -> str | None:
     if args.batch is None and (args.workers is not None or args.scheduler is not None):
-        parser.error("--workers and --scheduler go with --batch")
+        return "--workers and --scheduler go with --batch"
     if args.workers is not None and args.scheduler is not None:
-        parser.error("give --workers (local processes) or --scheduler (a Dask cluster), not both")
+        return "give --workers (local processes) or --scheduler (a Dask cluster), not both"
     if args.compact and args.format == "table":
-        parser.error("--compact is for JSON: drop it, or --format json")
+        return "--compact is for JSON: drop it, or --format json"
+    return None
 
 
 def output_format(args: argparse.Namespace, out: TextIO) -> str:
@@ -112,7 +124,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _evaluate_cases(args: argparse.Namespace, ruleset: Ruleset, cases: list[CaseRecord]) -> list[Any]:
+def _evaluate_cases(args: argparse.Namespace, ruleset: Ruleset, cases: list[CaseRecord]) -> list[CaseResult]:
     """The batch API, with a progress bar on a terminal's stderr."""
     from .. import batch
     from .progress import accepts_progress, progress_bar
@@ -129,7 +141,6 @@ def _evaluate_cases(args: argparse.Namespace, ruleset: Ruleset, cases: list[Case
 
 def _batch(args: argparse.Namespace, out: TextIO) -> int:
     from .. import batch
-    from .common import read_cases_arg
 
     ruleset = load(args.ruleset)
     cases = read_cases_arg(args.batch)
