@@ -140,7 +140,7 @@ class _Section:
             title = f"{title} · {whose.pop()}"
             columns, rows = columns[1:], [row[1:] for row in rows]
         table = Table(
-            title=_styled(title),  # a case id is text, never rich markup
+            title=_styled(title, "bold"),  # a case id is text, never rich markup
             title_justify="left",
             title_style="bold",
             box=box.SIMPLE_HEAD,
