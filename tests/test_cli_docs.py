@@ -1,15 +1,16 @@
 """docs/cli.md: every ``console`` example prints what the page shows.
 
 A ``console`` block is a shell session: ``$ command`` lines, each followed by what it
-prints (stdout and stderr together). Each block runs in bash, in a fresh directory holding
-the repository's ``examples/`` and ``rulesets/``, with ``tierrules`` on the PATH meaning
-this checkout's ``python -m tierrules``. In the expected text a line ``...`` stands for any
-lines, ``...`` inside a line for any text, and ``<bundled>`` for the bundled ruleset's
-directory.
+prints (its stdout; its stderr when it printed nothing on stdout). Each block runs in bash,
+in a fresh directory holding the repository's ``examples/`` and ``rulesets/``, with
+``tierrules`` on the PATH meaning this checkout's ``python -m tierrules``. Output is
+compared as doctest compares it (``...`` matches anything, runs of whitespace are one
+space): the conventions of tests/support/snippets.py, which runs every document's blocks.
 """
 
 from __future__ import annotations
 
+import doctest
 import os
 import re
 import subprocess
@@ -41,15 +42,10 @@ def sessions() -> list[tuple[int, list[tuple[str, str]]]]:
     return found
 
 
-def pattern(expected: str) -> re.Pattern[str]:
-    """The expected output as a regular expression (``...`` lines and spans match anything)."""
-    lines = []
-    for line in expected.rstrip("\n").split("\n"):
-        if line == "...":
-            lines.append(r"(?:[^\n]*\n)*?")
-        else:
-            lines.append(".*?".join(re.escape(part) for part in line.split("...")) + r"\n")
-    return re.compile("".join(lines) + r"\Z", re.DOTALL)
+def same(expected: str, printed: str) -> bool:
+    want = expected.strip("\n") + "\n"
+    got = "\n".join(line.rstrip() for line in printed.strip("\n").splitlines()) + "\n"
+    return doctest.OutputChecker().check_output(want, got, doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
 
 
 @pytest.fixture(scope="module")
@@ -73,19 +69,21 @@ def test_console_examples(
 ) -> None:
     for name in ("examples", "rulesets"):
         (tmp_path / name).symlink_to(ROOT / name)
-    bundled = str(tierrules.default_ruleset_path())
     for command, expected in block[1]:
         proc = subprocess.run(
-            ["bash", "-c", command],
+            ["bash", "-o", "pipefail", "-c", command],
             cwd=tmp_path,
             env=shell_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,  # as a terminal shows them: in the order printed
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
             text=True,
             timeout=300,
         )
-        printed = proc.stdout.replace(bundled, "<bundled>")
-        assert pattern(expected).match(printed.rstrip("\n") + "\n"), f"$ {command}\n{printed}"
+        printed = proc.stdout or proc.stderr
+        if expected.strip():
+            assert same(expected, printed), f"$ {command}\n{printed}"
+        else:
+            assert proc.returncode == 0, f"$ {command}\n{proc.stderr}"
 
 
 def test_every_command_has_a_section() -> None:

@@ -23,8 +23,10 @@ enable it:
   fish  tierrules completion fish > ~/.config/fish/completions/tierrules.fish
 """
 
-# Values the shell can complete as file names, beside arguments of type Path.
+# Values the shell can complete as file names, beside arguments of type Path: by name, or
+# by the metavar --help shows (so a command added later completes its paths too).
 _PATH_NAMES = frozenset(("events", "batch", "cases", "ruleset", "tests", "old", "new", "dir"))
+_PATH_METAVARS = frozenset(("PATH", "FILE", "DIR", "FILE_OR_DIR", "EVENTS", "CASES", "RULESET", "OUT"))
 
 
 class Argument(NamedTuple):
@@ -70,7 +72,8 @@ def _argument(action: argparse.Action) -> Argument:
     words: tuple[str, ...] = tuple(str(c) for c in action.choices) if action.choices else ()
     if action.dest == "now":
         words = ("now",)
-    files = takes_value and not words and (action.type is Path or action.dest in _PATH_NAMES)
+    pathlike = action.type is Path or action.dest in _PATH_NAMES or action.metavar in _PATH_METAVARS
+    files = takes_value and not words and pathlike
     return Argument(
         flags=tuple(action.option_strings),
         name=action.metavar if isinstance(action.metavar, str) else action.dest,
