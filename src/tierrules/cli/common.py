@@ -60,7 +60,9 @@ def instant(text: str) -> dt.datetime:
     if text.strip().lower() == "now":
         return dt.datetime.now(dt.timezone.utc)
     try:
-        value = dt.datetime.fromisoformat(text)
+        from ..events import parse_instant
+
+        value = parse_instant(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {text!r}") from None
     if value.tzinfo is None:
