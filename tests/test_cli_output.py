@@ -30,10 +30,18 @@ def expected_json(events_file: Path, now: str, indent: int | None = 2) -> str:
     return decision.to_json(indent=indent) + "\n"
 
 
-def cells(text: str, first: str) -> list[str]:
-    """The words of the one table row that starts with ``first``."""
-    [row] = [line for line in text.splitlines() if line.startswith(first)]
-    return row.split()
+def section(text: str, title: str) -> list[list[str]]:
+    """The rows of the table whose title starts with ``title``, each split into words."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(title))
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return [line.split() for line in lines[start + 3 : end]]  # after the title, header and rule
+
+
+def cells(text: str, title: str, first: str) -> list[str]:
+    """The words of the one row of a table (by title) that starts with ``first``."""
+    [row] = [row for row in section(text, title) if row[0] == first]
+    return row
 
 
 def run(*argv: str) -> tuple[int, str]:
@@ -84,9 +92,10 @@ def test_terminal_gets_a_coloured_table() -> None:
     text = proc.plain_stdout
     assert "decision at 2026-11-24 18:30 +08:00 Asia/Shanghai" in text
     assert "Obligations (7: 6 pending, 1 met) · C-1001" in text
-    e2 = cells(text, "E2.complaint-reply")
+    e2 = cells(text, "Obligations", "E2.complaint-reply")
     assert e2 == ["E2.complaint-reply", "E2", "pending", "11-25", "09:30", "(in", "15h", "00m)", "-"]
-    assert cells(text, "E1.escalate") == ["E1.escalate", "E1", "met", "11-24", "17:42", "11-24", "17:40"]
+    e1 = cells(text, "Obligations", "E1.escalate")
+    assert e1 == ["E1.escalate", "E1", "met", "11-24", "17:42", "11-24", "17:40"]
     assert "next check: 11-25 05:30 (in 11h 00m)" in text
     assert not text.lstrip().startswith("{")
 
@@ -142,7 +151,7 @@ def everything_table(everything: Path) -> str:
         "Violations (1: 1 fail) · CALL-2001",
         "Scores (1) · CALL-2001",
         "Tiers (1)",
-        "no warnings",
+        "Warnings (4) · C-7",
         "next check: 11-24 11:00 (in 10m)",
     ],
 )
@@ -152,17 +161,19 @@ def test_table_shows_every_part_of_the_decision(everything_table: str, title: st
 
 def test_table_rows_of_each_part(everything_table: str) -> None:
     text = everything_table
-    rows = [line.split() for line in text.splitlines()]
-    assert ["C-7", "E1.escalate", "E1", "breached", "11-24", "10:11", "-"] in rows
-    assert cells(text, "E1.escalate ")[:5] == ["E1.escalate", "E1", "11-24", "10:11", "2"]
-    violation = " ".join(cells(text, "Q5.forbidden-phrases"))
+    assert ["C-7", "E1.escalate", "E1", "breached", "11-24", "10:11", "-"] in section(text, "Obligations")
+    assert [row[:2] for row in section(text, "Obligations") if row[0] == "customer"] == [
+        ["customer", "CUST-88"],
+        ["customer", "CUST-88"],
+    ]  # customer-level obligations (T7, T8) name the customer
+    assert cells(text, "Escalations", "E1.escalate")[:5] == ["E1.escalate", "E1", "11-24", "10:11", "2"]
+    assert ["E2.complaint-reply", "E2", "11-24", "10:48", "80%", "11-24", "11:00"] in section(
+        text, "Warnings"
+    )
+    violation = " ".join(cells(text, "Violations", "Q5.forbidden-phrases"))
     assert "fail" in violation and "“请您别着急”" in violation and "say '谢谢您的耐心' instead" in violation
-    assert cells(text, "0/80") == ["0/80", "0%", "auto-failed", "forbidden-phrases"]
-    assert cells(text, "CUST-88")[:6] == ["CUST-88", "gold", "B", "2", "T6.gold", "T6"]
-    assert [row[:4] for row in rows if row[:2] == ["customer", "CUST-88"]] == [
-        ["customer", "CUST-88", "T8.important-return-visit", "T8"],
-        ["customer", "CUST-88", "T7.gold-care", "T7"],
-    ]
+    assert cells(text, "Scores", "0/80") == ["0/80", "0%", "auto-failed", "forbidden-phrases"]
+    assert cells(text, "Tiers", "CUST-88")[:6] == ["CUST-88", "gold", "B", "2", "T6.gold", "T6"]
 
 
 def test_table_cells_are_shown_as_given_never_as_markup(tmp_path: Path) -> None:

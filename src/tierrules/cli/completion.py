@@ -67,13 +67,16 @@ def register(sub: Any) -> None:
     co.set_defaults(run=run)
 
 
+def _pathlike(action: argparse.Action) -> bool:
+    return action.type is Path or action.dest in _PATH_NAMES or action.metavar in _PATH_METAVARS
+
+
 def _argument(action: argparse.Action) -> Argument:
     takes_value = action.nargs != 0
     words: tuple[str, ...] = tuple(str(c) for c in action.choices) if action.choices else ()
     if action.dest == "now":
         words = ("now",)
-    pathlike = action.type is Path or action.dest in _PATH_NAMES or action.metavar in _PATH_METAVARS
-    files = takes_value and not words and pathlike
+    files = takes_value and not words and _pathlike(action)
     return Argument(
         flags=tuple(action.option_strings),
         name=action.metavar if isinstance(action.metavar, str) else action.dest,

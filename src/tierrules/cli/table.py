@@ -292,8 +292,8 @@ def render_decision(
         else:
             console.print()
             console.print(section.table())
+    console.print()
     if empty:
-        console.print()
         listed = ", ".join(empty[:-1]) + (" or " if len(empty) > 1 else "") + empty[-1]
         console.print(_line((f"no {listed}", "dim")))
     nxt = decision.next_check_at
