@@ -17,7 +17,7 @@ from .errors import EventError, Problem
 from .events import json_lines, parse_instant
 from .policytest import PolicyTestError, load_test_file
 
-__all__ = ["CaseRecord", "case_error", "read_cases"]
+__all__ = ["CaseRecord", "case_error", "parse_cases", "read_cases"]
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,21 @@ def read_cases(where: Path) -> list[CaseRecord]:
         text = where.read_text(encoding="utf-8")
     except OSError as err:
         raise EventError([Problem(f"cannot read {where}: {err.strerror}")]) from None
+    return parse_cases(text, str(where), where.name)
+
+
+def parse_cases(text: str, source: str = "<stdin>", label: str | None = None) -> list[CaseRecord]:
+    """Cases from the text of a JSON Lines case log; errors name ``source`` and the line.
+
+    A line without a name is called ``<label>:<line>`` (``label`` defaults to ``source``).
+    ``tierrules evaluate --batch -`` and ``tierrules diff --cases -`` read stdin with it.
+    """
     out = []
-    for lineno, _, raw in json_lines(text, str(where)):
+    for lineno, _, raw in json_lines(text, source):
         if not isinstance(raw, dict) or not isinstance(raw.get("events"), list) or "now" not in raw:
-            raise EventError([Problem(f'{where}: expected {{"now": ..., "events": [...]}}', line=lineno)])
-        name = str(raw.get("name", f"{where.name}:{lineno}"))
-        out.append(CaseRecord(name, raw["events"], _now(raw["now"], f"{where}:{lineno}")))
+            raise EventError([Problem(f'{source}: expected {{"now": ..., "events": [...]}}', line=lineno)])
+        name = str(raw.get("name", f"{label or source}:{lineno}"))
+        out.append(CaseRecord(name, raw["events"], _now(raw["now"], f"{source}:{lineno}")))
     return out
 
 

@@ -11,9 +11,11 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    from ..caselog import CaseRecord
     from ..ruleset.model import Ruleset
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -50,7 +52,13 @@ def read_events_arg(path: str) -> list[Any]:
 
 
 def instant(text: str) -> dt.datetime:
-    """An ``argparse`` type: an ISO 8601 instant with a UTC offset."""
+    """An ``argparse`` type: an ISO 8601 instant with a UTC offset, or ``now``.
+
+    ``now`` is the instant the command line is read (in UTC; :func:`in_ruleset_zone` shows it
+    in the ruleset's timezone).
+    """
+    if text.strip().lower() == "now":
+        return dt.datetime.now(dt.timezone.utc)
     try:
         from ..events import parse_instant
 
@@ -104,3 +112,30 @@ def guarded(run: Callable[[], int]) -> int:
     except TierrulesError as err:
         print(f"tierrules: {err}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def in_ruleset_zone(instant: dt.datetime, ruleset: Ruleset) -> dt.datetime:
+    """The same instant on the ruleset's clock (where decisions report theirs)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        zone: dt.tzinfo | None = ZoneInfo(ruleset.timezone)
+    except (ValueError, OSError):  # a name only dateutil knows; the ruleset loaded, so it does
+        from dateutil import tz
+
+        zone = tz.gettz(ruleset.timezone)
+    return instant.astimezone(zone)
+
+
+def read_cases_arg(path: str) -> list[CaseRecord]:
+    """A case log (JSON Lines file or directory), or stdin for ``-``."""
+    from ..caselog import parse_cases, read_cases
+    from ..errors import EventError, Problem
+
+    if path != "-":
+        return read_cases(Path(path))
+    try:
+        text = sys.stdin.read()
+    except UnicodeDecodeError as err:
+        raise EventError([Problem(f"<stdin>: not UTF-8 text (byte {err.start})")]) from None
+    return parse_cases(text, "<stdin>")
