@@ -36,6 +36,18 @@ from .decision import (
 from .errors import EngineError, EventError, Problem, Rank, RulesetError, TierrulesError, best_match
 from .evaluation.engine import Engine, evaluate
 from .events import Event, EventBase, parse_events
+from .report import (
+    AgentScores,
+    AttainmentPoint,
+    BreachTimes,
+    EscalationCount,
+    Report,
+    RuleAttainment,
+    TargetAttainment,
+    ViolationCount,
+    WorstCase,
+    report,
+)
 from .ruleset.model import Ruleset
 from .vocabulary import Duration, Months, Text
 
@@ -45,6 +57,9 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 __all__ = [
+    "AgentScores",
+    "AttainmentPoint",
+    "BreachTimes",
     "CaseRecord",
     "DeadlineWarning",
     "Decision",
@@ -52,6 +67,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "Escalation",
+    "EscalationCount",
     "Event",
     "EventBase",
     "EventError",
@@ -61,14 +77,19 @@ __all__ = [
     "Obligation",
     "Problem",
     "Rank",
+    "Report",
+    "RuleAttainment",
     "Ruleset",
     "RulesetError",
     "Score",
     "ScoreItem",
+    "TargetAttainment",
     "Text",
     "TierAssignment",
     "TierrulesError",
     "Violation",
+    "ViolationCount",
+    "WorstCase",
     "__version__",
     "best_match",
     "default_ruleset_path",
@@ -76,4 +97,5 @@ __all__ = [
     "load_ruleset",
     "parse_events",
     "read_cases",
+    "report",
 ]

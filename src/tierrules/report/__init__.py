@@ -1,0 +1,143 @@
+"""Attainment reports: how well the policy was kept over a case log (docs/reports.md).
+
+:func:`report` evaluates every case of a case log (each at its own ``now``, or all at one
+given instant) and counts the decisions by rule, by the ruleset's targets, by period and by
+group: met, breached, pending and cancelled obligations, the share met in time against the
+target, the worst cases behind the breaches, when breaches fall due, the escalations raised,
+etiquette findings per clause and each agent's call scores.
+
+>>> import tierrules
+>>> from tierrules.report import demo
+>>> cases = demo.cases(seed=3, scale=0.05)
+>>> rep = tierrules.report(cases, by=["team"], workers=0)
+>>> row = next(t for t in rep.targets if t.target == "E9.responded-in-24h")
+>>> row.group["team"] is not None, row.met + row.breached + row.pending + row.cancelled == row.items
+(True, True)
+>>> rep.to_json() == tierrules.report(cases, by=["team"], workers=0).to_json()
+True
+
+Renderers: :func:`~tierrules.report.table.write_table` (a terminal table: rich on a
+terminal, plain text when piped), :func:`~tierrules.report.csvfile.write_csv`,
+``Report.to_json()`` and :func:`~tierrules.report.html.render_html` (one self-contained file
+with plotly charts; needs the ``report`` extra).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..batch import evaluate_cases, open_client
+from ..caselog import CaseRecord, read_cases
+from ..compiler.load import load_ruleset
+from ..ruleset.model import Ruleset
+from .aggregate import DEFAULT_TOP, ReportBuilder
+from .model import (
+    AgentScores,
+    AttainmentPoint,
+    BreachTimes,
+    EscalationCount,
+    Report,
+    RuleAttainment,
+    TargetAttainment,
+    ViolationCount,
+    WorstCase,
+)
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = [
+    "AUTO_DASK_CASES",
+    "CHUNK_CASES",
+    "AgentScores",
+    "AttainmentPoint",
+    "BreachTimes",
+    "EscalationCount",
+    "Report",
+    "ReportBuilder",
+    "RuleAttainment",
+    "TargetAttainment",
+    "ViolationCount",
+    "WorstCase",
+    "report",
+]
+
+AUTO_DASK_CASES = 20_000
+"""With ``workers=None``, logs of at least this many cases are evaluated on a local Dask
+cluster (when the machine has more than one CPU); smaller ones in this process, where a
+cluster's start-up costs more than it saves (docs/performance.md, "Reports")."""
+
+CHUNK_CASES = 2_000
+"""Cases evaluated per round: their decisions are counted and dropped before the next."""
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def _where(count: int, workers: int | None, address: str | None) -> Iterator[Client | None]:
+    """The client to evaluate on, or None for this process; a cluster opened here is closed after."""
+    if address is not None:
+        with open_client(address=address) as opened:
+            yield opened
+    elif workers == 0 or (workers is None and (count < AUTO_DASK_CASES or _cpus() < 2)):
+        yield None
+    else:
+        with open_client(workers=workers) as opened:
+            yield opened
+
+
+def report(
+    cases: str | Path | Sequence[CaseRecord],
+    *,
+    ruleset: Ruleset | str | Path | None = None,
+    now: dt.datetime | None = None,
+    period: str | None = None,
+    by: Sequence[str] | None = None,
+    top: int = DEFAULT_TOP,
+    workers: int | None = None,
+    address: str | None = None,
+) -> Report:
+    """Evaluate a case log and report how well the ruleset's rules and targets were kept.
+
+    - ``cases``: a case log (JSON Lines of ``{"name", "now", "events"}``, or a directory of
+      them, as :func:`tierrules.read_cases` reads) or the :class:`~tierrules.CaseRecord` s.
+    - ``ruleset``: a :class:`~tierrules.Ruleset` or its path (default: the bundled policy);
+      its ``targets`` are what the report measures.
+    - ``now``: evaluate every case at this instant instead of its own ``now``.
+    - ``period`` (day, week, month, quarter, all) and ``by`` (group fields: agent, team,
+      channel, severity, tier, service_class, service_level, ``meta.<key>``) replace every
+      target's own; rule rows use them too (default: month, no grouping).
+    - ``top``: the worst cases kept per row.
+    - ``workers``, ``address``: where to evaluate, as in :func:`tierrules.batch.evaluate_cases`
+      (``address``: a running Dask scheduler; ``workers=0``: this process); ``workers=None``
+      picks this process for logs under :data:`AUTO_DASK_CASES` cases and a local Dask cluster
+      of one worker per CPU above.
+
+    Raises :class:`~tierrules.EventError` for a bad case (naming it),
+    :class:`~tierrules.RulesetError` for a bad ruleset, ``ValueError`` for a bad ``period``
+    or ``by``. The same cases and arguments always give the same report.
+    """
+    chosen = ruleset if isinstance(ruleset, Ruleset) else load_ruleset(ruleset)
+    builder = ReportBuilder(chosen, period=period, by=by, top=top, now=now)
+    records = read_cases(Path(cases)) if isinstance(cases, str | Path) else list(cases)
+    if now is not None:
+        records = [dataclasses.replace(r, now=now) for r in records]
+    with _where(len(records), workers, address) as on:
+        for start in range(0, len(records), CHUNK_CASES):
+            chunk = records[start : start + CHUNK_CASES]
+            results = evaluate_cases(chunk, ruleset=chosen, client=on, workers=0 if on is None else None)
+            for record, result in zip(chunk, results, strict=True):
+                builder.add(record.name, record.now, record.events, json.loads(result.decision_json))
+    return builder.build()
