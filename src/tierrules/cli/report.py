@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -91,10 +90,11 @@ def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             check_by(by)
         except ValueError as err:
             parser.error(f"--by: {err}")
-    if _format(args) == "html" and importlib.util.find_spec("plotly") is None:
-        from ..report.html import MISSING_EXTRA
+    if _format(args) == "html":
+        from ..report.html import MISSING_EXTRA, has_plotly
 
-        parser.error(f"--format html: {MISSING_EXTRA}")
+        if not has_plotly():
+            parser.error(f"--format html: {MISSING_EXTRA}")
     if args.output is not None:
         folder = args.output.parent if str(args.output.parent) else Path(".")
         if not folder.is_dir() or not os.access(folder, os.W_OK):

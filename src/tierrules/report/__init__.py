@@ -28,14 +28,15 @@ import dataclasses
 import datetime as dt
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..batch import evaluate_cases, open_client
 from ..caselog import CaseRecord, read_cases
 from ..compiler.load import load_ruleset
+from ..decision import Decision
 from ..ruleset.model import Ruleset
 from .aggregate import DEFAULT_TOP, ReportBuilder
 from .model import (
@@ -66,6 +67,7 @@ __all__ = [
     "TargetAttainment",
     "ViolationCount",
     "WorstCase",
+    "from_decisions",
     "report",
 ]
 
@@ -96,6 +98,37 @@ def _where(count: int, workers: int | None, address: str | None) -> Iterator[Cli
     else:
         with open_client(workers=workers) as opened:
             yield opened
+
+
+def from_decisions(
+    records: Sequence[CaseRecord],
+    decisions: Sequence[Decision | Mapping[str, Any] | str],
+    *,
+    ruleset: Ruleset | str | Path | None = None,
+    now: dt.datetime | None = None,
+    period: str | None = None,
+    by: Sequence[str] | None = None,
+    top: int = DEFAULT_TOP,
+) -> Report:
+    """A report of decisions already made: ``decisions[i]`` is the decision of ``records[i]``
+    (a :class:`~tierrules.Decision`, its JSON data, or its JSON text, as ``--batch`` writes).
+
+    ``records`` give each case's events (for the groups) and ``now`` (how late an unmet
+    breach is); ``now`` here only labels the report. Other arguments as :func:`report`.
+    """
+    if len(records) != len(decisions):
+        raise ValueError(f"{len(records)} records but {len(decisions)} decisions")
+    chosen = ruleset if isinstance(ruleset, Ruleset) else load_ruleset(ruleset)
+    builder = ReportBuilder(chosen, period=period, by=by, top=top, now=now)
+    for record, decision in zip(records, decisions, strict=True):
+        if isinstance(decision, Decision):
+            data: Mapping[str, Any] = decision.model_dump(mode="json")
+        elif isinstance(decision, str):
+            data = json.loads(decision)
+        else:
+            data = decision
+        builder.add(record.name, record.now, record.events, data)
+    return builder.build()
 
 
 def report(

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from ..errors import EngineError
 from ..ruleset.model import Ruleset
 from ..ruleset.targets import Target, obligation_rules
-from .groups import CaseFacts, GroupKey, case_facts, check_by, group_key, meta_keys, period_of
+from .groups import CaseFacts, GroupKey, case_facts, check_by, customers, group_key, meta_keys, period_of
 from .model import (
     AgentScores,
     AttainmentPoint,
@@ -187,13 +187,13 @@ class ReportBuilder:
         self, name: str, now: dt.datetime, events: Sequence[Mapping[str, Any]], decision: Mapping[str, Any]
     ) -> None:
         """Count one case log record: its events (for groups) and its decision (JSON data)."""
-        facts = case_facts(name, now, events, decision.get("tiers") or [], self._meta)
-        customers = next(iter(facts.values())).customers if facts else {}
+        known = customers(decision.get("tiers") or [])
+        facts = case_facts(name, now, events, known, self._meta)
 
         def of(case_id: str | None) -> CaseFacts:
             found = facts.get(case_id)
             if found is None:
-                found = facts[case_id] = CaseFacts(name, case_id, now, customers=customers)
+                found = facts[case_id] = CaseFacts(name, case_id, now, customers=known)
             return found
 
         obligations = decision.get("obligations") or []

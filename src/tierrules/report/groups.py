@@ -16,7 +16,16 @@ from typing import Any
 from ..ruleset.targets import GROUP_FIELDS, META_PREFIX, group_field_problem
 from ..vocabulary import CASE_ATTRIBUTE_DEFAULTS
 
-__all__ = ["CaseFacts", "GroupKey", "case_facts", "check_by", "group_key", "meta_keys", "period_of"]
+__all__ = [
+    "CaseFacts",
+    "GroupKey",
+    "case_facts",
+    "check_by",
+    "customers",
+    "group_key",
+    "meta_keys",
+    "period_of",
+]
 
 GroupKey = tuple[str | None, ...]
 _Line = list[tuple[dt.datetime, str]]  # a time line of values, in time order
@@ -77,15 +86,20 @@ def _at_or_before(line: _Line, at: dt.datetime) -> str | None:
     return found
 
 
+def customers(tiers: Iterable[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+    """A decision's ``tiers`` entries by customer id."""
+    return {str(t.get("customer_id")): t for t in tiers}
+
+
 def case_facts(
     name: str,
     now: dt.datetime,
     events: Sequence[Mapping[str, Any]],
-    tiers: Sequence[Mapping[str, Any]],
+    known: Mapping[str, Mapping[str, Any]],
     meta_keys: Sequence[str] = (),
 ) -> dict[str | None, CaseFacts]:
-    """Facts of every case of a record (events already validated by the evaluation)."""
-    customers = {str(t.get("customer_id")): t for t in tiers}
+    """Facts of every case of a record (events already validated by the evaluation);
+    ``known`` holds the customers' tiers (:func:`customers`)."""
     timed = sorted(
         ((dt.datetime.fromisoformat(e["at"]), i, e) for i, e in enumerate(events)), key=lambda x: x[:2]
     )
@@ -94,7 +108,7 @@ def case_facts(
         case_id = event.get("case_id")
         facts = out.get(case_id)
         if facts is None:
-            facts = out[case_id] = CaseFacts(name, case_id, now, first_at=at, customers=customers)
+            facts = out[case_id] = CaseFacts(name, case_id, now, first_at=at, customers=known)
         _absorb(facts, at, event, meta_keys)
     return out
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from .model import Report, TargetAttainment
 from .table import Section, heading, sections
 
-__all__ = ["MISSING_EXTRA", "render_html", "write_html"]
+__all__ = ["MISSING_EXTRA", "has_plotly", "render_html", "write_html"]
 
 MISSING_EXTRA = "the HTML report needs plotly: pip install 'tierrules[report]'"
 
@@ -46,11 +46,18 @@ td.dim { color: #7B8794; }
 """
 
 
-def _require_plotly() -> None:
+def has_plotly() -> bool:
+    """Whether plotly (the ``report`` extra) can be imported."""
     try:
         import plotly  # noqa: F401
     except ImportError:
-        raise ImportError(MISSING_EXTRA) from None
+        return False
+    return True
+
+
+def _require_plotly() -> None:
+    if not has_plotly():
+        raise ImportError(MISSING_EXTRA)
 
 
 def _table(section: Section) -> str:

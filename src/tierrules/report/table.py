@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 from .model import WEEKDAYS, Report, TargetAttainment, WorstCase
 
@@ -29,14 +29,27 @@ class Section:
     numeric: frozenset[int]
     rows: list[list[tuple[str, Style]]]
     note: str = ""
+    drop: tuple[int, ...] = ()  # columns a narrow terminal hides, first to go first
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}%"
 
 
-def _group(group: dict[str, str | None]) -> str:
+def _group(group: dict[str, str | None], fields: tuple[str, ...] | None) -> str:
+    """The group's values ('hotline-a / phone'), named ('team=hotline-a') when rows group differently."""
+    if fields is not None:
+        return " / ".join("-" if v is None else v for v in group.values()) or "all"
     return ", ".join(f"{k}={'-' if v is None else v}" for k, v in group.items()) or "all"
+
+
+def _grouping(groups: Sequence[dict[str, str | None]]) -> tuple[str, tuple[str, ...] | None]:
+    """The group column's header, and the fields every row shares (None when they differ)."""
+    shapes = {tuple(g) for g in groups}
+    if len(shapes) == 1:
+        [fields] = shapes
+        return (" / ".join(fields) if fields else "Group"), fields
+    return "Group", None
 
 
 def _worst(worst: Sequence[WorstCase]) -> str:
@@ -55,11 +68,12 @@ def _result(row: TargetAttainment) -> tuple[str, Style]:
 
 
 def _targets(report: Report) -> Section:
+    title, fields = _grouping([t.group for t in report.targets])
     headers = (
         "Target",
         "Clause",
         "Period",
-        "Group",
+        title,
         "Cases",
         "Met",
         "Breached",
@@ -72,7 +86,9 @@ def _targets(report: Report) -> Section:
     )
     rows = [
         [
-            *_plain(t.target, t.source, t.period, _group(t.group), t.cases, t.met, t.breached, t.pending),
+            *_plain(
+                t.target, t.source, t.period, _group(t.group, fields), t.cases, t.met, t.breached, t.pending
+            ),
             *_plain(t.cancelled, _pct(t.attainment), f"{t.op} {t.target_percent:g}%"),
             _result(t),
             (_worst(t.worst), "dim"),
@@ -82,15 +98,16 @@ def _targets(report: Report) -> Section:
     note = (
         "* pending items could still change this result" if any(t.provisional for t in report.targets) else ""
     )
-    return Section("Targets", headers, frozenset(range(4, 11)), rows, note)
+    return Section("Targets", headers, frozenset(range(4, 11)), rows, note, drop=(12, 8, 2, 1, 4, 7, 5, 6))
 
 
 def _rules(report: Report) -> Section:
+    title, fields = _grouping([r.group for r in report.rules])
     headers = (
         "Rule",
         "Clause",
         "Period",
-        "Group",
+        title,
         "Cases",
         "Met",
         "Breached",
@@ -101,13 +118,15 @@ def _rules(report: Report) -> Section:
     )
     rows = [
         [
-            *_plain(r.rule, r.source, r.period, _group(r.group), r.cases, r.met, r.breached, r.pending),
+            *_plain(
+                r.rule, r.source, r.period, _group(r.group, fields), r.cases, r.met, r.breached, r.pending
+            ),
             *_plain(r.cancelled, _pct(r.attainment)),
             (_worst(r.worst), "dim"),
         ]
         for r in report.rules
     ]
-    return Section("Rules", headers, frozenset(range(4, 10)), rows)
+    return Section("Rules", headers, frozenset(range(4, 10)), rows, drop=(10, 8, 2, 1, 4, 7, 5))
 
 
 def _breaches(report: Report) -> list[Section]:
@@ -129,12 +148,13 @@ def _breaches(report: Report) -> list[Section]:
 
 
 def _escalations(report: Report) -> Section:
+    title, fields = _grouping([e.group for e in report.escalations])
     rows = [
         _plain(
             e.rule,
             e.source,
             e.period,
-            _group(e.group),
+            _group(e.group, fields),
             e.raised,
             e.cases,
             ", ".join(f"L{level}: {n}" for level, n in e.by_level.items()),
@@ -143,22 +163,25 @@ def _escalations(report: Report) -> Section:
     ]
     return Section(
         "Escalations raised",
-        ("Rule", "Clause", "Period", "Group", "Raised", "Cases", "By level"),
+        ("Rule", "Clause", "Period", title, "Raised", "Cases", "By level"),
         frozenset({4, 5}),
         rows,
+        drop=(2, 1, 5),
     )
 
 
 def _violations(report: Report) -> Section:
+    title, fields = _grouping([v.group for v in report.violations])
     rows = [
-        _plain(v.source, v.rule, v.period, _group(v.group), v.fail, v.review, v.cases)
+        _plain(v.source, v.rule, v.period, _group(v.group, fields), v.fail, v.review, v.cases)
         for v in report.violations
     ]
     return Section(
         "Etiquette findings per clause",
-        ("Clause", "Check", "Period", "Group", "Fail", "Review", "Cases"),
+        ("Clause", "Check", "Period", title, "Fail", "Review", "Cases"),
         frozenset({4, 5, 6}),
         rows,
+        drop=(2, 6),
     )
 
 
@@ -195,6 +218,7 @@ def _scores(report: Report) -> Section:
         ),
         frozenset(range(2, 11)),
         rows,
+        drop=(7, 9, 6, 10, 5, 3),
     )
 
 
@@ -240,27 +264,56 @@ def _plain_text(section: Section) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rich(report: Report, out: TextIO, width: int | None) -> None:
+def _rich_table(section: Section, keep: Sequence[int], notes: Sequence[str]) -> Any:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=out, force_terminal=True, width=width, highlight=False, soft_wrap=False)
     styles = {"": "", "pass": "green", "fail": "bold red", "dim": "dim"}
+    table = Table(
+        title=section.title, title_justify="left", box=box.SIMPLE_HEAVY, caption="\n".join(notes) or None
+    )
+    for i in keep:
+        # The first column names the row (a rule, a target): never cut it; others wrap.
+        table.add_column(
+            section.headers[i], justify="right" if i in section.numeric else "left", no_wrap=i == keep[0]
+        )
+    for row in section.rows:
+        cells = [row[i] for i in keep]
+        table.add_row(
+            *[f"[{styles[style]}]{_escape(text)}[/]" if style else _escape(text) for text, style in cells]
+        )
+    if not section.rows:
+        table.add_row("(none)")
+    return table
+
+
+def _fitted(section: Section, console: Any) -> Any:
+    """The section's table with the optional columns a narrow terminal cannot show hidden, and a note."""
+    from rich.measure import Measurement
+
+    keep = list(range(len(section.headers)))
+    notes = [section.note] if section.note else []
+    for column in (None, *section.drop):
+        if column is not None:
+            keep.remove(column)
+        table = _rich_table(section, keep, notes)
+        wide = console.options.update(max_width=100_000)  # the table's natural width, unclamped
+        if Measurement.get(console, wide, table).maximum <= console.width:
+            break
+    hidden = [h for i, h in enumerate(section.headers) if i not in keep]
+    if hidden:
+        notes.append(f"hidden to fit the terminal: {', '.join(hidden)} (widen it, or pipe for every column)")
+        table = _rich_table(section, keep, notes)
+    return table
+
+
+def _rich(report: Report, out: TextIO, width: int | None) -> None:
+    from rich.console import Console
+
+    console = Console(file=out, force_terminal=True, width=width, highlight=False, soft_wrap=False)
     console.print(heading(report), style="bold")
     for section in sections(report):
-        table = Table(
-            title=section.title, title_justify="left", box=box.SIMPLE_HEAVY, caption=section.note or None
-        )
-        for i, header in enumerate(section.headers):
-            table.add_column(header, justify="right" if i in section.numeric else "left", overflow="fold")
-        for row in section.rows:
-            table.add_row(
-                *[f"[{styles[style]}]{_escape(text)}[/]" if style else _escape(text) for text, style in row]
-            )
-        if not section.rows:
-            table.add_row("(none)")
-        console.print(table)
+        console.print(_fitted(section, console))
 
 
 def _escape(text: str) -> str:
