@@ -8,6 +8,7 @@ the expected values.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import random
 import statistics
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tierrules
-from tierrules import testing
+from tierrules import batch, testing
 from tierrules.report import demo, from_decisions
 
 from .conftest import at, ev
@@ -165,7 +166,7 @@ def test_breaches_by_weekday_and_hour(month: Any, overall: tierrules.Report) -> 
 
 
 def test_escalations_violations_and_scores(month: Any, overall: tierrules.Report) -> None:
-    cases, decisions = month
+    decisions = month[1]
     raised = Counter(e["rule"] for d in decisions for e in d["escalations"])
     levels = Counter((e["rule"], str(e["to_level"])) for d in decisions for e in d["escalations"])
     assert {r.rule: r.raised for r in overall.escalations} == dict(raised)
@@ -363,3 +364,33 @@ def test_groups_add_up_to_the_whole(timed: list[Any], rng: random.Random) -> Non
         assert +totals == +wholes
     breached = sum(r.breached for r in whole.rules)
     assert sum(whole.breach_times.by_weekday) == breached
+
+
+# --- on Dask -----------------------------------------------------------------------------------
+
+
+def test_dask_gives_the_in_process_report(month: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # tierrules.report is the function; the package of the same name is in sys.modules.
+    monkeypatch.setattr(
+        importlib.import_module("tierrules.report"), "CHUNK_CASES", 60
+    )  # several rounds, counted while the next runs
+    cases = month[0][:250]
+    broken = tierrules.CaseRecord(
+        "broken", [{"type": "complaint_registered", "at": "yesterday", "case_id": "x"}], cases[0].now
+    )
+    with batch.open_client(workers=2) as client:
+        address = str(client.scheduler.address)
+        on_dask = tierrules.report(cases, by=["team"], address=address)
+        with pytest.raises(tierrules.EventError, match="case broken"):
+            tierrules.report([*cases[:100], broken, *cases[100:]], address=address)
+    assert on_dask.to_json() == tierrules.report(cases, by=["team"], workers=0).to_json()
+    with pytest.raises(tierrules.EventError, match="case broken"):
+        tierrules.report([*cases[:10], broken], workers=0)
+
+
+@pytest.mark.parametrize("name", ["tierrules.report", "tierrules.report.demo"])
+def test_docstring_examples(name: str) -> None:
+    import doctest
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

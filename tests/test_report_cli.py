@@ -1,4 +1,4 @@
-"""``tierrules report``: the table (rich on a terminal, plain when piped), CSV, JSON, HTML, and exit 2 on bad input."""
+"""``tierrules report``: tables (rich on a terminal, plain piped), CSV, JSON, HTML; exit 2 on bad input."""
 
 from __future__ import annotations
 
@@ -46,8 +46,15 @@ def test_piped_table_is_plain_text(log: Path, api: tierrules.Report) -> None:
     assert code == 0
     assert "\x1b" not in text
     assert text.startswith(f"Attainment report: {api.cases:,} cases (each at its own now)")
-    for title in ("Targets", "Rules", "Breaches by weekday", "Breaches by hour", "Escalations raised",
-                  "Etiquette findings per clause", "Call scores per agent"):  # fmt: skip
+    for title in (
+        "Targets",
+        "Rules",
+        "Breaches by weekday",
+        "Breaches by hour",
+        "Escalations raised",
+        "Etiquette findings per clause",
+        "Call scores per agent",
+    ):
         assert f"\n{title}" in text
     row = next(line for line in text.splitlines() if line.startswith("E9.responded-in-24h"))
     target = next(t for t in api.targets if t.target == "E9.responded-in-24h")
@@ -156,9 +163,18 @@ def test_bad_arguments_exit_2(
 def test_a_bad_case_exits_2_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     log = tmp_path / "bad.jsonl"
     good = {"name": "ok", "now": "2026-11-24T12:00:00+08:00", "events": []}
-    bad = {"name": "broken", "now": "2026-11-24T12:00:00+08:00",
-           "events": [{"type": "feedback_received", "at": "2026-11-24T10:00:00+08:00", "case_id": "c",
-                       "severity": "hot"}]}  # fmt: skip
+    bad = {
+        "name": "broken",
+        "now": "2026-11-24T12:00:00+08:00",
+        "events": [
+            {
+                "type": "feedback_received",
+                "at": "2026-11-24T10:00:00+08:00",
+                "case_id": "c",
+                "severity": "hot",
+            }
+        ],
+    }
     log.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n", encoding="utf-8")
     code, out = run("report", str(log))
     assert code == 2 and out == ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections import Counter
@@ -35,8 +34,18 @@ def test_a_month_of_a_50_seat_centre() -> None:
             teams.setdefault(e["team"], set()).add(e["agent_id"])
     assert sum(len(agents) for agents in teams.values()) == 50 and len(teams) == 5
     types = Counter(e["type"] for e in events)
-    for kind in ("complaint_registered", "feedback_received", "escalation_needed", "escalated", "customer_arrived",
-                 "visit_scheduled", "emergency_reported", "utterance", "customer_profile", "case_paused"):  # fmt: skip
+    for kind in (
+        "complaint_registered",
+        "feedback_received",
+        "escalation_needed",
+        "escalated",
+        "customer_arrived",
+        "visit_scheduled",
+        "emergency_reported",
+        "utterance",
+        "customer_profile",
+        "case_paused",
+    ):
         assert types[kind] > 0, kind
     channels = Counter(e["channel"] for e in events if e["type"] == "case_opened")
     assert channels["phone"] > 1500 and channels["lobby"] > 500 and channels["visit"] > 10

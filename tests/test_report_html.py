@@ -36,7 +36,7 @@ class Node:
 
 
 class _Tree(HTMLParser):
-    VOID = {"meta", "link", "br", "img", "input", "hr", "col", "source", "area", "base", "wbr"}
+    VOID = frozenset({"meta", "link", "br", "img", "input", "hr", "col", "source", "area", "base", "wbr"})
 
     def __init__(self) -> None:
         super().__init__()

@@ -79,28 +79,38 @@ def _by(args: argparse.Namespace) -> list[str] | None:
     return [name.strip() for item in args.by for name in item.split(",") if name.strip()]
 
 
-def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+def _by_problem(args: argparse.Namespace) -> str | None:
     from ..report.groups import check_by
 
-    if args.workers is not None and args.scheduler is not None:
-        parser.error("give --workers (local processes) or --scheduler (a Dask cluster), not both")
     by = _by(args)
-    if by is not None:
-        try:
-            check_by(by)
-        except ValueError as err:
-            parser.error(f"--by: {err}")
+    try:
+        check_by(by or [])
+    except ValueError as err:
+        return f"--by: {err}"
+    return None
+
+
+def _output_problem(args: argparse.Namespace) -> str | None:
     if _format(args) == "html":
         from ..report.html import MISSING_EXTRA, has_plotly
 
         if not has_plotly():
-            parser.error(f"--format html: {MISSING_EXTRA}")
-    if args.output is not None:
-        folder = args.output.parent if str(args.output.parent) else Path(".")
-        if not folder.is_dir() or not os.access(folder, os.W_OK):
-            parser.error(f"-o: cannot write into {folder}: no such writable directory")
-    if args.quiet and args.output is None:
-        parser.error("--quiet goes with -o FILE (without it the report is the output)")
+            return f"--format html: {MISSING_EXTRA}"
+    if args.output is None:
+        return "--quiet goes with -o FILE (without it the report is the output)" if args.quiet else None
+    folder = args.output.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        return f"-o: cannot write into {folder}: no such writable directory"
+    return None
+
+
+def check(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse bad arguments before anything is evaluated (exit 2, naming the option)."""
+    if args.workers is not None and args.scheduler is not None:
+        parser.error("give --workers (local processes) or --scheduler (a Dask cluster), not both")
+    problem = _by_problem(args) or _output_problem(args)
+    if problem is not None:
+        parser.error(problem)
 
 
 def _render(report: Any, form: str, stream: TextIO) -> None:

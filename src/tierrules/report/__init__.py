@@ -29,14 +29,17 @@ import datetime as dt
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..batch import evaluate_cases, open_client
-from ..caselog import CaseRecord, read_cases
+from ..caselog import CaseRecord, case_error, read_cases
 from ..compiler.load import load_ruleset
 from ..decision import Decision
+from ..errors import EventError
+from ..evaluation.engine import Engine
 from ..ruleset.model import Ruleset
 from .aggregate import DEFAULT_TOP, ReportBuilder
 from .model import (
@@ -77,7 +80,8 @@ cluster (when the machine has more than one CPU); smaller ones in this process, 
 cluster's start-up costs more than it saves (docs/performance.md, "Reports")."""
 
 CHUNK_CASES = 2_000
-"""Cases evaluated per round: their decisions are counted and dropped before the next."""
+"""Cases sent to Dask per round: their decisions are counted and dropped while the next round
+is evaluated."""
 
 
 def _cpus() -> int:
@@ -168,9 +172,33 @@ def report(
     if now is not None:
         records = [dataclasses.replace(r, now=now) for r in records]
     with _where(len(records), workers, address) as on:
-        for start in range(0, len(records), CHUNK_CASES):
-            chunk = records[start : start + CHUNK_CASES]
-            results = evaluate_cases(chunk, ruleset=chosen, client=on, workers=0 if on is None else None)
-            for record, result in zip(chunk, results, strict=True):
-                builder.add(record.name, record.now, record.events, json.loads(result.decision_json))
+        decided = _in_process(records, chosen) if on is None else _on_dask(records, chosen, on)
+        for record, decision in decided:
+            builder.add(record.name, record.now, record.events, json.loads(decision))
     return builder.build()
+
+
+def _in_process(records: Sequence[CaseRecord], ruleset: Ruleset) -> Iterator[tuple[CaseRecord, str]]:
+    """Each case's decision JSON from one engine in this process, as ``batch`` renders it."""
+    engine = Engine(ruleset)
+    for record in records:
+        try:
+            yield record, engine.evaluate(record.events, record.now).to_json(indent=None)
+        except EventError as err:
+            raise case_error(record.name, err.problems) from None
+
+
+def _on_dask(
+    records: Sequence[CaseRecord], ruleset: Ruleset, client: Client
+) -> Iterator[tuple[CaseRecord, str]]:
+    """Each case's decision JSON from Dask, a chunk at a time; the next chunk is evaluated on
+    the workers while this one is counted here, so they do not wait for the counting."""
+    chunks = [records[i : i + CHUNK_CASES] for i in range(0, len(records), CHUNK_CASES)]
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+        future = ahead.submit(evaluate_cases, chunks[0], ruleset=ruleset, client=client) if chunks else None
+        for i, chunk in enumerate(chunks):
+            assert future is not None
+            results = future.result()
+            if i + 1 < len(chunks):
+                future = ahead.submit(evaluate_cases, chunks[i + 1], ruleset=ruleset, client=client)
+            yield from zip(chunk, (r.decision_json for r in results), strict=True)

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from ..errors import EngineError
 from ..ruleset.model import Ruleset
-from ..ruleset.targets import Target, obligation_rules
+from ..ruleset.targets import Target, etiquette_rules, obligation_rules
 from .groups import CaseFacts, GroupKey, case_facts, check_by, customers, group_key, meta_keys, period_of
 from .model import (
     AgentScores,
@@ -346,18 +346,18 @@ class ReportBuilder:
         return out
 
     def _measured_rules(self, m: _Measured) -> list[str]:
+        """The rule ids a target counts, in ruleset order (none for calls_passed)."""
         if m.target.measure == "calls_passed":
             return []
         if m.target.rules is not None:
             return list(m.target.rules)
+        pool = (
+            obligation_rules(self.ruleset)
+            if m.target.measure == "met_in_time"
+            else etiquette_rules(self.ruleset)
+        )
         clauses = m.target.clauses
-        if m.target.measure == "met_in_time":
-            return [
-                r for r, s in obligation_rules(self.ruleset).items() if clauses is not None and s in clauses
-            ]
-        etiquette = self.ruleset.etiquette
-        checks = [c for _, c in etiquette.checks()] if etiquette is not None else []
-        return [c.id for c in checks if clauses is None or c.source in clauses]
+        return [rule for rule, clause in pool.items() if clauses is None or clause in clauses]
 
     def _rule_order(self, rule: str) -> tuple[int, str]:
         return self._order.get(rule, len(self._order)), rule

@@ -18,7 +18,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from .model import WEEKDAYS, Report, TargetAttainment
+from .model import WEEKDAYS, AgentScores, Report, TargetAttainment
 
 __all__ = ["PALETTE", "agent_scores", "breach_heatmap", "target_by_group", "target_over_time"]
 
@@ -83,36 +83,38 @@ def _series(report: Report, target: str) -> dict[str, list[tuple[dt.date, float]
     }
 
 
+def _lines(series: dict[str, list[tuple[dt.date, float]]], palette: dict[str, str]) -> list[go.Scatter]:
+    return [
+        go.Scatter(
+            x=[day.isoformat() for day, _ in series[name]],
+            y=[share for _, share in series[name]],
+            name=name,
+            mode="lines",
+            line={"color": palette.get(name, PALETTE[0]), "width": 2},
+        )
+        for name in sorted(series)
+        if series[name]
+    ]
+
+
+def _target_line(figure: go.Figure, row: TargetAttainment, note: bool = True) -> None:
+    figure.add_hline(
+        y=row.target_percent,
+        line={"dash": "dash", "color": TARGET_LINE, "width": 1.5},
+        annotation_text=f"target {row.op} {row.target_percent:g}%" if note else None,
+        annotation_position="bottom right",
+    )
+
+
 def target_over_time(report: Report, target: str, palette: dict[str, str]) -> go.Figure:
     """The target's share over time per group (a trailing 7-day share on daily data), and the target."""
     series = _series(report, target)
-    figure = go.Figure()
-    for name in sorted(series):
-        if not series[name]:
-            continue
-        xs, ys = zip(*series[name], strict=True)
-        figure.add_trace(
-            go.Scatter(
-                x=[x.isoformat() for x in xs],
-                y=list(ys),
-                name=name,
-                mode="lines",
-                line={"color": palette.get(name, PALETTE[0]), "width": 2},
-            )
-        )
-    rows = [t for t in report.targets if t.target == target]
-    if rows:
-        threshold = rows[0].target_percent
-        figure.add_hline(
-            y=threshold,
-            line={"dash": "dash", "color": TARGET_LINE, "width": 1.5},
-            annotation_text=f"target {rows[0].op} {threshold:g}%",
-            annotation_position="bottom right",
-        )
-    floor = min([y for s in series.values() for _, y in s] + [rows[0].target_percent if rows else 100])
-    span = (
-        f"trailing {ROLLING_DAYS} days" if report.timeline_grain == "day" else f"per {report.timeline_grain}"
-    )
+    row = next(t for t in report.targets if t.target == target)
+    figure = go.Figure(_lines(series, palette))
+    _target_line(figure, row)
+    floor = min([y for points in series.values() for _, y in points] + [row.target_percent])
+    grain = report.timeline_grain
+    span = f"trailing {ROLLING_DAYS} days" if grain == "day" else f"per {grain}"
     figure.update_layout(
         **_layout(f"{target}: share met, {span}", 330),
         yaxis={"title": "% met", "range": [max(0, floor - 5), 101], "ticksuffix": "%"},
@@ -121,27 +123,27 @@ def target_over_time(report: Report, target: str, palette: dict[str, str]) -> go
     return figure
 
 
-def target_by_group(rows: Sequence[TargetAttainment]) -> go.Figure:
-    """The target's share per group in its latest period: green bars pass, red fail."""
-    latest = max((r.period_start or r.period, r.period) for r in rows)[1]
-    shown = [r for r in rows if r.period == latest and r.attainment is not None]
-    figure = go.Figure(
-        go.Bar(
-            x=[label(r.group) for r in shown],
-            y=[r.attainment for r in shown],
-            marker={"color": [PASS if r.status == "pass" else FAIL for r in shown]},
-            text=[f"{r.attainment:.1f}%" for r in shown],
-            textposition="outside",
-            customdata=[[r.met, r.breached, r.pending] for r in shown],
-            hovertemplate="%{x}: %{y:.1f}%<br>met %{customdata[0]}, breached %{customdata[1]}, "
-            "pending %{customdata[2]}<extra></extra>",
-            name="share met",
-        )
+def _bars(shown: Sequence[TargetAttainment]) -> go.Bar:
+    return go.Bar(
+        x=[label(r.group) for r in shown],
+        y=[r.attainment for r in shown],
+        marker={"color": [PASS if r.status == "pass" else FAIL for r in shown]},
+        text=[f"{r.attainment or 0:.1f}%" for r in shown],
+        textposition="outside",
+        customdata=[[r.met, r.breached, r.pending] for r in shown],
+        hovertemplate="%{x}: %{y:.1f}%<br>met %{customdata[0]}, breached %{customdata[1]}, "
+        "pending %{customdata[2]}<extra></extra>",
+        name="share met",
     )
-    if rows:
-        figure.add_hline(y=rows[0].target_percent, line={"dash": "dash", "color": TARGET_LINE, "width": 1.5})
+
+
+def target_by_group(rows: Sequence[TargetAttainment]) -> go.Figure:
+    """The target's share per group in its latest period (``rows``: one target's): green passes, red fails."""
+    latest = max((r.period_start or r.period, r.period) for r in rows)[1]
+    figure = go.Figure(_bars([r for r in rows if r.period == latest and r.attainment is not None]))
+    _target_line(figure, rows[0], note=False)
     figure.update_layout(
-        **_layout(f"{rows[0].target if rows else ''}: {latest} by group", 330, showlegend=False),
+        **_layout(f"{rows[0].target}: {latest} by group", 330, showlegend=False),
         yaxis={"title": "% met", "range": [0, 112], "ticksuffix": "%"},
     )
     return figure
@@ -167,26 +169,28 @@ def breach_heatmap(report: Report) -> go.Figure:
     return figure
 
 
+def _box(team: str, agents: Sequence[AgentScores], colour: str) -> go.Box:
+    return go.Box(
+        name=team,
+        x=[s.agent_id or "-" for s in agents],
+        q1=[s.q1 for s in agents],
+        median=[s.median for s in agents],
+        q3=[s.q3 for s in agents],
+        lowerfence=[s.min for s in agents],
+        upperfence=[s.max for s in agents],
+        mean=[s.mean for s in agents],
+        marker={"color": colour},
+        boxpoints=False,
+    )
+
+
 def agent_scores(report: Report) -> go.Figure:
     """A box per agent from the quartiles (whiskers at min and max), coloured by team."""
-    palette = colours([s.team or "-" for s in report.scores])
-    figure = go.Figure()
-    for team in sorted({s.team or "-" for s in report.scores}):
-        agents = [s for s in report.scores if (s.team or "-") == team]
-        figure.add_trace(
-            go.Box(
-                name=team,
-                x=[s.agent_id or "-" for s in agents],
-                q1=[s.q1 for s in agents],
-                median=[s.median for s in agents],
-                q3=[s.q3 for s in agents],
-                lowerfence=[s.min for s in agents],
-                upperfence=[s.max for s in agents],
-                mean=[s.mean for s in agents],
-                marker={"color": palette[team]},
-                boxpoints=False,
-            )
-        )
+    teams: dict[str, list[AgentScores]] = defaultdict(list)
+    for scores in report.scores:
+        teams[scores.team or "-"].append(scores)
+    palette = colours(list(teams))
+    figure = go.Figure([_box(team, teams[team], palette[team]) for team in sorted(teams)])
     if report.score_pass_percent is not None:
         figure.add_hline(
             y=report.score_pass_percent,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from typing import Any, TextIO
 
-from .model import Report
+from .model import Report, RuleAttainment, TargetAttainment
 
 __all__ = ["COLUMNS", "write_csv"]
 
@@ -31,6 +31,18 @@ def _value(value: Any) -> Any:
     return value
 
 
+def _row(
+    kind: str, ident: str, row: RuleAttainment | TargetAttainment, fields: list[str], verdict: list[Any]
+) -> list[Any]:
+    group = [row.group.get(f) if f in row.group else _ALL for f in fields]
+    counts = [row.cases, row.items, row.met, row.breached, row.pending, row.cancelled, row.attainment]
+    worst = " ".join(w.case_id or w.name for w in row.worst)
+    return [
+        _value(v)
+        for v in [kind, ident, row.source, row.period, row.period_start, *group, *counts, *verdict, worst]
+    ]
+
+
 def write_csv(report: Report, out: TextIO) -> None:
     """Write the targets, then the rules, as CSV (RFC 4180, ``\\r\\n`` line ends, UTF-8 text)."""
     fields: list[str] = []
@@ -39,38 +51,8 @@ def write_csv(report: Report, out: TextIO) -> None:
     writer = csv.writer(out)
     writer.writerow([*COLUMNS, *(f"group.{f}" for f in fields), *_COUNTS, *_VERDICT])
     for t in report.targets:
-        head = ["target", t.target, t.source, t.period, t.period_start]
-        counts = [t.cases, t.items, t.met, t.breached, t.pending, t.cancelled, t.attainment]
-        verdict = [
-            t.op,
-            t.target_percent,
-            t.status,
-            t.provisional,
-            " ".join(w.case_id or w.name for w in t.worst),
-        ]
         writer.writerow(
-            [
-                _value(v)
-                for v in [
-                    *head,
-                    *(t.group.get(f) if f in t.group else _ALL for f in fields),
-                    *counts,
-                    *verdict,
-                ]
-            ]
+            _row("target", t.target, t, fields, [t.op, t.target_percent, t.status, t.provisional])
         )
     for r in report.rules:
-        head = ["rule", r.rule, r.source, r.period, r.period_start]
-        counts = [r.cases, r.items, r.met, r.breached, r.pending, r.cancelled, r.attainment]
-        empty: list[object] = [None, None, None, None, " ".join(w.case_id or w.name for w in r.worst)]
-        writer.writerow(
-            [
-                _value(v)
-                for v in [
-                    *head,
-                    *(r.group.get(f) if f in r.group else _ALL for f in fields),
-                    *counts,
-                    *empty,
-                ]
-            ]
-        )
+        writer.writerow(_row("rule", r.rule, r, fields, [None, None, None, None]))

@@ -114,23 +114,40 @@ def case_facts(
 
 
 def _absorb(facts: CaseFacts, at: dt.datetime, event: Mapping[str, Any], meta_keys: Sequence[str]) -> None:
-    kind = event.get("type")
     if event.get("agent_id") is not None or event.get("team") is not None:
         facts.staff.append((at, event.get("agent_id"), event.get("team")))
+    kind = event.get("type")
     if kind == "case_opened":
-        if facts.channel is None:
-            facts.channel = event.get("channel")
-        if facts.customer_id is None:
-            facts.customer_id = event.get("customer_id")
-        if not facts.severity:
-            facts.severity.append((at, event.get("severity", CASE_ATTRIBUTE_DEFAULTS["severity"])))
+        _opened(facts, at, event)
     elif kind == "case_updated" and "severity" in event:
         facts.severity.append((at, event["severity"]))
     meta = event.get("meta")
     if isinstance(meta, Mapping):
         for key in meta_keys:
-            if key in meta and meta[key] is not None:
+            if meta.get(key) is not None:
                 facts.meta.setdefault(key, []).append((at, str(meta[key])))
+
+
+def _opened(facts: CaseFacts, at: dt.datetime, event: Mapping[str, Any]) -> None:
+    """The first ``case_opened`` sets the channel, the customer and the first severity (as the engine)."""
+    facts.channel = facts.channel or event.get("channel")
+    facts.customer_id = facts.customer_id or event.get("customer_id")
+    if not facts.severity:
+        facts.severity.append((at, event.get("severity", CASE_ATTRIBUTE_DEFAULTS["severity"])))
+
+
+def _field(name: str, facts: CaseFacts, at: dt.datetime, who: Mapping[str, str | None]) -> str | None:
+    """One group field's value for an item of the case at ``at``; ``who``: agent, team, customer_id."""
+    if name in ("agent", "team"):
+        return who[name]
+    if name == "channel":
+        return facts.channel
+    if name == "severity":
+        return _at_or_before(facts.severity, at) or CASE_ATTRIBUTE_DEFAULTS["severity"]
+    if name.startswith(META_PREFIX):
+        return _at_or_before(facts.meta.get(name[len(META_PREFIX) :], []), at)
+    assert name in GROUP_FIELDS  # tier, service_class, service_level
+    return facts.customer(name, who["customer_id"])
 
 
 def group_key(
@@ -149,22 +166,8 @@ def group_key(
         facts = CaseFacts("", None, at)
     if agent is None and team is None:
         agent, team = facts.staff_at(at)
-    values: list[str | None] = []
-    for name in by:
-        if name == "agent":
-            values.append(agent)
-        elif name == "team":
-            values.append(team)
-        elif name == "channel":
-            values.append(facts.channel)
-        elif name == "severity":
-            values.append(_at_or_before(facts.severity, at) or CASE_ATTRIBUTE_DEFAULTS["severity"])
-        elif name.startswith(META_PREFIX):
-            values.append(_at_or_before(facts.meta.get(name[len(META_PREFIX) :], []), at))
-        else:
-            assert name in GROUP_FIELDS  # tier, service_class, service_level
-            values.append(facts.customer(name, customer_id))
-    return tuple(values)
+    who = {"agent": agent, "team": team, "customer_id": customer_id}
+    return tuple(_field(name, facts, at, who) for name in by)
 
 
 def meta_keys(by_lists: Iterable[Sequence[str]]) -> list[str]:

@@ -9,6 +9,7 @@ mailed or archived and opened offline. Needs the ``report`` extra
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from .model import Report, TargetAttainment
@@ -81,14 +82,21 @@ def _table(section: Section) -> str:
     )
 
 
+def _verdict(rows: Sequence[TargetAttainment]) -> tuple[str, str]:
+    """The card's state (pass, fail or none) and its line: the verdict, or how many rows pass."""
+    counts = Counter(r.status for r in rows)
+    judged = counts["pass"] + counts["fail"]
+    state = ("fail" if counts["fail"] else "pass") if judged else ""
+    if len(rows) > 1:
+        return state, f"{counts['pass']} of {judged} rows pass"
+    return state, rows[0].status
+
+
 def _card(target: str, rows: Sequence[TargetAttainment]) -> str:
+    """A target at a glance: its share over every row, its threshold and verdict."""
     met, breached = sum(r.met for r in rows), sum(r.breached for r in rows)
     share = f"{100 * met / (met + breached):.1f}%" if met + breached else "-"
-    judged = [r for r in rows if r.status != "no data"]
-    passing = sum(1 for r in judged if r.status == "pass")
-    state = "pass" if judged and passing == len(judged) else "fail" if judged else ""
-    grouped = any(r.group for r in rows) or len({r.period for r in rows}) > 1
-    verdict = f"{passing} of {len(judged)} rows pass" if grouped else (rows[0].status if rows else "no data")
+    state, verdict = _verdict(rows)
     first = rows[0]
     return (
         f'<div class="card {state}"><div class="id">{html.escape(target)} ({html.escape(first.source)})</div>'

@@ -245,20 +245,17 @@ def heading(report: Report, *, prefix: bool = True) -> str:
     return f"Attainment report: {text}" if prefix else text
 
 
+def _aligned(row: Sequence[str], widths: Sequence[int], numeric: frozenset[int]) -> str:
+    parts = [cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i]) for i, cell in enumerate(row)]
+    return "  ".join(parts).rstrip()
+
+
 def _plain_text(section: Section) -> str:
     cells = [list(section.headers), *[[text for text, _ in row] for row in section.rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(section.headers))]
-    lines = [section.title, "=" * len(section.title)]
-    for n, row in enumerate(cells):
-        parts = [
-            cell.rjust(widths[i]) if i in section.numeric else cell.ljust(widths[i])
-            for i, cell in enumerate(row)
-        ]
-        lines.append("  ".join(parts).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    if not section.rows:
-        lines.append("(none)")
+    lines = [section.title, "=" * len(section.title), _aligned(cells[0], widths, section.numeric)]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += [_aligned(row, widths, section.numeric) for row in cells[1:]] or ["(none)"]
     if section.note:
         lines.append(section.note)
     return "\n".join(lines) + "\n"

@@ -213,25 +213,34 @@ def _target(
     if target.measure == "met_in_time":
         yield from _selection(target, obligations, etiquette, "obligations")
     else:
-        if ruleset.etiquette is None:
-            yield Problem(
-                f"measure {target.measure} counts scored calls: the ruleset has no 'etiquette' section",
-                ("measure",),
-                target.measure,
-                rank=Rank.INVALID,
-            )
-        elif ruleset.etiquette.scorecard is None:
-            yield Problem(
-                f"measure {target.measure} counts scored calls: the etiquette section has no 'scorecard'",
-                ("measure",),
-                target.measure,
-                rank=Rank.INVALID,
-            )
-        if target.measure == "calls_without_violation":
-            yield from _selection(target, etiquette, obligations, "etiquette checks")
-    threshold = target.at_least if target.at_least is not None else target.above
-    if threshold is not None and 0 < threshold < 1:
-        key = "at_least" if target.at_least is not None else "above"
+        yield from _scored_calls(target, ruleset)
+    if target.measure == "calls_without_violation":
+        yield from _selection(target, etiquette, obligations, "etiquette checks")
+    yield from _fraction(target)
+    yield from _by(target.by)
+
+
+def _scored_calls(target: Target, ruleset: RulesetParts) -> Iterator[Problem]:
+    """A calls measure counts scorecards: the ruleset needs an etiquette section with one."""
+    missing = None
+    if ruleset.etiquette is None:
+        missing = "the ruleset has no 'etiquette' section"
+    elif ruleset.etiquette.scorecard is None:
+        missing = "the etiquette section has no 'scorecard'"
+    if missing is not None:
+        yield Problem(
+            f"measure {target.measure} counts scored calls: {missing}",
+            ("measure",),
+            target.measure,
+            rank=Rank.INVALID,
+        )
+
+
+def _fraction(target: Target) -> Iterator[Problem]:
+    """``at_least: 0.9`` is almost surely 90% written as a fraction."""
+    key = "at_least" if target.at_least is not None else "above"
+    threshold = target.percent
+    if 0 < threshold < 1:
         yield Problem(
             f"targets are percentages: {threshold:g} means {threshold:g}%; write {threshold * 100:g} "
             f"for {threshold * 100:g}%",
@@ -239,23 +248,24 @@ def _target(
             threshold,
             rank=Rank.INVALID,
         )
-    seen: set[str] = set()
-    for j, name in enumerate(target.by):
+
+
+def _by(by: Sequence[str]) -> Iterator[Problem]:
+    for j, name in enumerate(by):
         problem = group_field_problem(name, "by", j)
         if problem is not None:
             yield problem
-        elif name in seen:
+        elif name in by[:j]:
             yield Problem("group field listed twice", ("by", j), name, rank=Rank.INVALID)
-        seen.add(name)
 
 
-def _selection(
+def _rules(
     target: Target, choices: Mapping[str, str], others: Mapping[str, str], kind: str
 ) -> Iterator[Problem]:
-    """The rules or clauses a target names resolve to rules of the kind its measure counts."""
-    for j, rule in enumerate(target.rules or ()):
+    listed = target.rules or []
+    for j, rule in enumerate(listed):
         if rule in choices:
-            if rule in (target.rules or ())[:j]:
+            if rule in listed[:j]:
                 yield Problem("rule listed twice", ("rules", j), rule, rank=Rank.INVALID)
             continue
         hint = f" ({rule} is not one of the {kind} measure {target.measure} counts)" if rule in others else ""
@@ -266,12 +276,19 @@ def _selection(
             suggestion=did_you_mean(rule, choices),
             rank=Rank.UNKNOWN_NAME,
         )
+
+
+def _selection(
+    target: Target, choices: Mapping[str, str], others: Mapping[str, str], kind: str
+) -> Iterator[Problem]:
+    """The rules or clauses a target names resolve to rules of the kind its measure counts."""
+    yield from _rules(target, choices, others, kind)
     clauses = sorted(set(choices.values()))
+    cited = f" (cited: {', '.join(clauses)})" if clauses else ""
     for j, clause in enumerate(target.clauses or ()):
         if clause not in clauses:
             yield Problem(
-                f"no rule among the {kind} of this ruleset cites this clause"
-                + (f" (cited: {', '.join(clauses)})" if clauses else ""),
+                f"no rule among the {kind} of this ruleset cites this clause{cited}",
                 ("clauses", j),
                 clause,
                 suggestion=did_you_mean(clause, clauses),
