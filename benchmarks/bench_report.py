@@ -119,9 +119,8 @@ def main() -> int:
     results["dask"] = [_dask(float(s), args.workers) for s in args.scales.split(",")]
     results["load_after"] = round(os.getloadavg()[0], 2)
 
-    print(
-        f"Python {results['python']}, {results['cpus']} CPUs, load {results['load_before']} -> {results['load_after']}"
-    )
+    load = f"load {results['load_before']} -> {results['load_after']}"
+    print(f"Python {results['python']}, {results['cpus']} CPUs, {load}")
     print(f"\nCLI on {LOG.name} ({results['stages']['cases']:.0f} cases), median of {args.runs}:")
     for name, seconds in results["cli"].items():
         print(f"  {name:<24} {seconds:7.2f} s")

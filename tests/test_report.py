@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import io
 import json
 import random
 import statistics
@@ -23,6 +24,8 @@ from hypothesis import strategies as st
 import tierrules
 from tierrules import batch, testing
 from tierrules.report import demo, from_decisions
+from tierrules.report.html import render_html
+from tierrules.report.table import write_table
 
 from .conftest import at, ev
 
@@ -394,3 +397,25 @@ def test_docstring_examples(name: str) -> None:
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_target_nothing_counted_for_says_no_data() -> None:
+    events = [
+        ev("case_opened", "2026-11-24 10:00", channel="phone"),
+        ev("complaint_registered", "2026-11-24 10:05"),
+    ]
+    rep = tierrules.report(
+        [tierrules.CaseRecord("c", events, at("2026-11-24 10:30"))], by=["team"], workers=0
+    )
+    rows = {r.target: r for r in rep.targets}
+    assert set(rows) == {t.id for t in RULESET.targets}  # every target, none left out
+    for target in ("E3.answered-in-24h", "E9.waited-under-2-minutes", "A4.procedure-compliance"):
+        row = rows[target]
+        assert (row.items, row.status, row.period, row.group) == (0, "no data", "2026-11", {"team": None})
+    assert rows["E9.responded-in-24h"].pending == 1
+    empty = tierrules.report([], workers=0)
+    assert (empty.cases, empty.targets, empty.rules) == (0, [], [])
+    text = io.StringIO()
+    write_table(empty, text)
+    assert text.getvalue().count("(none)") == 5  # targets, rules, escalations, findings, scores
+    assert "no case was counted" in render_html(empty) and "<table>" in render_html(empty)

@@ -134,7 +134,9 @@ class Violation(_Part):
     )
     evidence: Evidence | None = Field(default=None, description="The words at fault, when there are some.")
     message: Text | None = None
-    agent_id: str | None = Field(default=None, exclude_if=lambda v: v is None, description="The call's agent.")
+    agent_id: str | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="The call's agent."
+    )
     team: str | None = Field(default=None, exclude_if=lambda v: v is None, description="The agent's team.")
 
 
@@ -160,7 +162,9 @@ class Score(_Part):
     passed: bool
     auto_failed: bool
     items: list[ScoreItem]
-    agent_id: str | None = Field(default=None, exclude_if=lambda v: v is None, description="The call's agent.")
+    agent_id: str | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="The call's agent."
+    )
     team: str | None = Field(default=None, exclude_if=lambda v: v is None, description="The agent's team.")
 
 

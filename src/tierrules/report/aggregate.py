@@ -177,6 +177,7 @@ class ReportBuilder:
         self._targets: dict[tuple[int, _Row], _Tally] = defaultdict(_Tally)
         self._daily: dict[tuple[int, dt.date, GroupKey], Counter[str]] = defaultdict(Counter)
         self._breaches = [[0] * 24 for _ in range(7)]
+        self._days: set[dt.date] = set()  # every day an item was counted on (for empty targets)
         self._escalations: dict[tuple[str, _Row], _Tally] = defaultdict(_Tally)
         self._violations: dict[tuple[str, str, _Row], _Tally] = defaultdict(_Tally)
         self._scores: dict[tuple[str | None, str | None], list[tuple[float, bool]]] = defaultdict(list)
@@ -210,6 +211,7 @@ class ReportBuilder:
         self._count += 1
 
     def _row(self, period: str, by: Sequence[str], facts: CaseFacts, at: dt.datetime, **who: Any) -> _Row:
+        self._days.add(at.date())
         label, start = period_of(at.date(), period)
         return label, start, group_key(by, facts, at, **who)
 
@@ -317,10 +319,21 @@ class ReportBuilder:
             score_pass_percent=scorecard.pass_percent if scorecard is not None else None,
         )
 
+    def _with_empty_targets(self) -> dict[tuple[int, _Row], _Tally]:
+        """The target rows, plus a ``no data`` row per period for a target nothing counted for:
+        a target is never left out of the report silently."""
+        rows = dict(self._targets)
+        counted = {index for index, _ in rows}
+        for m in self.measured:
+            if m.index not in counted:
+                for label, start in sorted({period_of(day, m.period) for day in self._days}, key=str):
+                    rows[m.index, (label, start, (None,) * len(m.by))] = _Tally()
+        return rows
+
     def _target_rows(self) -> list[TargetAttainment]:
         out = []
         for (index, (label, start, group)), tally in sorted(
-            self._targets.items(),
+            self._with_empty_targets().items(),
             key=lambda kv: (kv[0][0], kv[0][1][1] or dt.date.min, _group_order(kv[0][1][2])),
         ):
             m = self.measured[index]

@@ -17,6 +17,7 @@ from .table import Section, heading, sections
 
 __all__ = ["MISSING_EXTRA", "has_plotly", "render_html", "write_html"]
 
+_NO_TARGETS = "<p>No target rows: no case was counted (or the ruleset has no targets).</p>"
 MISSING_EXTRA = "the HTML report needs plotly: pip install 'tierrules[report]'"
 
 _STYLE = """
@@ -155,7 +156,7 @@ def render_html(report: Report) -> str:
         f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script></head><body>'
         "<header><h1>Attainment report</h1>"
         f"<p>{html.escape(heading(report, prefix=False))}</p></header><main>"
-        f'<h2>Targets</h2><div class="cards">{cards or "<p>No targets in the ruleset.</p>"}</div>'
+        f'<h2>Targets</h2><div class="cards">{cards or _NO_TARGETS}</div>'
         + "".join(_charts(report))
         + tables
         + "</main></body></html>\n"
