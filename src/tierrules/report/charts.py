@@ -98,11 +98,15 @@ def _lines(series: dict[str, list[tuple[dt.date, float]]], palette: dict[str, st
 
 
 def _target_line(figure: go.Figure, row: TargetAttainment, note: bool = True) -> None:
+    """The target as a dashed line; ``note`` labels it (an empty annotation would say "new text")."""
+    label = {
+        "annotation_text": f"target {row.op} {row.target_percent:g}%",
+        "annotation_position": "bottom right",
+    }
     figure.add_hline(
         y=row.target_percent,
         line={"dash": "dash", "color": TARGET_LINE, "width": 1.5},
-        annotation_text=f"target {row.op} {row.target_percent:g}%" if note else None,
-        annotation_position="bottom right",
+        **(label if note else {}),
     )
 
 

@@ -104,7 +104,8 @@ def _card(target: str, rows: Sequence[TargetAttainment]) -> str:
         f'<div class="big">{share}</div>'
         f'<div class="sub">target {html.escape(first.op)} {first.target_percent:g}% · '
         f"{html.escape(verdict)}</div>"
-        f'<div class="sub">{html.escape(first.description.en)}</div></div>'
+        f'<div class="sub">{html.escape(first.description.en)}</div>'
+        f'<div class="sub" lang="zh">{html.escape(first.description.zh)}</div></div>'
     )
 
 

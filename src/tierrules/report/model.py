@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pandas is an optional extra
     import pandas
 
 __all__ = [
+    "WEEKDAYS",
     "AgentScores",
     "AttainmentPoint",
     "BreachTimes",

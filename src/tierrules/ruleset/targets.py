@@ -35,9 +35,12 @@ __all__ = [
     "PERIODS",
     "Measure",
     "Period",
+    "RulesetParts",
     "Target",
     "check",
+    "etiquette_rules",
     "group_field_problem",
+    "obligation_rules",
 ]
 
 Measure = Literal["met_in_time", "calls_passed", "calls_without_violation"]
