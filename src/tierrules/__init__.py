@@ -40,6 +40,18 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from .errors import EngineError, EventError, Problem, Rank, RulesetError, TierrulesError, best_match
     from .evaluation.engine import Engine, evaluate
     from .events import Event, EventBase, parse_events
+    from .reporting import (
+        AgentScores,
+        AttainmentPoint,
+        BreachTimes,
+        EscalationCount,
+        Report,
+        RuleAttainment,
+        TargetAttainment,
+        ViolationCount,
+        WorstCase,
+        report,
+    )
     from .ruleset.model import Ruleset
     from .vocabulary import Duration, Months, Text
 
@@ -77,6 +89,21 @@ _HOMES: dict[str, str] = {
     "Event": "events",
     "EventBase": "events",
     "parse_events": "events",
+    **dict.fromkeys(
+        (
+            "AgentScores",
+            "AttainmentPoint",
+            "BreachTimes",
+            "EscalationCount",
+            "Report",
+            "RuleAttainment",
+            "TargetAttainment",
+            "ViolationCount",
+            "WorstCase",
+            "report",
+        ),
+        "reporting",
+    ),
     "Ruleset": "ruleset.model",
     "Duration": "vocabulary",
     "Months": "vocabulary",
@@ -96,6 +123,7 @@ _SUBMODULES = frozenset(
         "events",
         "matching",
         "policytest",
+        "reporting",
         "ruleset",
         "text",
         "vocabulary",
@@ -132,6 +160,9 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "AgentScores",
+    "AttainmentPoint",
+    "BreachTimes",
     "CaseRecord",
     "DeadlineWarning",
     "Decision",
@@ -139,6 +170,7 @@ __all__ = [
     "Engine",
     "EngineError",
     "Escalation",
+    "EscalationCount",
     "Event",
     "EventBase",
     "EventError",
@@ -148,14 +180,19 @@ __all__ = [
     "Obligation",
     "Problem",
     "Rank",
+    "Report",
+    "RuleAttainment",
     "Ruleset",
     "RulesetError",
     "Score",
     "ScoreItem",
+    "TargetAttainment",
     "Text",
     "TierAssignment",
     "TierrulesError",
     "Violation",
+    "ViolationCount",
+    "WorstCase",
     "__version__",
     "best_match",
     "default_ruleset_path",
@@ -163,4 +200,5 @@ __all__ = [
     "load_ruleset",
     "parse_events",
     "read_cases",
+    "report",
 ]

@@ -5,6 +5,8 @@ Each fenced block of a document is run or checked according to its language:
 ``python``
     a complete script: written to a file and run with ``python3`` (``python3 -m pytest``
     when it defines ``test_*`` functions), so examples must work pasted into a file.
+``pycon``
+    an interpreter session (``>>>`` lines and their output), run by doctest.
 ``console``
     ``$ command`` lines run with bash; the lines after a command are its expected output,
     compared as doctest compares (``...`` matches anything, whitespace runs are one space).
@@ -56,7 +58,7 @@ _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$"
 _DIRECTIVE = re.compile(r"^\s*<!--\s*(?P<kind>not run|subset of|file):\s*(?P<arg>.*?)\s*-->\s*$")
 _IN_BLOCK = re.compile(r"^\s*#\s*not run:\s*(?P<reason>.*?)\s*$")
 
-RUNNABLE = {"python", "py", "console", "sh", "bash", "shell", "json", "jsonl", "yaml", "yml"}
+RUNNABLE = {"python", "py", "pycon", "console", "sh", "bash", "shell", "json", "jsonl", "yaml", "yml"}
 
 
 @dataclass(frozen=True)
@@ -277,15 +279,17 @@ def _check_json(block: Block, box: Sandbox) -> list[str]:
 
 
 def _run_python(block: Block, box: Sandbox, index: int) -> list[str]:
-    script = box.root / f"snippet_{index}_{block.line}.py"
+    doctest_session = block.lang == "pycon"
+    script = box.root / f"snippet_{index}_{block.line}.{'txt' if doctest_session else 'py'}"
     source = box.local(block.text)
     script.write_text(source, encoding="utf-8")
     is_test = re.search(r"^def test_\w+\(", source, re.MULTILINE) is not None
-    argv = (
-        ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", str(script)]
-        if is_test
-        else ["python3", str(script)]
-    )
+    if doctest_session:  # an interpreter session: doctest compares each output
+        argv = ["python3", "-m", "doctest", "-o", "ELLIPSIS", "-o", "NORMALIZE_WHITESPACE", str(script)]
+    elif is_test:
+        argv = ["python3", "-m", "pytest", "-q", "-p", "no:cacheprovider", str(script)]
+    else:
+        argv = ["python3", str(script)]
     proc = subprocess.run(
         argv,
         cwd=box.root,
@@ -356,7 +360,7 @@ def run_document(path: Path, box: Sandbox, text: str | None = None) -> list[str]
                 f"{block.where}: a '{block.lang or 'plain'}' block cannot run: mark it "
                 "`<!-- not run: REASON -->` on the line above"
             )
-        elif block.lang in {"python", "py"}:
+        elif block.lang in {"python", "py", "pycon"}:
             failures += _run_python(block, box, index)
         elif block.lang == "console":
             failures += _run_console(block, box)
@@ -396,7 +400,7 @@ def update_document(path: Path, box: Sandbox) -> int:
             target.write_text(block.text, encoding="utf-8")
         if block.lang in {"sh", "bash", "shell"}:
             _run_sh(block, box)
-        elif block.lang in {"python", "py"}:
+        elif block.lang in {"python", "py", "pycon"}:
             _run_python(block, box, block.line)
         if block.lang != "console":
             continue

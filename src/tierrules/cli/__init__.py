@@ -27,6 +27,7 @@ COMMANDS = (
     "schema",
     "test",
     "diff",
+    "report",
     "init",
     "completion",
 )

@@ -181,6 +181,10 @@ class Conversation:
         """The event that ended it: the call, or the customer leaving."""
         return self.call_ended if self.channel == "phone" else (self.left or self.call_ended)
 
+    def next_turn(self, turn: Turn) -> Turn | None:
+        """The utterance after ``turn`` (anyone's), if any."""
+        return self._next.get(id(turn))
+
     def search_on(self, words: Words, turn: Turn) -> Found | None:
         """A match in ``turn``, or one that speech recognition split into the same speaker's next
         turn (先把您的身份证 / 给我登记一下): then the part in ``turn``."""

@@ -169,20 +169,25 @@ def _fitting_slots(rule: GreetingCheck, local: dt.datetime) -> set[int]:
 _VIP = -1  # the VIP form: a greeting that fits any hour, strict or not
 
 
-def _greetings(rule: GreetingCheck) -> list[tuple[str, int | None]]:
-    """(normalised greeting, its slot; None for a generic one, _VIP for the VIP form), longest first."""
-    found: dict[str, int | None] = {}
+Slots = frozenset[int] | None  # the slots a greeting fits; None: any hour
+
+
+def _greetings(rule: GreetingCheck) -> list[tuple[str, Slots]]:
+    """(normalised greeting, the slots it fits; None for a generic one, {_VIP} for the VIP form),
+    longest first. A greeting listed in two slots fits both (午安: midday and afternoon)."""
+    found: dict[str, Slots] = {}
     for i, slot in enumerate(rule.slots):
         for g in slot.greetings:
-            found.setdefault(normalize(g).text, i)
+            key = normalize(g).text
+            found[key] = (found.get(key) or frozenset()) | {i}
     for g in rule.generic:
         found[normalize(g).text] = None
     for g in rule.vip.phrases if rule.vip is not None else ():
-        found[normalize(g).text] = _VIP
+        found[normalize(g).text] = frozenset({_VIP})
     return sorted(found.items(), key=lambda kv: (-len(kv[0]), kv[0]))
 
 
-def _greeting_pattern(rule: GreetingCheck) -> tuple[re.Pattern[str], dict[str, int | None]]:
+def _greeting_pattern(rule: GreetingCheck) -> tuple[re.Pattern[str], dict[str, Slots]]:
     table = _greetings(rule)
     parts = [re.escape(k) for k, _ in table]
     if rule.vip is not None and rule.vip.address is not None:
@@ -191,12 +196,12 @@ def _greeting_pattern(rule: GreetingCheck) -> tuple[re.Pattern[str], dict[str, i
     return re.compile("|".join(parts)), dict(table)
 
 
-def _first_greeting(rule: GreetingCheck, opening: Sequence[Turn]) -> tuple[Turn, Found, int | None] | None:
+def _first_greeting(rule: GreetingCheck, opening: Sequence[Turn]) -> tuple[Turn, Found, Slots] | None:
     pattern, slots = _greeting_pattern(rule)
     for turn in opening:
         m = pattern.search(turn.text)
         if m is not None:
-            slot = _VIP if m.groupdict().get("vip") else slots[m.group()]
+            slot = frozenset({_VIP}) if m.groupdict().get("vip") else slots[m.group()]
             return turn, Found(m.start(), m.end()), slot
     return None
 
@@ -233,7 +238,8 @@ def _greeting(
     turn, found, slot = heard
     evidence = _evidence(turn, found)
     strict_in_person = rule.strict and conv.channel == "lobby"
-    if slot != _VIP and ((slot is None and strict_in_person) or (slot is not None and slot not in fitting)):
+    vip = slot is not None and _VIP in slot
+    if not vip and ((slot is None and strict_in_person) or (slot is not None and slot.isdisjoint(fitting))):
         out.add(
             rule,
             turn.event.at,
@@ -747,7 +753,13 @@ def _phone_close(
     # 跟您核对一下手机号 checks identity; it does not sum anything up.
     checking = compiled(identity).search if identity is not None else lambda _: None
     recaps = [t for t in before if checking(t.text) is None]
-    if _first_in(recaps, compiled(rule.summary).search) is None:
+    summed = _first_in(recaps, compiled(rule.summary).search) is not None
+    if not summed and last >= 0:
+        attached = [conv.agent[last]]
+        if last > 0 and conv.next_turn(conv.agent[last - 1]) is conv.agent[last]:
+            attached.insert(0, conv.agent[last - 1])
+        summed = _first_in(attached, compiled(rule.completion).search) is not None
+    if not summed:
         out.add(
             rule,
             at,

@@ -19,6 +19,7 @@ from ..events import EVENT_TYPES, field_choices, field_kind
 from ..vocabulary import CASE_ATTRIBUTES, CaseAttribute
 from .etiquette import check as check_etiquette
 from .model import CalendarSpec, DeadlineRule, EscalationSpec, Ruleset, Trigger
+from .targets import check as check_targets
 from .tiers import check as check_tiers
 
 __all__ = ["iter_problems"]
@@ -46,6 +47,7 @@ def iter_problems(ruleset: Ruleset) -> Iterator[Problem]:
                 )
     if ruleset.etiquette is not None:
         yield from descend(check_etiquette(ruleset.etiquette), "etiquette")
+    yield from descend(check_targets(ruleset), "targets")
 
 
 def _unknown(what: str, name: str, choices: Any, *path: str | int) -> Problem:

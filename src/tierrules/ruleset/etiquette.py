@@ -388,12 +388,18 @@ class TransferCheck(Check):
 class ClosingCheck(Check):
     """Q8: the close of a conversation that has ended.
 
-    Phone: a summary (``summary``) before the closing question (``question``), thanks
+    Phone: a summary (``summary`` in the closing question's turn or the ``summary_turns``
+    agent turns before it; ``completion`` only in that turn or the agent turn just before it,
+    with no customer turn between) before the closing question (``question``), thanks
     (``thanks``), and the customer hangs up first. In person: the closing question and thanks
     (``lobby_thanks``). A summary is hard to hear in words: a missing one is ``summary_severity``.
     """
 
     summary: Wording
+    completion: Wording = Field(
+        default_factory=Wording,
+        description="'It is done' (已经为您解锁): a summary only right before the closing question.",
+    )
     question: Wording
     thanks: Wording
     lobby_thanks: Wording

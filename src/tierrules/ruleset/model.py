@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from ..calendars import BusinessCalendar, HolidaySource, parse_hours
 from ..vocabulary import CLAUSE_PATTERN, ID_PATTERN, CaseAttribute, Duration, Text
 from .etiquette import EtiquetteSpec
+from .targets import Target
 from .tiers import TiersSpec
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -229,6 +230,9 @@ class Ruleset(_Model):
     tiers: TiersSpec | None = Field(default=None, description="Tier assignment and cadences (T clauses).")
     etiquette: EtiquetteSpec | None = Field(
         default=None, description="Etiquette checks and the call scorecard (Q clauses, A1)."
+    )
+    targets: list[Target] = Field(
+        default_factory=list, description="Shares of cases that must keep a rule over a period (reports)."
     )
 
     # The compiled form, attached at load time so evaluation never recompiles.
