@@ -37,6 +37,7 @@ from .errors import EngineError, EventError, Problem, Rank, RulesetError, Tierru
 from .evaluation.engine import Engine, evaluate
 from .events import Event, EventBase, parse_events
 from .ruleset.model import Ruleset
+from .session import MemoryStore, New, PostgresStore, Session, SqliteStore, Store, StoreError, Update
 from .vocabulary import Duration, Months, Text
 
 try:
@@ -56,18 +57,26 @@ __all__ = [
     "EventBase",
     "EventError",
     "Evidence",
+    "MemoryStore",
     "Months",
+    "New",
     "NextTier",
     "Obligation",
+    "PostgresStore",
     "Problem",
     "Rank",
     "Ruleset",
     "RulesetError",
     "Score",
     "ScoreItem",
+    "Session",
+    "SqliteStore",
+    "Store",
+    "StoreError",
     "Text",
     "TierAssignment",
     "TierrulesError",
+    "Update",
     "Violation",
     "__version__",
     "best_match",

@@ -18,7 +18,7 @@ from .common import guarded
 __all__ = ["COMMANDS", "main"]
 
 # Subcommand modules, in the order --help lists them.
-COMMANDS = ("evaluate", "validate", "schema", "test", "diff")
+COMMANDS = ("evaluate", "validate", "schema", "test", "diff", "stream")
 
 
 def _parser() -> argparse.ArgumentParser:
