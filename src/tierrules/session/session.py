@@ -198,6 +198,11 @@ class Session:
         with self._lock, self.store.read() as txn:
             return [e for _, e in self._known_case(_Work(txn), case_id).events]
 
+    def customer_events(self, customer_id: str) -> list[EventBase]:
+        """The customer's customer-level events, in the order they arrived."""
+        with self._lock, self.store.read() as txn:
+            return [e for _, e in self._customer_memo(_Work(txn), customer_id).events]
+
     def cache_info(self) -> dict[str, int]:
         """How many cases and customers are cached now, and the cap on each."""
         with self._lock:

@@ -4,7 +4,8 @@ Four tables (prefixed ``tierrules_`` so that a shared PostgreSQL database stays 
 
 - ``events``: one row per event, ``seq`` the store-wide arrival number (the primary key),
   its case and ``case_seq``, the customer of a customer-level event, the host's ``event_id``
-  (unique) and the JSON ``body``; indexed by (case, seq) and (customer, seq);
+  (unique) and the JSON ``body``; indexed by (case, seq) and (customer, seq), and (case,
+  case_seq) unique;
 - ``cases``: one row per case (:class:`~.store.CaseRow`; ``customers`` as a JSON list);
 - ``case_customers``: (customer, case) pairs, to find a customer's open cases;
 - ``customers``: one row per customer (:class:`~.store.CustomerRow`);
@@ -37,6 +38,8 @@ def schema(seq_column: str) -> list[str]:
             event_id TEXT UNIQUE,
             body TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS tierrules_events_case ON tierrules_events (case_id, seq)",
+        # Belt and braces under the locks: two events can never share a place in a case.
+        "CREATE UNIQUE INDEX IF NOT EXISTS tierrules_events_case_seq ON tierrules_events (case_id, case_seq)",
         "CREATE INDEX IF NOT EXISTS tierrules_events_customer ON tierrules_events (customer_id, seq)",
         """CREATE TABLE IF NOT EXISTS tierrules_cases (
             case_id TEXT PRIMARY KEY,
