@@ -143,12 +143,18 @@ class ReportState:
 
 
 def _key(kind: str, item: BaseModel) -> str:
-    """An item's identity across updates: its ``id`` when it has one, else a digest of its JSON."""
-    ident = getattr(item, "id", None)
+    """An item's identity across updates: its ``id`` when it has one, else a digest of its JSON.
+
+    Read from the model's own dicts: ``getattr`` on a model without the field goes through
+    pydantic's slow ``__getattr__``; the JSON is rendered in Rust, fields in their declared
+    order (the same item always gives the same bytes).
+    """
+    ident = item.__dict__.get("id")
+    if ident is None and item.__pydantic_extra__:
+        ident = item.__pydantic_extra__.get("id")
     if isinstance(ident, str):
         return f"{kind}:{ident}"
-    text = json.dumps(item.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return f"{kind}#{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"
+    return f"{kind}#{hashlib.blake2b(item.model_dump_json().encode(), digest_size=12).hexdigest()}"
 
 
 def _tier_value(tier: TierAssignment) -> str:
