@@ -369,3 +369,22 @@ def test_postgres_store_says_which_extra_it_needs_without_psycopg() -> None:
     assert out.stdout.startswith("MissingDependencyError True PostgresStore needs psycopg 3")
     assert "tierrules[postgres]" in out.stdout
     assert issubclass(MissingDependencyError, ImportError)
+
+
+def test_the_docs_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "sessions.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in docs.split("```python\n")[1:]]
+    assert blocks
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "docs/sessions.md", "exec"), {})
+    assert (tmp_path / "cases.db").exists()
+
+
+@pytest.mark.parametrize("module", ["session", "memory", "sqlite"])
+def test_docstring_examples(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"tierrules.session.{module}"), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
