@@ -140,19 +140,26 @@ def _apply(session: Session, raw: Any, lineno: int, default_now: dt.datetime | N
         )
     now = _line_now(raw.pop("now", None), lineno) or default_now
     if "type" not in raw and len(raw) == 1 and next(iter(raw)) in ("close_case", "refresh"):
-        [(command, case_id)] = raw.items()
-        if not isinstance(case_id, str):
-            raise EventError([Problem("a case id must be a string", (command,), case_id, line=lineno)])
-        if command == "close_case":
-            session.close_case(case_id)
-            return {"closed": case_id}
-        if now is None:
-            raise EventError([Problem("refresh needs a 'now' (or --now)", ("now",), line=lineno)])
-        return session.refresh(case_id, now).to_dict()
+        return _command(session, raw, now, lineno)
     try:
         return session.append(raw, now).to_dict()
     except EventError as err:
         raise EventError([_on_line(p, lineno) for p in err.problems]) from None
+
+
+def _command(session: Session, raw: dict[str, Any], now: dt.datetime | None, lineno: int) -> dict[str, Any]:
+    """``{"close_case": ID}`` or ``{"refresh": ID}``."""
+    from ..errors import EventError, Problem
+
+    [(command, case_id)] = raw.items()
+    if not isinstance(case_id, str):
+        raise EventError([Problem("a case id must be a string", (command,), case_id, line=lineno)])
+    if command == "close_case":
+        session.close_case(case_id)
+        return {"closed": case_id}
+    if now is None:
+        raise EventError([Problem("refresh needs a 'now' (or --now)", ("now",), line=lineno)])
+    return session.refresh(case_id, now).to_dict()
 
 
 def _line_now(value: Any, lineno: int) -> dt.datetime | None:

@@ -84,6 +84,21 @@ def _incoming(raw: Mapping[str, Any] | EventBase, now: dt.datetime | None) -> _I
     return _Incoming(event, body, canonical, customer, named)
 
 
+def _check_same(prior: StoredEvent, incoming: _Incoming) -> None:
+    """A stored event with the incoming one's id must be the same event."""
+    if _canonical(_parse_stored([prior])[0][1]) != incoming.canonical:
+        raise EventError(
+            [
+                Problem(
+                    f"another event with this id is already stored (arrival {prior.seq}, "
+                    f"case {prior.case_id!r}); an id names one event",
+                    (0, "id"),
+                    incoming.event.id,
+                )
+            ]
+        )
+
+
 def _parse_stored(stored: Sequence[StoredEvent]) -> list[tuple[int, EventBase]]:
     if not stored:
         return []
@@ -236,25 +251,10 @@ class Session:
 
     def _append(self, work: _Work, incoming: _Incoming, now: dt.datetime | None) -> Update:
         event, txn = incoming.event, work.txn
-        if incoming.customer is not None:
-            txn.lock_customers([incoming.customer], exclusive=True)
-        elif incoming.named is not None:
-            txn.lock_customers([incoming.named], exclusive=False)
-        reached = txn.open_cases(incoming.customer) if incoming.customer is not None else []
-        txn.lock_cases(sorted({*reached, *([event.case_id] if event.case_id else [])}))
+        reached = self._lock_for(txn, incoming)
         prior = txn.event_by_id(event.id) if event.id is not None else None
         if prior is not None:
-            if _canonical(_parse_stored([prior])[0][1]) != incoming.canonical:
-                raise EventError(
-                    [
-                        Problem(
-                            f"another event with this id is already stored (arrival {prior.seq}, "
-                            f"case {prior.case_id!r}); an id names one event",
-                            (0, "id"),
-                            event.id,
-                        )
-                    ]
-                )
+            _check_same(prior, incoming)
             return self._deliver(work, incoming, reached, now, prior.seq, prior.case_seq, duplicate=True)
         if event.case_id is not None:
             row = txn.case(event.case_id)
@@ -263,6 +263,17 @@ class Session:
                     [Problem("the case is closed: it takes no more events", (0, "case_id"), event.case_id)]
                 )
         return self._deliver(work, incoming, reached, now, None, None, duplicate=False)
+
+    def _lock_for(self, txn: Transaction, incoming: _Incoming) -> list[str]:
+        """Lock what the event touches (customers first); returns the open cases it reaches."""
+        if incoming.customer is not None:
+            txn.lock_customers([incoming.customer], exclusive=True)
+        elif incoming.named is not None:
+            txn.lock_customers([incoming.named], exclusive=False)
+        reached = txn.open_cases(incoming.customer) if incoming.customer is not None else []
+        case_id = incoming.event.case_id
+        txn.lock_cases(sorted({*reached, *([case_id] if case_id is not None else [])}))
+        return reached
 
     def _deliver(
         self,

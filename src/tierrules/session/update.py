@@ -17,7 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -27,6 +27,7 @@ from ..events import EventBase
 __all__ = ["New", "ReportState", "Update", "diff"]
 
 Item = Escalation | Obligation | DeadlineWarning | Violation | TierAssignment
+P = TypeVar("P", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -157,8 +158,32 @@ def _key(kind: str, item: BaseModel) -> str:
     return f"{kind}#{hashlib.blake2b(item.model_dump_json().encode(), digest_size=12).hexdigest()}"
 
 
-def _tier_value(tier: TierAssignment) -> str:
-    return f"{tier.tier}/{tier.service_class}/{tier.service_level}"
+class _Diff:
+    """One diff's bookkeeping: what ``state`` has seen, recorded under ``seq``."""
+
+    def __init__(self, state: ReportState, seq: int, replay: bool) -> None:
+        self.state, self.seq, self.replay = state, seq, replay
+        self.changed = False
+
+    def fresh(self, key: str) -> bool:
+        first = self.state.seen.get(key)
+        if first is None:
+            self.state.seen[key] = self.seq
+            self.changed = True
+            return True
+        return self.replay and first == self.seq
+
+    def fresh_items(self, kind: str, items: list[P]) -> list[P]:
+        return [item for item in items if self.fresh(_key(kind, item))]
+
+    def tier_changed(self, tier: TierAssignment) -> bool:
+        value = f"{tier.tier}/{tier.service_class}/{tier.service_level}"
+        last = self.state.tiers.get(tier.customer_id)
+        if last is None or last[0] != value:
+            self.state.tiers[tier.customer_id] = (value, self.seq)
+            self.changed = True
+            return True
+        return self.replay and last[1] == self.seq
 
 
 def diff(decision: Decision, state: ReportState, seq: int, *, replay: bool = False) -> tuple[New, bool]:
@@ -167,29 +192,12 @@ def diff(decision: Decision, state: ReportState, seq: int, *, replay: bool = Fal
     With ``replay`` (a duplicate delivery of the event ``seq``), items first reported by that
     event count as new again. Returns the new items and whether ``state`` changed.
     """
-    changed = False
-
-    def fresh(key: str) -> bool:
-        nonlocal changed
-        first = state.seen.get(key)
-        if first is None:
-            state.seen[key] = seq
-            changed = True
-            return True
-        return replay and first == seq
-
-    escalations = [e for e in decision.escalations if fresh(_key("escalation", e))]
-    breaches = [o for o in decision.obligations if o.status == "breached" and fresh(f"breach:{o.id}")]
-    warnings = [w for w in decision.warnings if fresh(_key("warning", w))]
-    violations = [v for v in decision.violations if fresh(_key("violation", v))]
-    tiers = []
-    for tier in decision.tiers:
-        value = _tier_value(tier)
-        last = state.tiers.get(tier.customer_id)
-        if last is None or last[0] != value:
-            state.tiers[tier.customer_id] = (value, seq)
-            changed = True
-            tiers.append(tier)
-        elif replay and last[1] == seq:
-            tiers.append(tier)
-    return New(escalations, breaches, warnings, violations, tiers), changed
+    d = _Diff(state, seq, replay)
+    new = New(
+        escalations=d.fresh_items("escalation", decision.escalations),
+        breaches=[o for o in decision.obligations if o.status == "breached" and d.fresh(f"breach:{o.id}")],
+        warnings=d.fresh_items("warning", decision.warnings),
+        violations=d.fresh_items("violation", decision.violations),
+        tiers=[t for t in decision.tiers if d.tier_changed(t)],
+    )
+    return new, d.changed
