@@ -386,5 +386,6 @@ def test_docstring_examples(module: str) -> None:
     import doctest
     import importlib
 
-    result = doctest.testmod(importlib.import_module(f"tierrules.session.{module}"), optionflags=doctest.ELLIPSIS)
+    found = importlib.import_module(f"tierrules.session.{module}")
+    result = doctest.testmod(found, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

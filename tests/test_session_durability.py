@@ -29,6 +29,9 @@ import tierrules
 from .support.streams import case_history
 
 SRC = str(Path(tierrules.__file__).resolve().parent.parent)
+
+# Child processes and storage, not matching: the default-matcher run of tests/run.sh is enough.
+pytestmark = pytest.mark.slow
 CASES = ("k0", "k1", "k2", "k3")
 
 # The writer's events, shared by the child (which sends them) and the test (which checks them).

@@ -15,9 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import tierrules
 
 SRC = str(Path(tierrules.__file__).resolve().parent.parent)
+
+# Child processes and storage, not matching: the default-matcher run of tests/run.sh is enough.
+pytestmark = pytest.mark.slow
 
 _CHILD = r"""
 import datetime as dt, gc, json, sys

@@ -18,9 +18,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import tierrules
 
 SRC = str(Path(tierrules.__file__).resolve().parent.parent)
+
+# Child processes and storage, not matching: the default-matcher run of tests/run.sh is enough.
+pytestmark = pytest.mark.slow
 BASE = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 NOW = BASE + dt.timedelta(hours=2)
 PER_WRITER = 30
