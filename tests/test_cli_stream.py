@@ -171,3 +171,26 @@ def test_each_update_is_written_before_the_next_line_is_read(tmp_path: Path) -> 
 def test_bad_commands_are_refused(tmp_path: Path, command: str) -> None:
     code, out = _run(tmp_path, [command])
     assert code == 2 and out[0]["error"]["kind"] == "refused"
+
+
+def test_a_reader_that_goes_away_ends_the_stream_quietly(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    events = "".join(
+        _line(ev("utterance", f"2026-11-24 09:{i:02d}", speaker="agent", text="您好")) + "\n"
+        for i in range(60)
+    )
+    reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tierrules", "stream"],
+        input=events,
+        stdout=reader.stdin,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert reader.stdin is not None
+    reader.stdin.close()
+    reader.wait(timeout=60)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr

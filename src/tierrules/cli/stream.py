@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -81,6 +82,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         except OSError as err:
             print(f"tierrules: cannot read {args.events}: {err.strerror}", file=sys.stderr)
             return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader went away: stop quietly, as a pipeline tool does
+        if out is sys.stdout:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
     finally:
         store.close()
 
