@@ -182,7 +182,7 @@ def sizes_pass(
             "ratio": round(mem["total_s"] / whole_s, 1),
             **_summary(mem["per_ms"]),
             "engine_share": round(mem["engine_share"], 3),
-            # What the session adds per append, outside Engine.evaluate: the floor once the engine is incremental.
+            # The session's own cost per append (outside Engine.evaluate): the floor of an incremental engine.
             "session_ms": round(mem["total_s"] * (1 - mem["engine_share"]) / len(events) * 1000, 3),
             "durable_s": round(durable["total_s"], 3),
             "durable": _summary(durable["per_ms"]),
