@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import EventError, Problem
-from .events import json_lines
+from .events import json_lines, parse_instant
 from .policytest import PolicyTestError, load_test_file
 
 __all__ = ["CaseRecord", "case_error", "read_cases"]
@@ -31,7 +31,7 @@ class CaseRecord:
 
 def _now(value: Any, name: str) -> dt.datetime:
     try:
-        now = dt.datetime.fromisoformat(str(value))
+        now = parse_instant(str(value))
     except ValueError:
         now = None
     if now is None or now.tzinfo is None:

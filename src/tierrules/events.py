@@ -72,13 +72,23 @@ __all__ = [
     "TransferCompleted",
     "TransferRequested",
     "Utterance",
+    "VisitCancelled",
+    "VisitRescheduled",
     "VisitScheduled",
     "field_choices",
     "field_kind",
     "json_lines",
     "parse_event",
     "parse_events",
+    "parse_instant",
 ]
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """``datetime.fromisoformat``, also taking a ``Z`` offset on Python 3.10 (3.11 does)."""
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    return dt.datetime.fromisoformat(text)
 
 
 class EventBase(BaseModel):
@@ -89,7 +99,18 @@ class EventBase(BaseModel):
     type: str
     at: dt.datetime = Field(description="When it happened: ISO 8601 with a UTC offset.")
     case_id: str = Field(min_length=1, description="The case (ticket, call, visit) it belongs to.")
-    id: str | None = Field(default=None, min_length=1, description="Optional host-side event id.")
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Optional host-side event id; decisions name it "
+        "(start_event_id, met_event_id, event_id).",
+    )
+    seq: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**53,
+        description="Orders events at the same instant (lower first); without it they keep the order given.",
+    )
     meta: dict[str, Any] | None = Field(
         default=None, description="Free-form host data; carried, never matched on."
     )
@@ -115,7 +136,7 @@ class EventBase(BaseModel):
             parsed = value
         elif isinstance(value, str):
             try:
-                parsed = dt.datetime.fromisoformat(value)
+                parsed = parse_instant(value)
             except ValueError:
                 raise ValueError("not an ISO 8601 date-time") from None
         else:
@@ -342,12 +363,20 @@ class ServiceDelivered(EventBase):
     matchable: ClassVar[tuple[str, ...]] = ("stage",)
 
 
+_VISIT_ID = Field(
+    default=None,
+    min_length=1,
+    description="Which visit of the case (several may be scheduled); events without one apply to any.",
+)
+
+
 class VisitScheduled(EventBase):
     """A guest visit or reception was scheduled for ``expected_at`` (E12)."""
 
     type: Literal["visit_scheduled"]
     expected_at: dt.datetime
     importance: Literal["important", "regular"] = "regular"
+    visit_id: str | None = _VISIT_ID
     matchable: ClassVar[tuple[str, ...]] = ("importance",)
 
     @field_validator("expected_at", mode="before")
@@ -356,16 +385,38 @@ class VisitScheduled(EventBase):
         return EventBase._aware_iso(value)
 
 
+class VisitRescheduled(EventBase):
+    """A scheduled visit moved to a new ``expected_at``: its courtesy clocks follow it (E12)."""
+
+    type: Literal["visit_rescheduled"]
+    visit_id: str = Field(min_length=1)
+    expected_at: dt.datetime
+
+    @field_validator("expected_at", mode="before")
+    @classmethod
+    def _aware_expected(cls, value: object) -> dt.datetime:
+        return EventBase._aware_iso(value)
+
+
+class VisitCancelled(EventBase):
+    """A scheduled visit was called off: what it still owed is no longer owed (E12)."""
+
+    type: Literal["visit_cancelled"]
+    visit_id: str = Field(min_length=1)
+
+
 class StaffInPlace(EventBase):
     """Staff were in place for a scheduled visit (E12)."""
 
     type: Literal["staff_in_place"]
+    visit_id: str | None = _VISIT_ID
 
 
 class InvitationSent(EventBase):
     """The visit invitation was sent (E12)."""
 
     type: Literal["invitation_sent"]
+    visit_id: str | None = _VISIT_ID
 
 
 class _CustomerEvent(EventBase):
@@ -484,6 +535,8 @@ Event = (
     | FollowUpContacted
     | ServiceDelivered
     | VisitScheduled
+    | VisitRescheduled
+    | VisitCancelled
     | StaffInPlace
     | InvitationSent
     | CustomerProfile

@@ -246,7 +246,7 @@ def _pairs(ruleset: Ruleset | None) -> list[tuple[Trigger, list[Trigger]]]:
     rules: Iterable[DeadlineRule] = ruleset.deadlines if ruleset is not None else ()
     out = []
     for rule in rules:
-        stops = [rule.met_by] + ([rule.cancelled_by] if rule.cancelled_by is not None else [])
+        stops = [*rule.met_triggers, *([rule.cancelled_by] if rule.cancelled_by is not None else [])]
         out.append((rule.start, stops))
     if not out:  # no ruleset: pair every case event type with any other
         case_types = sorted(t for t, m in EVENT_TYPES.items() if m.scope == "case")
@@ -611,21 +611,55 @@ def assert_deterministic(
 def assert_order_insensitive(
     engine: Engine | Ruleset, events: Sequence[Mapping[str, Any]], now: dt.datetime, *, shuffles: int = 2
 ) -> None:
-    """The decision does not depend on the order events arrive in (reversed, shuffled)."""
+    """The decision does not depend on the order events arrive in (reversed, shuffled).
+
+    Events at one instant are ordered by ``seq`` and otherwise kept in the order given (the
+    host knows which utterance came first; the text does not), so orders that keep
+    same-instant events in their given order are compared, and then every order once each
+    event carries its position as ``seq``.
+    """
     eng = _engine(engine)
     expected = eng.evaluate(events, now).to_json()
-    orders = [list(reversed(events))]
+    numbered: list[Mapping[str, Any]] = [{**e, "seq": i} for i, e in enumerate(events)]
+    with_seq = eng.evaluate(numbered, now).to_json()
     rng = random.Random(len(events))
+    orders: list[tuple[list[Mapping[str, Any]], str]] = [
+        (_keep_instants(list(reversed(events)), events), expected)
+    ]
     for _ in range(shuffles):
         order = list(events)
         rng.shuffle(order)
-        orders.append(order)
-    for order in orders:
-        got = eng.evaluate(order, now).to_json()
-        if got != expected:
+        orders.append((_keep_instants(order, events), expected))
+        anyhow = list(numbered)
+        rng.shuffle(anyhow)
+        orders.append((anyhow, with_seq))
+    for order, want in orders:
+        if eng.evaluate(order, now).to_json() != want:
             raise AssertionError(
                 "the decision depends on event order; this order differs:\n" + _describe(order, now)
             )
+
+
+def _keep_instants(
+    order: list[Mapping[str, Any]], given: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """``order``, with the events of each instant put back in their given relative order."""
+    position = {id(e): i for i, e in enumerate(given)}
+    slots: dict[str, list[int]] = {}
+    for i, event in enumerate(order):
+        slots.setdefault(_instant_key(event), []).append(i)
+    out = list(order)
+    for indexes in slots.values():
+        same = sorted((order[i] for i in indexes), key=lambda e: position[id(e)])
+        for i, event in zip(indexes, same, strict=True):
+            out[i] = event
+    return out
+
+
+def _instant_key(event: Mapping[str, Any]) -> str:
+    at = event.get("at")
+    parsed = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+    return parsed.astimezone(dt.timezone.utc).isoformat() if isinstance(parsed, dt.datetime) else str(at)
 
 
 def assert_obligations_resolve(

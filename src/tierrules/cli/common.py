@@ -52,7 +52,9 @@ def read_events_arg(path: str) -> list[Any]:
 def instant(text: str) -> dt.datetime:
     """An ``argparse`` type: an ISO 8601 instant with a UTC offset."""
     try:
-        value = dt.datetime.fromisoformat(text)
+        from ..events import parse_instant
+
+        value = parse_instant(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {text!r}") from None
     if value.tzinfo is None:

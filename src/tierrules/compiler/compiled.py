@@ -31,14 +31,17 @@ __all__ = [
 PROFILE_EVENT = "customer_profile"
 _TIER_RULE_PREFIX = "tier:"
 
-RoleKind = Literal["start", "met", "cancel"]
+RoleKind = Literal["start", "met", "cancel", "reschedule"]
+# Fields of a start fact that can change after the event: the case attributes, and the
+# event's own severity (a case_updated raises or lowers it).
+_CHANGING = frozenset({"severity", *(f"case_{name}" for name in CASE_ATTRIBUTES)})
 
 
 @dataclass(frozen=True, slots=True)
 class Role:
-    """What a match of a case rule means: start, meet or cancel deadline ``deadline``."""
+    """What a match of a case rule means: start, meet, cancel or reschedule deadline ``deadline``."""
 
-    name: str  # "<rule id>#start" ...
+    name: str  # "<rule id>#start", "<rule id>#met", "<rule id>#met.2" ...
     kind: RoleKind
     deadline: int  # index into Ruleset.deadlines
 
@@ -141,6 +144,17 @@ class CompiledRuleset:
         used = self.tested_fields()
         return tuple((name, case_fact_key(name)) for name in CASE_ATTRIBUTES if case_fact_key(name) in used)
 
+    def watched_starts(self) -> tuple[frozenset[str], ...]:
+        """Per deadline rule, the changing fields its start condition tests (empty: none).
+
+        A rule whose start depends on them starts, stops or starts again when they change.
+        """
+        found: list[frozenset[str]] = [frozenset()] * len(self.ruleset.deadlines)
+        for role, condition in zip(self.roles, self.conditions, strict=True):
+            if role.kind == "start":
+                found[role.deadline] = fields(condition) & _CHANGING
+        return tuple(found)
+
     def digest(self) -> str:
         """A stable text of the match rules, for naming engine-side rulesets."""
         return json.dumps([repr(r) for r in (*self.case_rules, *self.tier_rules)])
@@ -156,11 +170,15 @@ def compile_ruleset(ruleset: Ruleset) -> CompiledRuleset:
         deadline_calendars.append(calendars[rule.calendar or ruleset.default_calendar])
         roles.append(Role(f"{rule.id}#start", "start", i))
         conditions.append(trigger_condition(rule.start, rule.applies_to))
-        roles.append(Role(f"{rule.id}#met", "met", i))
-        conditions.append(trigger_condition(rule.met_by))
+        for k, trigger in enumerate(rule.met_triggers, start=1):
+            roles.append(Role(f"{rule.id}#met" + (f".{k}" if k > 1 else ""), "met", i))
+            conditions.append(trigger_condition(trigger))
         if rule.cancelled_by is not None:
             roles.append(Role(f"{rule.id}#cancel", "cancel", i))
             conditions.append(trigger_condition(rule.cancelled_by))
+        if rule.due_before is not None and rule.due_before.rescheduled_by is not None:
+            roles.append(Role(f"{rule.id}#reschedule", "reschedule", i))
+            conditions.append(Equals("type", rule.due_before.rescheduled_by))
     return CompiledRuleset(
         ruleset=ruleset,
         calendars=calendars,

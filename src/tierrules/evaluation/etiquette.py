@@ -18,6 +18,7 @@ import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..events import (
@@ -52,7 +53,7 @@ from ..ruleset.etiquette import (
 )
 from ..text import Match, Normalized, PhraseMatcher, char_count, contains_any, normalize
 
-__all__ = ["EtiquetteChecker", "default_matcher", "evaluate_etiquette"]
+__all__ = ["EtiquetteChecker", "EtiquetteResult", "default_matcher", "evaluate_etiquette"]
 
 TierLevel = Callable[[str | None, dt.datetime], int | None]
 
@@ -107,6 +108,25 @@ class _Case:
         return self.answered is not None or bool(self.turns)
 
 
+@dataclass(frozen=True)
+class EtiquetteResult:
+    """Violations and scores of every judged case, and when a case's verdict can change
+    without a new event (a name window still open closes)."""
+
+    violations: list[dict[str, Any]]
+    scores: list[dict[str, Any]]
+    next_checks: dict[str, dt.datetime]
+
+
+def _anchor(event: EventBase | None, at: dt.datetime) -> str:
+    """What a violation is about, stable as more events arrive: the host's event id, else the
+    instant (UTC) of the event or of the judgement."""
+    if event is not None and event.id is not None:
+        return event.id
+    when = event.at if event is not None else at
+    return when.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
 class _Out:
     """Collects violations and which checks applied, for one case."""
 
@@ -114,6 +134,8 @@ class _Out:
         self.case = case
         self.violations: list[dict[str, Any]] = []
         self.applied: set[str] = set()
+        self.next_check: dt.datetime | None = None
+        self._ids: set[str] = set()
 
     def add(
         self,
@@ -123,10 +145,21 @@ class _Out:
         en: str,
         evidence: Match | None = None,
         severity: Severity | None = None,
+        event: EventBase | None = None,
         **extra: Any,
     ) -> None:
+        what = str(extra.get("missing") or extra.get("phrase") or extra.get("expected") or "")
+        if evidence is not None:
+            what = f"{what}@{evidence.start}"
+        base = f"{self.case.case_id}/{rule.id}/{_anchor(event, at)}" + (f"/{what}" if what else "")
+        key, n = base, 1
+        while key in self._ids:  # two findings of one kind in one event
+            n += 1
+            key = f"{base}/{n}"
+        self._ids.add(key)
         self.violations.append(
             {
+                "id": key,
                 "rule": rule.id,
                 "source": rule.source,
                 "case_id": self.case.case_id,
@@ -136,6 +169,7 @@ class _Out:
                 "message": {"zh": zh, "en": en},
                 "agent_id": self.case.agent_id,
                 "team": self.case.team,
+                "event_id": event.id if event is not None else None,
                 **extra,
             }
         )
@@ -190,6 +224,7 @@ def _greeting(
             expected=expected_vip,
             heard=heard_slot.text if heard_slot is not None else None,
             vip=True,
+            event=first,
         )
         return
     if (
@@ -206,6 +241,7 @@ def _greeting(
             expected=expected_regular,
             heard=None,
             regular=True,
+            event=first,
         )
     local = first.at.astimezone(tz)
     minute = local.hour * 60 + local.minute
@@ -227,6 +263,7 @@ def _greeting(
             heard,
             expected=expected.greeting,
             heard=heard.text,
+            event=first,
         )
     else:
         out.add(
@@ -236,6 +273,7 @@ def _greeting(
             f"at {when} the first agent turn should greet with {expected.greeting!r}; no greeting heard",
             expected=expected.greeting,
             heard=None,
+            event=first,
         )
 
 
@@ -257,6 +295,7 @@ def _phone_opening(rule: PhoneOpeningCheck, case: _Case, out: _Out, tier_level: 
             f"answered after {rings} rings; the limit is {limit}",
             rings=rings,
             max_rings=limit,
+            event=case.answered,
         )
     if not case.agent or case.opened is None:
         return
@@ -275,6 +314,7 @@ def _phone_opening(rule: PhoneOpeningCheck, case: _Case, out: _Out, tier_level: 
                 f"接听首句未报{zh_name}“{value}”",
                 f"the first agent turn does not state the {field.replace('_', ' ')} {value!r}",
                 missing=field,
+                event=first,
             )
 
 
@@ -294,7 +334,8 @@ def _customer_name(rule: CustomerNameCheck, case: _Case, out: _Out, now: dt.date
     start = case.start if case.start is not None else case.events[0].at
     window_end = start + dt.timedelta(seconds=rule.within_seconds)
     if now is not None and now < window_end and case.ended is None:
-        return  # the window is still open: not judged yet
+        out.next_check = window_end  # the window is still open: judged when it closes
+        return
     out.applied.add(rule.id)
     forms = _name_forms(rule, case.opened.customer_name, case.opened.customer_gender)
     keys = sorted({normalize(f).text for f in forms} - {""}, key=lambda k: (-len(k), k))
@@ -331,6 +372,7 @@ def _pace(rule: PaceCheck, case: _Case, out: _Out) -> None:
                 f"pace {word[1]}: {rate:.0f} characters per minute, standard "
                 f"{rule.min_per_minute:g}-{rule.max_per_minute:g}",
                 per_minute=round(rate, 1),
+                event=turn,
             )
 
 
@@ -356,6 +398,7 @@ def _forbidden(
                 f"forbidden phrase {match.text!r} ({spec.phrase}){instead_en}",
                 match,
                 phrase=match.phrase_id,
+                event=turn,
             )
 
 
@@ -374,6 +417,7 @@ def _identity(rule: IdentityCheck, case: _Case, out: _Out) -> None:
                     "核实身份前未说明原因（如“为了保障您的账户安全”）",
                     "identity data requested before giving the reason (e.g. 为了保障您的账户安全)",
                     request,
+                    event=turn,
                 )
         if reason is not None:
             reason_given = True
@@ -393,7 +437,7 @@ def _transfer(rule: TransferCheck, case: _Case, out: _Out) -> None:
             (rule.consent_phrases, "consent", "转接前未征得客户同意", "asking the customer's consent"),
         ):
             if not any(contains_any(case.norm(t), phrases) is not None for t in said):
-                out.add(rule, request.at, zh, f"transfer without {en} first", missing=key)
+                out.add(rule, request.at, zh, f"transfer without {en} first", missing=key, event=request)
         previous = request.at
         if rule.stay_until_picked_up:
             done = next(
@@ -482,6 +526,7 @@ def _complaint(
             f"complaint handling: {en}",
             severity="review" if step in rule.review_steps else rule.severity,
             missing=step,
+            event=case.ended,
         )
 
 
@@ -509,16 +554,21 @@ def _score(card: Scorecard, case_id: str, out: _Out) -> dict[str, Any]:
     if auto_failed:
         score = 0.0
     percent = 100.0 if total == 0 else round(score / total * 100, 2)
+    passed = not auto_failed and percent >= card.pass_percent
     return {
         "case_id": case_id,
         "score": score,
         "max": total,
         "percent": percent,
-        "passed": not auto_failed and percent >= card.pass_percent,
+        "passed": passed,
         "auto_failed": auto_failed,
         "items": items,
         "agent_id": out.case.agent_id,
         "team": out.case.team,
+        "message": {
+            "zh": f"得分 {score:g}/{total:g}（{percent:g}%），" + ("合格" if passed else "不合格"),
+            "en": f"scored {score:g} of {total:g} ({percent:g}%): " + ("passed" if passed else "failed"),
+        },
     }
 
 
@@ -544,7 +594,7 @@ class EtiquetteChecker:
         tz: dt.tzinfo,
         tier_level: TierLevel | None = None,
         now: dt.datetime | None = None,
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    ) -> EtiquetteResult:
         """See :func:`evaluate_etiquette`."""
         spec = self.spec
         events = list(events_sorted)
@@ -553,13 +603,14 @@ class EtiquetteChecker:
             e.case_id for e in events if isinstance(e, CallAnswered | Utterance) and e.case_id is not None
         }
         if not calls:
-            return [], []
+            return EtiquetteResult([], [], {})
         by_case: dict[str, list[EventBase]] = defaultdict(list)
         for event in events:
             if event.case_id in calls:
                 by_case[event.case_id].append(event)
         violations: list[dict[str, Any]] = []
         scores: list[dict[str, Any]] = []
+        next_checks: dict[str, dt.datetime] = {}
         for case_id in sorted(by_case):
             case = _Case(case_id, by_case[case_id])
             if not case.is_call:
@@ -584,9 +635,11 @@ class EtiquetteChecker:
             if spec.complaint_conversation is not None:
                 _complaint(spec.complaint_conversation, self._complaint_matchers, case, out)
             violations += out.violations
+            if out.next_check is not None:
+                next_checks[case_id] = out.next_check
             if spec.scorecard is not None:
                 scores.append(_score(spec.scorecard, case_id, out))
-        return violations, scores
+        return EtiquetteResult(violations, scores, next_checks)
 
 
 def evaluate_etiquette(
@@ -605,4 +658,5 @@ def evaluate_etiquette(
     With ``now``, Q4 is not judged while its window is still open on a call that has not ended.
     Builds the matchers on every call: the engine keeps an :class:`EtiquetteChecker` instead.
     """
-    return EtiquetteChecker(spec).evaluate(events_sorted, tz, tier_level, now)
+    found = EtiquetteChecker(spec).evaluate(events_sorted, tz, tier_level, now)
+    return found.violations, found.scores

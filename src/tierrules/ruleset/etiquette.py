@@ -533,7 +533,9 @@ def check(spec: EtiquetteSpec) -> list[Problem]:
                     f"scorecard weights add up to {total:g}, not 100",
                     ("scorecard", "items"),
                     [item.weight for item in card.items],
-                    notes=("docs/policy.md A1's source table adds up to 110%; choose weights that add up to 100",),
+                    notes=(
+                        "docs/policy.md A1's source table adds up to 110%; choose weights that add up to 100",
+                    ),
                 )
             )
         item_ids: set[str] = set()
