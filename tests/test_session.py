@@ -112,12 +112,12 @@ def test_what_is_new_is_reported_once_even_across_restarts(
     first = session.append(
         ev("escalation_needed", "2026-11-24 10:00", agent_level=1), now=at("2026-11-24 10:00")
     )
-    assert len(first.new) == 0 and first.decision.next_check_at is not None
-    due = first.decision.next_check_at
+    assert first.new.breaches == [] and first.new.escalations == []
+    due = at("2026-11-24 10:10")  # E1: ten minutes
     breached = session.refresh("c1", due)
     assert [o.id for o in breached.new.breaches] == ["c1/E1.escalate/1"]
     assert [(e.rule, e.to_level) for e in breached.new.escalations] == [("E1.escalate", 2)]
-    assert list(breached.new) == [*breached.new.escalations, *breached.new.breaches]
+    assert list(breached.new) == [*breached.new.escalations, *breached.new.breaches, *breached.new.warnings]
     assert len(session.refresh("c1", due + dt.timedelta(minutes=1)).new) == 0
     restarted = tierrules.Session(engine, store=stores())
     after = restarted.append(ev("utterance", "2026-11-24 10:05", speaker="agent", text="您好"), now=due)
