@@ -2,8 +2,8 @@
 
 ``new`` is what appeared since the previous update of the same case: escalations, newly
 breached obligations, warnings, violations and tier changes -- what a host acts on once.
-An item is recognised across updates by its ``id`` when it has one (obligations do; the
-other parts gain ids in a later release), otherwise by a digest of its JSON. What a case's
+An item is recognised across updates by its ``id`` (every part of a decision has one),
+or by a digest of its JSON when the id is empty. What a case's
 updates reported is kept in the store with the case (:class:`ReportState`), so a restart or
 another process does not report it again; each key remembers the event (its ``seq``) whose
 update reported it first, so a duplicate delivery of that event reports it again -- a host
@@ -153,7 +153,7 @@ def _key(kind: str, item: BaseModel) -> str:
     ident = item.__dict__.get("id")
     if ident is None and item.__pydantic_extra__:
         ident = item.__pydantic_extra__.get("id")
-    if isinstance(ident, str):
+    if isinstance(ident, str) and ident:  # "" is the default of a part built without one
         return f"{kind}:{ident}"
     return f"{kind}#{hashlib.blake2b(item.model_dump_json().encode(), digest_size=12).hexdigest()}"
 
