@@ -300,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",") if s]
     late_sizes = {int(s) for s in args.late_sizes.split(",") if s}
     db_dir = args.db_dir or Path(tempfile.mkdtemp(prefix="bench-session-"))
+    db_dir.mkdir(parents=True, exist_ok=True)
     machine = _machine()
     engine = TimedEngine()
     print(f"{machine['cpu']} ({machine['cpus']} CPUs), load {machine['loadavg_before'][0]:.2f}, "
