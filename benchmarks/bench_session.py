@@ -18,6 +18,9 @@ phrase -- and ``call_ended``; N = 50, 100, 200, 400, 800):
    *whole* (the issue's target: at most 3x at N=400), per-append p50 and p99 (target: p99
    under 2 ms at N=400), the share of the time spent inside ``Engine.evaluate``, and what
    the session adds per append outside it (validation, storing, the cache, what is new);
+   and **alone**: the same stream with the engine stubbed to answer the finished call's
+   decision at once -- the session's own cost per append, the floor under an incremental
+   engine (mean and p99);
 3. **durable**: the same stream on a ``SqliteStore`` file with ``synchronous=FULL`` (each
    append waits for its commit to reach the disk), in ``--db-dir`` (default: a temp dir);
 4. **out of order**: the stream again on a ``MemoryStore`` with every 10th utterance held
@@ -120,6 +123,16 @@ class TimedEngine(tierrules.Engine):
             self.spent_ns += time.perf_counter_ns() - t0
 
 
+class StubEngine(tierrules.Engine):
+    """Answers every call with one precomputed decision: what the session costs by itself."""
+
+    answer: tierrules.Decision | None = None
+
+    def evaluate(self, events: Any, now: dt.datetime) -> tierrules.Decision:
+        assert self.answer is not None
+        return self.answer
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -161,14 +174,28 @@ def _summary(per: list[float]) -> dict[str, float]:
     return {"p50_ms": round(pct(per, 50), 3), "p99_ms": round(pct(per, 99), 3), "max_ms": round(max(per), 3)}
 
 
+def floor(stub: StubEngine, events: list[dict[str, Any]], answer: tierrules.Decision) -> dict[str, float]:
+    """The session alone: the same stream, the engine answering the finished call's decision at once."""
+    stub.answer = answer
+    session = tierrules.Session(stub)
+    per = []
+    for event in events:
+        t0 = time.perf_counter_ns()
+        session.append(event, now=None)
+        per.append((time.perf_counter_ns() - t0) / 1e6)
+    return {"mean_ms": round(statistics.fmean(per), 3), **_summary(per)}
+
+
 def sizes_pass(
     engine: TimedEngine, sizes: Iterable[int], repeats: int, db_dir: Path, late_sizes: set[int]
 ) -> list[dict[str, Any]]:
+    stub = StubEngine()
     rows = []
     for n in sizes:
         events = call(n)
         whole_s, expected = whole(engine, events, repeats)
         mem = stream(engine, events, tierrules.MemoryStore(), expected)
+        alone = floor(stub, events, tierrules.Decision.model_validate_json(expected))
         path = db_dir / f"call-{n}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -184,6 +211,7 @@ def sizes_pass(
             "engine_share": round(mem["engine_share"], 3),
             # The session's own cost per append (outside Engine.evaluate): the floor of an incremental engine.
             "session_ms": round(mem["total_s"] * (1 - mem["engine_share"]) / len(events) * 1000, 3),
+            "session_alone": alone,
             "durable_s": round(durable["total_s"], 3),
             "durable": _summary(durable["per_ms"]),
         }
@@ -239,6 +267,7 @@ def _row_text(r: dict[str, Any]) -> str:
     text = (
         f"{r['utterances']:>5} {r['whole_ms']:>9.2f} {r['stream_s'] * 1000:>11.1f} {r['ratio']:>7.1f}x "
         f"{r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {r['engine_share']:>7.0%} {r['session_ms']:>8.3f} "
+        f"{r['session_alone']['mean_ms']:>7.3f}/{r['session_alone']['p99_ms']:<7.3f}"
         f"{r['durable_s'] * 1000:>11.1f} {r['durable']['p50_ms']:>8.2f} {r['durable']['p99_ms']:>8.2f}"
     )
     if "out_of_order" in r:
@@ -248,8 +277,10 @@ def _row_text(r: dict[str, Any]) -> str:
 
 
 HEADER = (
-    "    N  whole ms  stream ms   ratio  p50 ms   p99 ms  engine  session  durable ms  d.p50 ms d.p99 ms\n"
-    "      (evaluate)  (memory)  (/whole) (per append)    share  ms/app.  (SQLite FULL)"
+    "    N  whole ms  stream ms   ratio  p50 ms   p99 ms  engine  session   alone mean/p99"
+    "  durable ms  d.p50 ms d.p99 ms\n"
+    "      (evaluate)  (memory)  (/whole) (per append)    share  ms/app.   (stub engine)"
+    "    (SQLite FULL)"
 )
 
 
