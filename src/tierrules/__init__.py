@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
         report,
     )
     from .ruleset.model import Ruleset
+    from .session import MemoryStore, New, PostgresStore, Session, SqliteStore, Store, StoreError, Update
     from .vocabulary import Duration, Months, Text
 
     __version__: str
@@ -105,6 +106,10 @@ _HOMES: dict[str, str] = {
         "reporting",
     ),
     "Ruleset": "ruleset.model",
+    **dict.fromkeys(
+        ("MemoryStore", "New", "PostgresStore", "Session", "SqliteStore", "Store", "StoreError", "Update"),
+        "session",
+    ),
     "Duration": "vocabulary",
     "Months": "vocabulary",
     "Text": "vocabulary",
@@ -125,6 +130,7 @@ _SUBMODULES = frozenset(
         "policytest",
         "reporting",
         "ruleset",
+        "session",
         "text",
         "vocabulary",
     )
@@ -175,9 +181,12 @@ __all__ = [
     "EventBase",
     "EventError",
     "Evidence",
+    "MemoryStore",
     "Months",
+    "New",
     "NextTier",
     "Obligation",
+    "PostgresStore",
     "Problem",
     "Rank",
     "Report",
@@ -186,10 +195,15 @@ __all__ = [
     "RulesetError",
     "Score",
     "ScoreItem",
+    "Session",
+    "SqliteStore",
+    "Store",
+    "StoreError",
     "TargetAttainment",
     "Text",
     "TierAssignment",
     "TierrulesError",
+    "Update",
     "Violation",
     "ViolationCount",
     "WorstCase",

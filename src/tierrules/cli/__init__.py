@@ -28,6 +28,7 @@ COMMANDS = (
     "test",
     "diff",
     "report",
+    "stream",
     "init",
     "completion",
 )
