@@ -12,7 +12,7 @@ import json
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union, cast
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
@@ -573,6 +573,9 @@ EVENT_TYPES: dict[str, type[EventBase]] = {
 }
 
 
+_MODELS = frozenset(EVENT_TYPES.values())
+
+
 def field_choices(event_type: str, field: str) -> tuple[Any, ...] | None:
     """The allowed values of an enumerated field, or None when it is open (ints, strings)."""
     annotation = EVENT_TYPES[event_type].model_fields[field].annotation
@@ -658,6 +661,8 @@ def parse_events(raw: Iterable[object]) -> list[EventBase]:
     if isinstance(raw, str | bytes | Mapping):
         raise EventError([Problem("events must be a list of event objects", (), type(raw).__name__)])
     items = list(raw)
+    if _MODELS.issuperset(map(type, items)):
+        return cast(list[EventBase], items)  # already events: validated when they were made
     try:
         # The same models in one call; on any failure the per-event path below finds the
         # first bad event and words the error.

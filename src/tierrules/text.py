@@ -519,6 +519,7 @@ _COUNTED = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65_536)
 def char_count(text: str) -> int:
     """How many characters an utterance counts for the pace check (Q3: 160–180 per minute).
 

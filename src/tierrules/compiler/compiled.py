@@ -73,6 +73,15 @@ def trigger_condition(
     return terms[0] if len(terms) == 1 else AllOf(tuple(terms))
 
 
+def required_type(condition: Condition) -> str | None:
+    """The event type a condition requires (``type`` equal to it, alone or in an AllOf), if any."""
+    terms = condition.terms if isinstance(condition, AllOf) else (condition,)
+    for term in terms:
+        if isinstance(term, Equals) and term.field == "type" and isinstance(term.value, str):
+            return term.value
+    return None
+
+
 def tier_rules(spec: TiersSpec) -> tuple[MatchRule, ...]:
     """One rule per tier: a profile matches ``tier:<t>`` when every metric reaches t's threshold.
 
@@ -126,6 +135,19 @@ class CompiledRuleset:
             MatchRule(r.name, c, ("deadlines", r.deadline))
             for r, c in zip(self.roles, self.conditions, strict=True)
         )
+
+    def matched_types(self) -> frozenset[str] | None:
+        """The event types some case rule can match (None: a rule that matches any type).
+
+        Facts of other types can never match, so they need not be matched at all.
+        """
+        found: set[str] = set()
+        for rule in self.case_rules:
+            wanted = required_type(rule.condition)
+            if wanted is None:
+                return None
+            found.add(wanted)
+        return frozenset(found)
 
     def tested_fields(self) -> frozenset[str]:
         """Every fact field some case rule tests."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from ..decision import DeadlineWarning, Decision, Escalation, Obligation, Score, TierAssignment, Violation
 from .cases import Case
@@ -17,7 +18,37 @@ from .etiquette import EtiquetteResult
 from .obligations import Outcome
 from .tiers import TierResult
 
-__all__ = ["DecisionBuilder"]
+__all__ = ["DecisionBuilder", "ViolationCache"]
+
+ViolationCache = dict[Any, tuple[dict[str, Any], Any]]
+"""Violations already built, by ``id`` of the finding they were built from (checked to be the
+same object): a conversation's earlier findings are kept, and need not be built again."""
+
+
+def _violation(found: dict[str, Any], built: ViolationCache | None) -> Violation:
+    if built is None:
+        return Violation(**found)
+    held = built.get(id(found))
+    if held is not None and held[0] is found:
+        model: Violation = held[1]
+        return model
+    model = Violation(**found)
+    built[id(found)] = (found, model)
+    return model
+
+
+def _score(found: dict[str, Any], built: ViolationCache | None) -> Score:
+    """A case's score; the one built last time when nothing in it changed."""
+    if built is None:
+        return Score.model_validate(found)
+    key = ("score", found["case_id"])
+    held = built.get(key)
+    if held is not None and held[0] == found:
+        model: Score = held[1]
+        return model
+    model = Score.model_validate(found)
+    built[key] = (found, model)
+    return model
 
 
 class DecisionBuilder:
@@ -42,9 +73,9 @@ class DecisionBuilder:
         self.escalations.extend(outcome.escalations)
         self._case_checks[outcome.obligation.case_id or ""].extend(outcome.next_checks)
 
-    def add_etiquette(self, found: EtiquetteResult) -> None:
-        self.violations = [Violation(**v) for v in found.violations]
-        self.scores = [Score.model_validate(sc) for sc in found.scores]
+    def add_etiquette(self, found: EtiquetteResult, built: ViolationCache | None = None) -> None:
+        self.violations = [_violation(v, built) for v in found.violations]
+        self.scores = [_score(sc, built) for sc in found.scores]
         for case_id, at in found.next_checks.items():
             self._case_checks[case_id].append(at)
 

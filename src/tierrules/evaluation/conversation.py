@@ -14,7 +14,7 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ..events import (
     CallAnswered,
@@ -32,7 +32,7 @@ from ..events import (
 from ..ruleset.etiquette import Opening, Wording
 from ..text import Normalized, normalize
 
-__all__ = ["Conversation", "Found", "Turn", "Words"]
+__all__ = ["Conversation", "Found", "Turn", "TurnCache", "Words"]
 
 Channel = Literal["phone", "lobby"]
 # Where a clause ends in normalised text (NFKC and the punctuation map make these ASCII).
@@ -47,6 +47,11 @@ class Found:
     end: int
 
 
+# Results kept per compiled wording, by text: a session re-judges a growing conversation on
+# every event, and the same turns must not be searched again. Bounded: cleared when full.
+_RESULTS_CAP = 20_000
+
+
 class Words:
     """A :class:`Wording` compiled once: its phrases (normalised) and patterns as one search."""
 
@@ -54,20 +59,39 @@ class Words:
         keys = sorted({normalize(p).text for p in wording.phrases} - {""}, key=lambda k: (-len(k), k))
         parts = [re.escape(k) for k in keys] + [f"(?:{p})" for p in wording.patterns]
         self._pattern = re.compile("|".join(parts)) if parts else None
+        self._first: dict[str, Found | None] = {}
+        self._all: dict[str, tuple[Found, ...]] = {}
 
     def search(self, text: str, start: int = 0) -> Found | None:
         """The leftmost match at or after ``start``."""
         if self._pattern is None:
             return None
-        m = self._pattern.search(text, start)
-        return Found(m.start(), m.end()) if m else None
+        if start:
+            m = self._pattern.search(text, start)
+            return Found(m.start(), m.end()) if m else None
+        try:
+            return self._first[text]
+        except KeyError:
+            m = self._pattern.search(text)
+            found = Found(m.start(), m.end()) if m else None
+            if len(self._first) >= _RESULTS_CAP:
+                self._first.clear()
+            self._first[text] = found
+            return found
 
     def find_all(self, text: str) -> Iterator[Found]:
+        """Every non-empty match, left to right."""
         if self._pattern is None:
-            return
-        for m in self._pattern.finditer(text):
-            if m.end() > m.start():
-                yield Found(m.start(), m.end())
+            return iter(())
+        found = self._all.get(text)
+        if found is None:
+            found = tuple(
+                Found(m.start(), m.end()) for m in self._pattern.finditer(text) if m.end() > m.start()
+            )
+            if len(self._all) >= _RESULTS_CAP:
+                self._all.clear()
+            self._all[text] = found
+        return iter(found)
 
 
 @functools.lru_cache(maxsize=256)
@@ -76,7 +100,7 @@ def compiled(wording: Wording) -> Words:
     return Words(wording)
 
 
-@dataclass
+@dataclass(eq=False)
 class Turn:
     """One utterance: its event, its normalised text, and who spoke."""
 
@@ -96,6 +120,19 @@ class Turn:
     def own(self, found: Found) -> bool:
         """Whether a match lies outside every quoted span (it is the speaker's own words)."""
         return not any(a <= found.start and found.end <= b for a, b in self.quoted)
+
+
+def _staff(events: Sequence[EventBase]) -> tuple[str | None, str | None]:
+    """The agent and team: the case's opening names them, else the first event that does."""
+    staffed = sorted(
+        (e for e in events if e.agent_id is not None or e.team is not None),
+        key=lambda e: not isinstance(e, CaseOpened),
+    )
+    return (staffed[0].agent_id, staffed[0].team) if staffed else (None, None)
+
+
+TurnCache = dict[int, Turn]
+"""Turns already built, by ``id`` of their utterance (checked to be the same object)."""
 
 
 def _quoted_spans(text: str, markers: Sequence[str]) -> list[tuple[int, int]]:
@@ -126,7 +163,13 @@ def _quoted_spans(text: str, markers: Sequence[str]) -> list[tuple[int, int]]:
 class Conversation:
     """A case's conversation: its channel, turns, opening, end, transfers and complaint."""
 
-    def __init__(self, case_id: str, events: Sequence[EventBase], markers: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        case_id: str,
+        events: Sequence[EventBase],
+        markers: Sequence[str] = (),
+        turns: TurnCache | None = None,
+    ) -> None:
         self.case_id = case_id
         self.events = list(events)
         self.opened = next((e for e in events if isinstance(e, CaseOpened)), None)
@@ -140,16 +183,40 @@ class Conversation:
         first = self.answered or self.arrived or self.opened or (events[0] if events else None)
         self.start: dt.datetime | None = first.at if first is not None else None
         utterances = [e for e in events if isinstance(e, Utterance)]
-        self.turns = [self._turn(u, markers) for u in utterances]
+        self._markers = markers
+        self._cache = turns
+        self.turns = [self._turn(u, markers, turns) for u in utterances]
         self.agent = [t for t in self.turns if t.is_agent]
         self._next = {id(a): b for a, b in zip(self.turns, self.turns[1:], strict=False)}
         self.customer = [t for t in self.turns if not t.is_agent]
-        staffed = sorted(
-            (e for e in events if e.agent_id is not None or e.team is not None),
-            key=lambda e: not isinstance(e, CaseOpened),
-        )
-        self.agent_id = staffed[0].agent_id if staffed else None
-        self.team = staffed[0].team if staffed else None
+        self.agent_id, self.team = _staff(events)
+        self.memo: dict[str, Any] = {}
+        """What checks worked out over the turns so far (:meth:`extend` keeps it)."""
+
+    def extend(self, events: Sequence[EventBase]) -> bool:
+        """Add later utterances (in order) to the conversation; False if ``events`` are anything
+        else, or change who is staffed: then the conversation must be built again."""
+        if not all(isinstance(e, Utterance) for e in events):
+            return False
+        if (
+            self.agent_id is None
+            and self.team is None
+            and any(e.agent_id is not None or e.team is not None for e in events)
+        ):
+            return False
+        for event in events:
+            assert isinstance(event, Utterance)
+            turn = self._turn(event, self._markers, self._cache)
+            if self.turns:
+                self._next[id(self.turns[-1])] = turn
+            self.turns.append(turn)
+            (self.agent if turn.is_agent else self.customer).append(turn)
+        self.events.extend(events)
+        return True
+
+    @property
+    def markers(self) -> Sequence[str]:
+        return self._markers
 
     def _channel(self) -> Channel | None:
         if self.answered is not None or self.call_ended is not None:
@@ -161,10 +228,18 @@ class Conversation:
         # Only utterances: judged as a call (Q1's generic greeting fits either way).
         return "phone" if any(isinstance(e, Utterance) for e in self.events) else None
 
-    def _turn(self, event: Utterance, markers: Sequence[str]) -> Turn:
+    def _turn(self, event: Utterance, markers: Sequence[str], cache: TurnCache | None) -> Turn:
+        offset = self._offset(event)
+        if cache is not None:
+            held = cache.get(id(event))
+            if held is not None and held.event is event and held.offset == offset:
+                return held
         norm = normalize(event.text)
         quoted = _quoted_spans(norm.text, markers) if event.speaker == "agent" else []
-        return Turn(event, norm, self._offset(event), quoted)
+        turn = Turn(event, norm, offset, quoted)
+        if cache is not None:
+            cache[id(event)] = turn
+        return turn
 
     def _offset(self, event: Utterance) -> float:
         if event.offset_seconds is not None and self.answered is not None:
@@ -211,9 +286,11 @@ class Conversation:
         first = self.agent[0]
         window = dt.timedelta(seconds=spec.seconds)
         replied = next((t.event.at for t in self.customer if t.event.at > first.event.at), None)
-        found = [
-            t
-            for t in self.agent
-            if t.event.at - first.event.at <= window and (replied is None or t.event.at < replied)
-        ]
+        found = []
+        for t in self.agent:  # in time order: stop at the first turn past the opening
+            if t.event.at - first.event.at > window or (replied is not None and t.event.at >= replied):
+                break
+            found.append(t)
+            if len(found) == spec.turns:
+                break
         return (found or [first])[: spec.turns]

@@ -8,8 +8,10 @@ a case, statuses and etiquette are computed in Python over the rules' business c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from dateutil import tz
@@ -22,18 +24,63 @@ from ..errors import EventError, Problem
 from ..events import EVENT_TYPES, EventBase, parse_events
 from ..matching import Matcher, MatcherKind, build_matcher
 from ..ruleset.model import Ruleset
-from .assemble import DecisionBuilder
+from .assemble import DecisionBuilder, ViolationCache
 from .cases import Case, build_cases
+from .conversation import Conversation, TurnCache
 from .etiquette import EtiquetteChecker
-from .facts import FactBuilder, MatchPlan, order_events
+from .facts import FactBuilder, MatchPlan, order_events, order_key
 from .obligations import Outcome, RuleContext, Stops, clock_outcome
 from .tiers import TierResult, evaluate_tiers
 
-__all__ = ["Engine", "evaluate"]
+__all__ = ["Engine", "EvaluationMemo", "evaluate"]
 
 _UTC = dt.timezone.utc
 _CUSTOMER_EVENTS = frozenset(t for t, model in EVENT_TYPES.items() if model.scope == "customer")
 _LEVEL_FIELDS = (("escalation_needed", "agent_level"), ("escalated", "to_level"))
+
+
+class EvaluationMemo(Protocol):
+    """Where :meth:`Engine.evaluate` keeps what it worked out for one case between calls.
+
+    Any object with an ``engine_state`` attribute will do (a session's per-case cache is
+    one). The engine reads and replaces ``engine_state`` only; it checks that what it kept
+    still describes the events it is given, and starts again when it does not.
+    """
+
+    engine_state: Any
+
+
+@dataclass
+class _Part:
+    """The deadline and tier part of a decision, worked out at ``now`` from the events that are
+    not words (utterances only count for etiquette), and valid until ``until``."""
+
+    version: int
+    now: dt.datetime
+    until: dt.datetime | None
+    reusable: bool  # no clock paused: nothing moves with now before ``until``
+    cases: dict[str, Case]
+    outcomes: list[Outcome]
+    tiers: TierResult | None
+
+
+@dataclass
+class _State:
+    """What an engine keeps for one memo: the events it last saw, in order, and the parts."""
+
+    engine: int
+    events: list[EventBase] = field(default_factory=list)
+    ordered: list[EventBase] = field(default_factory=list)
+    instants: list[dt.datetime] = field(default_factory=list)
+    last_key: tuple[Any, ...] | None = None
+    skeleton: list[EventBase] = field(default_factory=list)
+    skeleton_instants: list[dt.datetime] = field(default_factory=list)
+    version: int = 0
+    part: _Part | None = None
+    turns: TurnCache = field(default_factory=dict)
+    by_case: dict[str, list[EventBase]] = field(default_factory=dict)
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    violations: ViolationCache = field(default_factory=dict)
 
 
 def _profile_fact(event: EventBase) -> dict[str, Any]:
@@ -81,6 +128,9 @@ class Engine:
             RuleContext(rule, cal, self._compiled.calendars, self._tz, self._ruleset.levels)
             for rule, cal in zip(self._ruleset.deadlines, self._compiled.deadline_calendars, strict=True)
         ]
+        # Utterances no rule matches on are words only: they leave deadlines and tiers alone.
+        matched = self._compiled.matched_types()
+        self._words_only = matched is None or "utterance" not in matched
 
     @property
     def ruleset(self) -> Ruleset:
@@ -92,7 +142,13 @@ class Engine:
         """Which matcher decides rule matches: ``"durable"`` or ``"python"``."""
         return self._matcher.kind
 
-    def evaluate(self, events: Iterable[Mapping[str, Any] | EventBase], now: dt.datetime) -> Decision:
+    def evaluate(
+        self,
+        events: Iterable[Mapping[str, Any] | EventBase],
+        now: dt.datetime,
+        *,
+        memo: EvaluationMemo | None = None,
+    ) -> Decision:
         """Decide what the policy says about ``events`` at the instant ``now``.
 
         ``now`` must be timezone-aware and no event may lie after it. The same events and
@@ -100,26 +156,128 @@ class Engine:
         by ``seq``, then as given (so only same-instant events without ``seq`` depend on
         the order given). Raises :class:`EventError` naming the event's index and field on
         bad input.
+
+        ``memo`` (an :class:`EvaluationMemo`: a session passes its per-case cache) lets
+        repeated calls on a growing list of events pay for what is new: when ``events`` is
+        the list given last time plus more, the order, the normalised words and the
+        deadline part are reused. The decision is the same as without it, byte for byte.
         """
         _check_now(now)
         parsed = parse_events(events)
-        ordered, instants = order_events(parsed)
+        state = self._state(memo)
+        seen = self._extend(state, parsed)
+        self._check_levels(parsed, seen)
+        instants = state.instants
         _check_not_after(parsed, instants, now)
-        self._check_levels(parsed)
         # Clock comparisons are mostly against UTC instants: same-zone comparisons are cheap.
         now_utc = now.astimezone(_UTC)
-        tiers = self._tiers(ordered, now)
-        cases = build_cases(ordered, tiers.attributes if tiers is not None else None)
-        plan = MatchPlan.build(self._compiled, self._matcher, self._facts, ordered, instants, cases, now_utc)
+        part = self._part(state, now, now_utc)
+        cases = part.cases
+        extra = [c for c in state.by_case if c not in cases]
+        if extra:  # cases with words only
+            cases = {**cases, **{c: Case(c) for c in extra}}
         decision = DecisionBuilder(self._tz, cases)
-        for outcome in self._outcomes(plan, cases, now_utc):
+        for outcome in part.outcomes:
             decision.add(outcome)
-        if tiers is not None:
-            decision.add_tiers(tiers)
+        if part.tiers is not None:
+            decision.add_tiers(part.tiers)
         if self._etiquette is not None:
-            found = self._etiquette.evaluate(ordered, self._tz, _level_lookup(tiers), now)
-            decision.add_etiquette(found)
+            found = self._etiquette.evaluate_cases(
+                state.by_case, self._tz, _level_lookup(part.tiers), now, state.turns, state.conversations
+            )
+            decision.add_etiquette(found, state.violations)
         return decision.build(now_utc)
+
+    def _state(self, memo: EvaluationMemo | None) -> _State:
+        """The memo's state if it is this engine's, else a fresh one (kept in the memo)."""
+        held = getattr(memo, "engine_state", None) if memo is not None else None
+        if isinstance(held, _State) and held.engine == id(self):
+            return held
+        state = _State(id(self))
+        if memo is not None:
+            memo.engine_state = state
+        return state
+
+    def _extend(self, state: _State, parsed: list[EventBase]) -> int:
+        """Bring the state's ordered events up to ``parsed``; returns how many it had seen.
+
+        The same events plus later ones (the common case: a session appending) extend the
+        order; anything else orders again from scratch.
+        """
+        old = state.events
+        seen = len(old)
+        if seen > len(parsed) or not all(map(operator.is_, old, parsed)):
+            seen = 0
+        added = parsed[seen:]
+        keys = [order_key(e, seen + k) for k, e in enumerate(added)]
+        last = state.last_key
+        if seen and last is not None and all(b > a for a, b in zip([last, *keys], keys, strict=False)):
+            state.ordered.extend(added)
+            state.instants.extend(k[0] for k in keys)
+            for event in added:
+                if event.case_id is not None:
+                    state.by_case.setdefault(event.case_id, []).append(event)
+            state.last_key = keys[-1] if keys else last
+            grown = [e for e in added if self._affects_clocks(e)]
+            if grown:
+                state.skeleton.extend(grown)
+                state.skeleton_instants.extend(e.at.astimezone(_UTC) for e in grown)
+                state.version += 1
+        elif added or not seen:
+            ordered, instants = order_events(parsed)
+            state.ordered, state.instants = ordered, instants
+            state.last_key = max(order_key(e, i) for i, e in enumerate(parsed)) if parsed else None
+            kept = [i for i, e in enumerate(ordered) if self._affects_clocks(e)]
+            state.skeleton = [ordered[i] for i in kept]
+            state.skeleton_instants = [instants[i] for i in kept]
+            state.version += 1
+            state.by_case = {}
+            for event in ordered:
+                if event.case_id is not None:
+                    state.by_case.setdefault(event.case_id, []).append(event)
+            state.conversations.clear()  # their events may no longer start their cases' events
+        state.events = list(parsed)
+        return seen
+
+    def _affects_clocks(self, event: EventBase) -> bool:
+        """Whether the deadline and tier part reads the event (words only: no)."""
+        return not (
+            self._words_only and event.type == "utterance" and event.agent_id is None and event.team is None
+        )
+
+    def _part(self, state: _State, now: dt.datetime, now_utc: dt.datetime) -> _Part:
+        """The deadline and tier part at ``now``: the one kept, while it still holds, else anew."""
+        part = state.part
+        if (
+            part is not None
+            and part.version == state.version
+            and (
+                part.now == now_utc
+                or (part.reusable and part.now < now_utc and (part.until is None or now_utc < part.until))
+            )
+        ):
+            return part
+        events = state.skeleton
+        tiers = self._tiers(events, now)
+        cases = build_cases(events, tiers.attributes if tiers is not None else None)
+        plan = MatchPlan.build(
+            self._compiled, self._matcher, self._facts, events, state.skeleton_instants, cases, now_utc
+        )
+        outcomes = list(self._outcomes(plan, cases, now_utc))
+        checks = [t for o in outcomes for t in o.next_checks if t > now_utc]
+        if tiers is not None:
+            checks += [t for t in tiers.next_changes.values() if t > now_utc]
+        part = _Part(
+            version=state.version,
+            now=now_utc,
+            until=min(checks) if checks else None,
+            reusable=not any(o.obligation.paused for o in outcomes),
+            cases=cases,
+            outcomes=outcomes,
+            tiers=tiers,
+        )
+        state.part = part
+        return part
 
     def _outcomes(self, plan: MatchPlan, cases: Mapping[str, Case], now: dt.datetime) -> Iterator[Outcome]:
         """Each started clock's outcome, rule by rule, starts in the order they started."""
@@ -132,12 +290,12 @@ class Engine:
                 if found is not None:
                     yield found
 
-    def _check_levels(self, events: list[EventBase]) -> None:
-        """Escalation levels named by events must be levels the ruleset declares."""
+    def _check_levels(self, events: list[EventBase], seen: int = 0) -> None:
+        """Escalation levels named by events (from ``seen`` on) must be levels the ruleset declares."""
         levels = self._ruleset.levels
         if not levels:
             return
-        for i, event in enumerate(events):
+        for i, event in enumerate(events[seen:], start=seen):
             for kind, name in _LEVEL_FIELDS:
                 value = getattr(event, name, None) if event.type == kind else None
                 if value is not None and value not in levels:
@@ -152,7 +310,7 @@ class Engine:
                         ]
                     )
 
-    def _tiers(self, ordered: list[EventBase], now: dt.datetime) -> TierResult | None:
+    def _tiers(self, ordered: Sequence[EventBase], now: dt.datetime) -> TierResult | None:
         """Tier assignments: thresholds matched by the matcher, the rest in Python."""
         spec = self._ruleset.tiers
         if spec is None or self._tier_matcher is None:

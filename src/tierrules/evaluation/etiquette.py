@@ -24,8 +24,8 @@ import datetime as dt
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..events import CallAnswered, EventBase, TransferCompleted, TransferRequested, Utterance
@@ -51,7 +51,7 @@ from ..ruleset.etiquette import (
     default_phrases,
 )
 from ..text import Match, PhraseMatcher, char_count, normalize
-from .conversation import Conversation, Found, Turn, compiled
+from .conversation import Conversation, Found, Turn, TurnCache, compiled
 
 __all__ = ["EtiquetteChecker", "EtiquetteResult", "default_matcher", "evaluate_etiquette"]
 
@@ -109,6 +109,20 @@ class _Out:
         event: EventBase | None = None,
         **extra: Any,
     ) -> None:
+        self.violations.append(self.make(rule, at, zh, en, evidence, severity, event, **extra))
+
+    def make(
+        self,
+        rule: Check,
+        at: dt.datetime,
+        zh: str,
+        en: str,
+        evidence: Match | None = None,
+        severity: Severity | None = None,
+        event: EventBase | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """A violation with its id (unique in the conversation), not yet added."""
         what = str(extra.get("missing") or extra.get("phrase") or extra.get("expected") or "")
         if evidence is not None:
             what = f"{what}@{evidence.start}"
@@ -118,22 +132,26 @@ class _Out:
             n += 1
             key = f"{base}/{n}"
         self._ids.add(key)
-        self.violations.append(
-            {
-                "id": key,
-                "rule": rule.id,
-                "source": rule.source,
-                "case_id": self.conv.case_id,
-                "at": at,
-                "severity": severity or rule.severity,
-                "evidence": evidence.evidence if evidence is not None else None,
-                "message": {"zh": zh, "en": en},
-                "agent_id": self.conv.agent_id,
-                "team": self.conv.team,
-                "event_id": event.id if event is not None else None,
-                **extra,
-            }
-        )
+        return {
+            "id": key,
+            "rule": rule.id,
+            "source": rule.source,
+            "case_id": self.conv.case_id,
+            "at": at,
+            "severity": severity or rule.severity,
+            "evidence": evidence.evidence if evidence is not None else None,
+            "message": {"zh": zh, "en": en},
+            "agent_id": self.conv.agent_id,
+            "team": self.conv.team,
+            "event_id": event.id if event is not None else None,
+            **extra,
+        }
+
+    def keep(self, found: Iterable[dict[str, Any]]) -> None:
+        """Add violations made before (kept in the conversation's memo), ids and all."""
+        for v in found:
+            self._ids.add(v["id"])
+            self.violations.append(v)
 
 
 def _first_in(turns: Sequence[Turn], find: Callable[[str], Found | None]) -> tuple[Turn, Found] | None:
@@ -150,10 +168,15 @@ def _first_in(turns: Sequence[Turn], find: Callable[[str], Found | None]) -> tup
 def _slot_at(slots: Sequence[GreetingSlot], minute: int) -> int:
     """The index of the slot in force at a minute of the day (the last wraps past midnight)."""
     index = len(slots) - 1
-    for i, slot in enumerate(slots):
-        if slot.minutes() <= minute:
+    for i, start in enumerate(_starts(tuple(slots))):
+        if start <= minute:
             index = i
     return index
+
+
+@functools.lru_cache(maxsize=64)
+def _starts(slots: tuple[GreetingSlot, ...]) -> tuple[int, ...]:
+    return tuple(slot.minutes() for slot in slots)
 
 
 def _fitting_slots(rule: GreetingCheck, local: dt.datetime) -> set[int]:
@@ -196,8 +219,11 @@ def _greeting_pattern(rule: GreetingCheck) -> tuple[re.Pattern[str], dict[str, S
     return re.compile("|".join(parts)), dict(table)
 
 
+_greeting_pattern_of = functools.lru_cache(maxsize=64)(_greeting_pattern)
+
+
 def _first_greeting(rule: GreetingCheck, opening: Sequence[Turn]) -> tuple[Turn, Found, Slots] | None:
-    pattern, slots = _greeting_pattern(rule)
+    pattern, slots = _greeting_pattern_of(rule)
     for turn in opening:
         m = pattern.search(turn.text)
         if m is not None:
@@ -310,7 +336,8 @@ def _vip_heard(vip: VipGreeting, text: str) -> bool:
 # --- Q2 phone opening ------------------------------------------------------------------------------
 
 
-def organisation_forms(name: str, aliases: Iterable[str], affixes: Sequence[str]) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def organisation_forms(name: str, aliases: tuple[str, ...], affixes: tuple[str, ...]) -> frozenset[str]:
     """The ways an agent names the organisation: its name, the given aliases, the name without
     a bracketed part or its affixes (中国, 有限公司...), and the usual two-character short forms
     of a longer name (交通银行 → 交行, 中国银行 → 中银 / 中行, 星河银行 → 星河)."""
@@ -321,7 +348,7 @@ def organisation_forms(name: str, aliases: Iterable[str], affixes: Sequence[str]
         forms.add(base)
         if len(base) >= 4:
             forms |= {base[:2], base[0] + base[-1], base[0] + base[2]}
-    return {f for f in forms if len(f) >= 2}
+    return frozenset(f for f in forms if len(f) >= 2)
 
 
 def _strip_affixes(name: str, affixes: Sequence[str]) -> str:
@@ -340,14 +367,15 @@ def _strip_affixes(name: str, affixes: Sequence[str]) -> str:
 def names_organisation(text: str, name: str, aliases: Iterable[str], affixes: Sequence[str]) -> bool:
     """Whether ``text`` names the organisation: one of its forms, or four characters or more of
     its name in a row (a name said without its city: 永达丰田浦东店 for 上海永达丰田浦东店)."""
-    if any(form in text for form in organisation_forms(name, aliases, affixes)):
+    if any(form in text for form in organisation_forms(name, tuple(aliases), tuple(affixes))):
         return True
     full = re.sub(r"\(.*?\)", "", normalize(name).text)
     run = min(4, len(full))
     return any(full[i : i + run] in text for i in range(len(full) - run + 1))
 
 
-def agent_name_forms(name: str, prefixes: Sequence[str], compound: Sequence[str]) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def agent_name_forms(name: str, prefixes: tuple[str, ...], compound: tuple[str, ...]) -> frozenset[str]:
     """The agent's full name, given name (two characters or more), and 小/老 + surname or given name."""
     full = normalize(name).text
     surname = _surname(name, compound)
@@ -361,7 +389,7 @@ def agent_name_forms(name: str, prefixes: Sequence[str], compound: Sequence[str]
             forms.add(prefix + given)
         elif len(given) >= 2:
             forms.add(prefix + given[-1])
-    return {f for f in forms if len(f) >= 2}
+    return frozenset(f for f in forms if len(f) >= 2)
 
 
 def _phone_opening(
@@ -370,7 +398,7 @@ def _phone_opening(
     spec: EtiquetteSpec,
     out: _Out,
     tier_level: TierLevel | None,
-    compound: Sequence[str],
+    compound: tuple[str, ...],
 ) -> None:
     if conv.channel != "phone" or (conv.answered is None and not conv.agent):
         return
@@ -439,7 +467,8 @@ def _rings(
 # --- Q4 customer name ------------------------------------------------------------------------------
 
 
-def _surname(name: str, compound: Sequence[str]) -> str:
+@functools.lru_cache(maxsize=4096)
+def _surname(name: str, compound: tuple[str, ...]) -> str:
     """The surname: a listed compound one, else two characters of a four-character name
     (given names have one or two: 张简雅婷 is 张简 + 雅婷), else the first character."""
     full = normalize(name).text
@@ -450,6 +479,7 @@ def _surname(name: str, compound: Sequence[str]) -> str:
     return full[:2] if len(full) == 4 else full[:1]
 
 
+@functools.lru_cache(maxsize=4096)
 def _name_pattern(rule: CustomerNameCheck, name: str, gender: str | None) -> re.Pattern[str]:
     """The right ways to say one person's name: full name, or surname + a fitting honorific."""
     surname = _surname(name, rule.compound_surnames)
@@ -463,6 +493,7 @@ def _name_pattern(rule: CustomerNameCheck, name: str, gender: str | None) -> re.
     return re.compile("|".join(re.escape(k) for k in ordered))
 
 
+@functools.lru_cache(maxsize=64)
 def _any_address(rule: CustomerNameCheck) -> re.Pattern[str]:
     """Anyone addressed by surname + honorific (for who is greeted first in a group)."""
     honorifics = sorted(
@@ -483,10 +514,15 @@ def _customer_name(rule: CustomerNameCheck, conv: Conversation, out: _Out, now: 
         out.next_check = window_end  # the window is still open: judged when it closes
         return
     out.applied.add(rule.id)
-    in_window = [t for t in conv.agent if t.offset <= rule.within_seconds]
     if opened.customer_name:
         pattern = _name_pattern(rule, opened.customer_name, opened.customer_gender)
-        mentions = sum(len(pattern.findall(t.text)) for t in in_window)
+        # Mentions in the turns said within the window, counted as the conversation grows.
+        memo: dict[str, Any] = conv.memo.setdefault(rule.id, {"turns": 0, "mentions": 0})
+        for t in conv.agent[memo["turns"] :]:
+            if t.offset <= rule.within_seconds:
+                memo["mentions"] += len(pattern.findall(t.text))
+        memo["turns"] = len(conv.agent)
+        mentions: int = memo["mentions"]
         if mentions < rule.min_mentions:
             at = window_end if ended is None else min(window_end, ended.at)
             out.add(
@@ -529,16 +565,22 @@ def _leader_first(rule: CustomerNameCheck, conv: Conversation, out: _Out) -> Non
 
 
 def _pace(rule: PaceCheck, conv: Conversation, out: _Out) -> None:
-    timed = [
-        t
-        for t in conv.agent
-        if t.event.duration_seconds and t.event.duration_seconds >= rule.min_duration_seconds
-    ]
-    if not timed:
+    # Sums over the agent's timed turns, kept as the conversation grows.
+    memo: dict[str, Any] = conv.memo.setdefault(
+        rule.id, {"turns": 0, "seconds": 0.0, "chars": 0, "last": None}
+    )
+    for t in conv.agent[memo["turns"] :]:
+        if t.event.duration_seconds and t.event.duration_seconds >= rule.min_duration_seconds:
+            memo["seconds"] += t.event.duration_seconds
+            memo["chars"] += char_count(t.event.text)
+            memo["last"] = t
+    memo["turns"] = len(conv.agent)
+    last: Turn | None = memo["last"]
+    if last is None:
         return
     out.applied.add(rule.id)
-    seconds = sum(t.event.duration_seconds or 0 for t in timed)
-    rate = sum(char_count(t.event.text) for t in timed) / (seconds / 60)
+    seconds = memo["seconds"]
+    rate = memo["chars"] / (seconds / 60)
     low, high = rule.min_per_minute, rule.max_per_minute
     if low <= rate <= high:
         return
@@ -547,11 +589,11 @@ def _pace(rule: PaceCheck, conv: Conversation, out: _Out) -> None:
     word = ("过慢", "too slow") if rate < low else ("过快", "too fast")
     out.add(
         rule,
-        timed[-1].event.at,
+        last.event.at,
         f"语速{word[0]}：每分钟 {rate:.0f} 字，标准 {low:g}-{high:g} 字",
         f"pace {word[1]}: {rate:.0f} characters per minute over the call, standard {low:g}-{high:g}",
         severity="fail" if far else "review",
-        event=timed[-1].event,
+        event=last.event,
         per_minute=round(rate, 1),
     )
 
@@ -567,6 +609,8 @@ class _Phrases:
     specs: dict[str, PhraseSpec]
     variants: tuple[tuple[str, re.Pattern[str]], ...]
     contexts: re.Pattern[str] | None
+    # Findings by turn text (a session judges the same turns again as a call grows).
+    _found: dict[str, list[tuple[str, Found]]] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, rule: ForbiddenPhrasesCheck) -> _Phrases:
@@ -580,6 +624,16 @@ class _Phrases:
 
     def find(self, turn: Turn) -> list[tuple[str, Found]]:
         """(phrase id, span) of every forbidden phrase in the turn's own words."""
+        text = turn.text
+        held = self._found.get(text)
+        if held is None:
+            held = self._find(turn)
+            if len(self._found) >= 20_000:
+                self._found.clear()
+            self._found[text] = held
+        return held
+
+    def _find(self, turn: Turn) -> list[tuple[str, Found]]:
         text = turn.text
         allowed = [Found(m.start(), m.end()) for m in self.contexts.finditer(text)] if self.contexts else []
         found = [
@@ -611,39 +665,60 @@ def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversatio
         return
     out.applied.add(rule.id)
     reading = compiled(rule.policy_reading)
-    for turn in conv.agent:
+    # Each turn's findings are its own: kept per turn as the conversation grows.
+    memo: dict[str, Any] = conv.memo.setdefault(rule.id, {"turns": 0, "found": []})
+    for turn in conv.agent[memo["turns"] :]:
         for phrase_id, found in phrases.find(turn):
             spec = phrases.specs[phrase_id]
             evidence = _evidence(turn, found)
             aloud = reading.search(_sentence(turn.text, found)) is not None
             instead_zh = f"，可改说“{spec.suggest[0]}”" if spec.suggest else ""
             instead_en = f"; say {spec.suggest[0]!r} instead" if spec.suggest else ""
-            out.add(
-                rule,
-                turn.event.at,
-                f"服务禁语“{evidence.text}”{instead_zh}" + ("（宣读条款时，请人工复核）" if aloud else ""),
-                f"forbidden phrase {evidence.text!r} ({spec.phrase}){instead_en}"
-                + (" (read from a rule: for review)" if aloud else ""),
-                evidence,
-                severity="review" if aloud else None,
-                event=turn.event,
-                phrase=phrase_id,
+            memo["found"].append(
+                out.make(
+                    rule,
+                    turn.event.at,
+                    f"服务禁语“{evidence.text}”{instead_zh}"
+                    + ("（宣读条款时，请人工复核）" if aloud else ""),
+                    f"forbidden phrase {evidence.text!r} ({spec.phrase}){instead_en}"
+                    + (" (read from a rule: for review)" if aloud else ""),
+                    evidence,
+                    severity="review" if aloud else None,
+                    event=turn.event,
+                    phrase=phrase_id,
+                )
             )
+    memo["turns"] = len(conv.agent)
+    out.keep(memo["found"])
 
 
 # --- Q6 identity ------------------------------------------------------------------------------------
 
 
 def _identity(rule: IdentityCheck, conv: Conversation, out: _Out) -> None:
+    """The first request for identity data decides: the reason came before it, or it did not.
+
+    Kept as the conversation grows: turns already followed by another utterance are settled
+    (a request split over two turns is found once the second arrives).
+    """
     reasons, requests = compiled(rule.reason), compiled(rule.request)
-    reason_given = False
-    for turn in conv.agent:
+    memo: dict[str, Any] = conv.memo.setdefault(rule.id, {"turns": 0, "reason": False, "decided": None})
+    decided = memo["decided"]
+    if decided is not None:
+        out.applied.add(rule.id)
+        if decided is not True:
+            out.keep([decided])
+        return
+    reason_given = memo["reason"]
+    for i in range(memo["turns"], len(conv.agent)):
+        turn = conv.agent[i]
+        settled = conv.next_turn(turn) is not None
         request = conv.search_on(requests, turn)
         if request is not None and turn.own(request):
             out.applied.add(rule.id)
             reason = reasons.search(turn.text)
             if not reason_given and (reason is None or reason.start > request.start):
-                out.add(
+                found = out.make(
                     rule,
                     turn.event.at,
                     "核实身份前未说明原因（如“为了保障您的账户安全”）",
@@ -652,9 +727,17 @@ def _identity(rule: IdentityCheck, conv: Conversation, out: _Out) -> None:
                     event=turn.event,
                     missing="reason",
                 )
+                out.keep([found])
+                if settled:
+                    memo["decided"] = found
                 return
+            if settled:  # the reason came first: nothing later can undo it
+                memo["decided"] = True
+            return
         if reasons.search(turn.text) is not None:
             reason_given = True
+        if settled:
+            memo["turns"], memo["reason"] = i + 1, reason_given
 
 
 # --- Q7 transfer -------------------------------------------------------------------------------------
@@ -931,25 +1014,39 @@ class EtiquetteChecker:
         tz: dt.tzinfo,
         tier_level: TierLevel | None = None,
         now: dt.datetime | None = None,
+        turns: TurnCache | None = None,
+        conversations: dict[str, Conversation] | None = None,
     ) -> EtiquetteResult:
-        """See :func:`evaluate_etiquette`."""
-        events = list(events_sorted)
-        # Only conversations are judged: most evaluations have none and stop here.
-        calls = {
-            e.case_id for e in events if isinstance(e, CallAnswered | Utterance) and e.case_id is not None
-        }
-        if not calls:
-            return EtiquetteResult([], [], {})
+        """See :func:`evaluate_etiquette`. ``turns`` and ``conversations`` keep the normalised
+        turns and each case's conversation (with what the checks worked out over it) between
+        calls on a growing list of events: a conversation that only gained later words is
+        extended, anything else is built again."""
         by_case: dict[str, list[EventBase]] = defaultdict(list)
-        for event in events:
-            if event.case_id in calls:
+        for event in events_sorted:
+            if event.case_id is not None:
                 by_case[event.case_id].append(event)
+        return self.evaluate_cases(by_case, tz, tier_level, now, turns, conversations)
+
+    def evaluate_cases(
+        self,
+        by_case: Mapping[str, Sequence[EventBase]],
+        tz: dt.tzinfo,
+        tier_level: TierLevel | None = None,
+        now: dt.datetime | None = None,
+        turns: TurnCache | None = None,
+        conversations: dict[str, Conversation] | None = None,
+    ) -> EtiquetteResult:
+        """:meth:`evaluate` with the events already grouped by case (each case's in time order).
+
+        With ``conversations``, a kept conversation's events must be the start of its case's
+        events now (the engine, which keeps both, makes sure): it is extended, not rebuilt.
+        """
         violations: list[dict[str, Any]] = []
         scores: list[dict[str, Any]] = []
         next_checks: dict[str, dt.datetime] = {}
         for case_id in sorted(by_case):
-            conv = Conversation(case_id, by_case[case_id], self._markers)
-            if not conv.is_conversation:
+            conv = self._conversation(case_id, by_case[case_id], turns, conversations)
+            if conv is None or not conv.is_conversation:
                 continue
             out = self._judge(conv, tz, tier_level, now)
             violations += out.violations
@@ -958,6 +1055,24 @@ class EtiquetteChecker:
             if self.spec.scorecard is not None:
                 scores.append(_score(self.spec.scorecard, conv, out))
         return EtiquetteResult(violations, scores, next_checks)
+
+    def _conversation(
+        self,
+        case_id: str,
+        events: Sequence[EventBase],
+        turns: TurnCache | None,
+        kept: dict[str, Conversation] | None,
+    ) -> Conversation | None:
+        conv = kept.get(case_id) if kept is not None else None
+        if conv is not None and len(conv.events) <= len(events) and conv.extend(events[len(conv.events) :]):
+            return conv
+        # Only conversations are judged: a call answered, or words said.
+        if not any(isinstance(e, CallAnswered | Utterance) for e in events):
+            return None
+        conv = Conversation(case_id, events, self._markers, turns)
+        if kept is not None:
+            kept[case_id] = conv
+        return conv
 
     def _judge(
         self, conv: Conversation, tz: dt.tzinfo, tier_level: TierLevel | None, now: dt.datetime | None

@@ -21,9 +21,14 @@ from ..matching import Matcher
 from .cases import Case
 from .obligations import Started, Stop, Stops
 
-__all__ = ["FactBuilder", "MatchPlan", "order_events"]
+__all__ = ["FactBuilder", "MatchPlan", "order_events", "order_key"]
 
 _UTC = dt.timezone.utc
+
+
+def order_key(event: EventBase, index: int) -> tuple[dt.datetime, bool, int, int]:
+    """Where an event sorts: its instant, then ``seq`` (events with one first), then ``index``."""
+    return (event.at.astimezone(_UTC), event.seq is None, event.seq or 0, index)
 
 
 def order_events(events: Sequence[EventBase]) -> tuple[list[EventBase], list[dt.datetime]]:
@@ -32,7 +37,7 @@ def order_events(events: Sequence[EventBase]) -> tuple[list[EventBase], list[dt.
     Returns the events and their instants in UTC. Text never orders events: two utterances
     at one instant keep the order the host sent them in, unless ``seq`` says otherwise.
     """
-    keyed = sorted((e.at.astimezone(_UTC), e.seq is None, e.seq or 0, i) for i, e in enumerate(events))
+    keyed = sorted(order_key(e, i) for i, e in enumerate(events))
     return [events[k[3]] for k in keyed], [k[0] for k in keyed]
 
 
@@ -89,11 +94,15 @@ class MatchPlan:
         """Match every event (and every event again at each later change it depends on)."""
         watched = compiled.watched_starts()
         again = list(_lookups(compiled, watched, ordered, cases, now))
-        batch = [facts.fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
+        # Only events of a type some rule names can match: the others are not sent.
+        types = compiled.matched_types()
+        sent = [i for i, e in enumerate(ordered) if types is None or e.type in types]
+        batch = [facts.fact(ordered[i], cases.get(ordered[i].case_id or "")) for i in sent]
         batch += [facts.fact(ordered[k.index], cases[ordered[k.index].case_id or ""], k.at) for k in again]
-        matches = matcher.match(batch)
-        shared = compiled.shared
+        found = matcher.match(batch)
         n = len(ordered)
+        matches = {(sent[j] if j < len(sent) else n + j - len(sent)): names for j, names in found.items()}
+        shared = compiled.shared
         # Watched rules by the event type that starts them: an event of that type that does
         # not start the rule now may start it after a change.
         watching: dict[str, list[int]] = defaultdict(list)
