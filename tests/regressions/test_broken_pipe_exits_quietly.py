@@ -35,3 +35,23 @@ def test_closed_stdout_is_not_a_crash(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
     assert proc.stderr == ""
     assert proc.returncode == 141
+
+
+def test_closed_stdout_of_stream_is_not_a_read_error(tmp_path: Path) -> None:
+    # Found at the merge of sessions: `tierrules stream FILE | head -1` said "cannot read FILE:
+    # Broken pipe" (the write's BrokenPipeError was caught as the file's OSError) and exited 2.
+    events = Path(__file__).resolve().parents[2] / "examples" / "complaint.jsonl"
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "tierrules", "stream", str(events)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.stderr == ""
+    assert proc.returncode == 141

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -77,15 +76,14 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if args.events == "-":
             return _stream(session, sys.stdin, out, args)
         try:
-            with open(args.events, encoding="utf-8") as handle:
-                return _stream(session, handle, out, args)
+            handle = open(args.events, encoding="utf-8")  # noqa: SIM115 - closed below
         except OSError as err:
             print(f"tierrules: cannot read {args.events}: {err.strerror}", file=sys.stderr)
             return EXIT_BAD_INPUT
-    except BrokenPipeError:  # the reader went away: stop quietly, as a pipeline tool does
-        if out is sys.stdout:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_FAILED
+        # A reader that goes away (BrokenPipeError) ends the command quietly, exit 141: the
+        # command line's own handler does that for every command.
+        with handle:
+            return _stream(session, handle, out, args)
     except KeyboardInterrupt:
         return 130
     finally:
