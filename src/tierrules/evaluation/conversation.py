@@ -14,7 +14,7 @@ import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from ..events import (
     CallAnswered,
@@ -122,6 +122,14 @@ class Turn:
         return not any(a <= found.start and found.end <= b for a, b in self.quoted)
 
 
+E = TypeVar("E", bound=EventBase)
+
+
+def _first(events: Sequence[EventBase], kind: type[E]) -> E | None:
+    """The first event of a kind."""
+    return next((e for e in events if isinstance(e, kind)), None)
+
+
 def _staff(events: Sequence[EventBase]) -> tuple[str | None, str | None]:
     """The agent and team: the case's opening names them, else the first event that does."""
     staffed = sorted(
@@ -172,13 +180,13 @@ class Conversation:
     ) -> None:
         self.case_id = case_id
         self.events = list(events)
-        self.opened = next((e for e in events if isinstance(e, CaseOpened)), None)
-        self.answered = next((e for e in events if isinstance(e, CallAnswered)), None)
-        self.arrived = next((e for e in events if isinstance(e, CustomerArrived)), None)
-        self.call_ended = next((e for e in events if isinstance(e, CallEnded)), None)
-        self.left = next((e for e in events if isinstance(e, CustomerLeft | ReceptionCompleted)), None)
+        self.opened = _first(events, CaseOpened)
+        self.answered = _first(events, CallAnswered)
+        self.arrived = _first(events, CustomerArrived)
+        self.call_ended = _first(events, CallEnded)
+        self.left = _first(events, CustomerLeft) or _first(events, ReceptionCompleted)
         self.transfers = [e for e in events if isinstance(e, TransferRequested | TransferCompleted)]
-        self.complaint = next((e for e in events if isinstance(e, ComplaintRegistered)), None)
+        self.complaint = _first(events, ComplaintRegistered)
         self.channel = self._channel()
         first = self.answered or self.arrived or self.opened or (events[0] if events else None)
         self.start: dt.datetime | None = first.at if first is not None else None

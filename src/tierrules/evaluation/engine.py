@@ -82,6 +82,43 @@ class _State:
     conversations: dict[str, Conversation] = field(default_factory=dict)
     violations: ViolationCache = field(default_factory=dict)
 
+    def follows(self, keys: list[tuple[Any, ...]]) -> bool:
+        """Whether events with these order keys come, in this order, after every one held."""
+        last = self.last_key
+        return last is not None and all(b > a for a, b in zip([last, *keys], keys, strict=False))
+
+    def append(
+        self, added: list[EventBase], keys: list[tuple[Any, ...]], affects: Callable[[EventBase], bool]
+    ) -> None:
+        """Add events that sort after every one held."""
+        self.ordered.extend(added)
+        self.instants.extend(k[0] for k in keys)
+        self._group(added)
+        self.last_key = keys[-1] if keys else self.last_key
+        grown = [e for e in added if affects(e)]
+        if grown:
+            self.skeleton.extend(grown)
+            self.skeleton_instants.extend(e.at.astimezone(_UTC) for e in grown)
+            self.version += 1
+
+    def reorder(self, parsed: list[EventBase], affects: Callable[[EventBase], bool]) -> None:
+        """Order ``parsed`` from scratch; what was kept of the conversations goes."""
+        ordered, instants = order_events(parsed)
+        self.ordered, self.instants = ordered, instants
+        self.last_key = max(order_key(e, i) for i, e in enumerate(parsed)) if parsed else None
+        kept = [i for i, e in enumerate(ordered) if affects(e)]
+        self.skeleton = [ordered[i] for i in kept]
+        self.skeleton_instants = [instants[i] for i in kept]
+        self.version += 1
+        self.by_case = {}
+        self._group(ordered)
+        self.conversations.clear()  # their events may no longer start their cases' events
+
+    def _group(self, events: Iterable[EventBase]) -> None:
+        for event in events:
+            if event.case_id is not None:
+                self.by_case.setdefault(event.case_id, []).append(event)
+
 
 def _profile_fact(event: EventBase) -> dict[str, Any]:
     """A tier fact: the type and the matchable fields."""
@@ -210,32 +247,10 @@ class Engine:
             seen = 0
         added = parsed[seen:]
         keys = [order_key(e, seen + k) for k, e in enumerate(added)]
-        last = state.last_key
-        if seen and last is not None and all(b > a for a, b in zip([last, *keys], keys, strict=False)):
-            state.ordered.extend(added)
-            state.instants.extend(k[0] for k in keys)
-            for event in added:
-                if event.case_id is not None:
-                    state.by_case.setdefault(event.case_id, []).append(event)
-            state.last_key = keys[-1] if keys else last
-            grown = [e for e in added if self._affects_clocks(e)]
-            if grown:
-                state.skeleton.extend(grown)
-                state.skeleton_instants.extend(e.at.astimezone(_UTC) for e in grown)
-                state.version += 1
+        if seen and state.follows(keys):
+            state.append(added, keys, self._affects_clocks)
         elif added or not seen:
-            ordered, instants = order_events(parsed)
-            state.ordered, state.instants = ordered, instants
-            state.last_key = max(order_key(e, i) for i, e in enumerate(parsed)) if parsed else None
-            kept = [i for i, e in enumerate(ordered) if self._affects_clocks(e)]
-            state.skeleton = [ordered[i] for i in kept]
-            state.skeleton_instants = [instants[i] for i in kept]
-            state.version += 1
-            state.by_case = {}
-            for event in ordered:
-                if event.case_id is not None:
-                    state.by_case.setdefault(event.case_id, []).append(event)
-            state.conversations.clear()  # their events may no longer start their cases' events
+            state.reorder(parsed, self._affects_clocks)
         state.events = list(parsed)
         return seen
 

@@ -94,15 +94,9 @@ class MatchPlan:
         """Match every event (and every event again at each later change it depends on)."""
         watched = compiled.watched_starts()
         again = list(_lookups(compiled, watched, ordered, cases, now))
-        # Only events of a type some rule names can match: the others are not sent.
-        types = compiled.matched_types()
-        sent = [i for i, e in enumerate(ordered) if types is None or e.type in types]
-        batch = [facts.fact(ordered[i], cases.get(ordered[i].case_id or "")) for i in sent]
-        batch += [facts.fact(ordered[k.index], cases[ordered[k.index].case_id or ""], k.at) for k in again]
-        found = matcher.match(batch)
-        n = len(ordered)
-        matches = {(sent[j] if j < len(sent) else n + j - len(sent)): names for j, names in found.items()}
+        matches = _match(compiled, matcher, facts, ordered, cases, again)
         shared = compiled.shared
+        n = len(ordered)
         # Watched rules by the event type that starts them: an event of that type that does
         # not start the rule now may start it after a change.
         watching: dict[str, list[int]] = defaultdict(list)
@@ -116,19 +110,50 @@ class MatchPlan:
             started = _kinds(shared, matches.get(index, ()), "start")
             for deadline in started:
                 applies[(deadline, index)].append((instants[index], True))
+            if event.case_id is None:
+                continue
             for deadline in watching.get(event.type, ()):
-                if deadline not in started and event.case_id is not None:
+                if deadline not in started:
                     applies[(deadline, index)].append((instants[index], False))
-            if event.case_id is not None:
-                for kind in ("met", "cancel", "reschedule"):
-                    for deadline in _kinds(shared, matches.get(index, ()), kind):
-                        stops[(kind, deadline, event.case_id)].append(Stop(instants[index], event))
+            _add_stops(stops, shared, matches.get(index, ()), instants[index], event, event.case_id)
         for k, lookup in enumerate(again):
             started = _kinds(shared, matches.get(n + k, ()), "start")
             for deadline in watching.get(ordered[lookup.index].type, ()):
                 if (deadline, lookup.index) in applies:
                     applies[(deadline, lookup.index)].append((lookup.at, deadline in started))
         return cls(_starts(compiled, ordered, applies), _grouped(stops))
+
+
+def _match(
+    compiled: CompiledRuleset,
+    matcher: Matcher,
+    facts: FactBuilder,
+    ordered: Sequence[EventBase],
+    cases: Mapping[str, Case],
+    again: Sequence[_Lookup],
+) -> dict[int, tuple[str, ...]]:
+    """Rule names by index: events (0..n-1), then the looks again (n..). Only events of a type
+    some rule names can match, so the others are not sent to the matcher."""
+    types = compiled.matched_types()
+    sent = [i for i, e in enumerate(ordered) if types is None or e.type in types]
+    batch = [facts.fact(ordered[i], cases.get(ordered[i].case_id or "")) for i in sent]
+    batch += [facts.fact(ordered[k.index], cases[ordered[k.index].case_id or ""], k.at) for k in again]
+    found = matcher.match(batch)
+    n = len(ordered)
+    return {(sent[j] if j < len(sent) else n + j - len(sent)): tuple(names) for j, names in found.items()}
+
+
+def _add_stops(
+    stops: dict[tuple[str, int, str], list[Stop]],
+    shared: Mapping[str, tuple[Role, ...]],
+    names: Iterable[str],
+    at: dt.datetime,
+    event: EventBase,
+    case_id: str,
+) -> None:
+    for kind in ("met", "cancel", "reschedule"):
+        for deadline in _kinds(shared, names, kind):
+            stops[(kind, deadline, case_id)].append(Stop(at, event))
 
 
 _Kind = Literal["start", "met", "cancel", "reschedule"]
