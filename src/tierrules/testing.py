@@ -54,7 +54,10 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeVar
 
-from hypothesis import strategies as st
+try:  # the strategies need hypothesis (the `testing` extra); generate_cases does not
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover - exercised in a subprocess without hypothesis
+    st = None  # type: ignore[assignment]
 
 from .compiler.load import load_ruleset
 from .decision import Decision
@@ -150,6 +153,15 @@ class _Seeded:
     def boolean(self) -> bool:
         return self._rng.random() < 0.5
 
+
+
+
+def _need_hypothesis() -> None:
+    if st is None:
+        raise ImportError(
+            "tierrules.testing's strategies need hypothesis: pip install 'tierrules[testing]' "
+            "(generate_cases works without it)"
+        )
 
 # ----------------------------------------------------------------------------- building blocks
 
@@ -337,6 +349,8 @@ def events(types: Sequence[str] | None = None) -> st.SearchStrategy[dict[str, An
     if unknown:
         raise ValueError(f"unknown event types: {unknown}")
 
+    _need_hypothesis()
+
     @st.composite
     def draw(d: st.DrawFn) -> dict[str, Any]:
         ch = _Drawing(d)
@@ -356,6 +370,8 @@ def cases(ruleset: Ruleset | None = None, *, max_starts: int = 4) -> st.SearchSt
     automatically; without a ruleset any case event may start or stop.
     """
 
+    _need_hypothesis()
+
     @st.composite
     def draw(d: st.DrawFn) -> list[dict[str, Any]]:
         return case_events(_Drawing(d), ruleset, max_starts=max_starts)
@@ -367,6 +383,8 @@ def timed_cases(
     ruleset: Ruleset | None = None, *, max_starts: int = 4
 ) -> st.SearchStrategy[tuple[list[dict[str, Any]], dt.datetime]]:
     """``(events, now)``: a case history from :func:`cases` and a ``now`` at or after its last event."""
+
+    _need_hypothesis()
 
     @st.composite
     def draw(d: st.DrawFn) -> tuple[list[dict[str, Any]], dt.datetime]:
@@ -384,6 +402,8 @@ def profiles(customer_id: str | None = None) -> st.SearchStrategy[dict[str, Any]
     >>> find(profiles("C-9"), lambda p: p.get("vip_card") is True)["customer_id"]
     'C-9'
     """
+
+    _need_hypothesis()
 
     @st.composite
     def draw(d: st.DrawFn) -> dict[str, Any]:
@@ -438,6 +458,8 @@ def calendars() -> st.SearchStrategy[dict[str, Any]]:
     ...     CalendarSpec.model_validate(spec)
     >>> check()
     """
+
+    _need_hypothesis()
 
     @st.composite
     def draw(d: st.DrawFn) -> dict[str, Any]:
@@ -554,6 +576,8 @@ def rulesets(base: Ruleset | None = None, *, stricter_only: bool = False) -> st.
     evaluating (it compiles rule engines): use few examples.
     """
     chosen = base if base is not None else load_ruleset()
+
+    _need_hypothesis()
 
     @st.composite
     def draw(d: st.DrawFn) -> Ruleset:
