@@ -61,13 +61,8 @@ def test_any_arrival_order_gives_the_fresh_decision(
         if len(order) > 1:
             j = data.draw(st.integers(0, len(order) - 2))
             order[j], order[j + 1] = order[j + 1], order[j]
-    nows = data.draw(
-        st.lists(
-            st.sampled_from([dt.timedelta(0), dt.timedelta(seconds=1), dt.timedelta(hours=3), dt.timedelta(days=2)]),
-            min_size=1,
-            max_size=4,
-        )
-    )
+    steps = [dt.timedelta(0), dt.timedelta(seconds=1), dt.timedelta(hours=3), dt.timedelta(days=2)]
+    nows = data.draw(st.lists(st.sampled_from(steps), min_size=1, max_size=4))
     _stream(events, order, nows)
 
 
