@@ -154,14 +154,13 @@ class _Seeded:
         return self._rng.random() < 0.5
 
 
-
-
 def _need_hypothesis() -> None:
     if st is None:
         raise ImportError(
             "tierrules.testing's strategies need hypothesis: pip install 'tierrules[testing]' "
             "(generate_cases works without it)"
         )
+
 
 # ----------------------------------------------------------------------------- building blocks
 
