@@ -803,3 +803,46 @@ def test_policy_coverage_counts_etiquette_checks_and_matches_scores() -> None:
     assert check_expect(decision, {"scores": [{"case_id": CASE, "score": 80, "passed": True}]}) == []
     [failure] = check_expect(decision, {"scores": [{"case_id": CASE, "score": 90}]})
     assert "scores[0] not found" in failure
+
+
+# --- regressions found while documenting issue 12 ---------------------------------------------------
+
+
+def test_a_generic_word_does_not_name_the_organisation() -> None:
+    # 中国银行's forms included 银行 and 中国 alone, so "这里是银行" passed Q2's organisation check.
+    events = [
+        {"type": "case_opened", "at": "2026-11-24T09:00:00+08:00", "case_id": "G1", "channel": "phone",
+         "agent_name": "李明", "organisation": "中国银行"},
+        {"type": "call_answered", "at": "2026-11-24T09:00:01+08:00", "case_id": "G1", "rings": 1},
+        {"type": "utterance", "at": "2026-11-24T09:00:02+08:00", "case_id": "G1", "speaker": "agent",
+         "text": "您好，这里是银行，我是客服李明。"},
+    ]  # fmt: skip
+    now = dt.datetime.fromisoformat("2026-11-24T09:10:00+08:00")
+    found = [v for v in tierrules.Engine().evaluate(events, now).violations if v.rule == "Q2.phone-opening"]
+    assert [getattr(v, "missing", None) for v in found] == ["organisation"]
+    events[2]["text"] = "您好，这里是中行，我是客服李明。"
+    assert not [
+        v for v in tierrules.Engine().evaluate(events, now).violations if v.rule == "Q2.phone-opening"
+    ]
+
+
+def test_a_transfer_still_under_way_is_not_yet_judged_for_pickup() -> None:
+    # A transfer_requested without its transfer_completed was reported at once as left before
+    # pickup, so a streaming host saw a violation that vanished when the colleague answered.
+    events = [
+        {"type": "utterance", "at": "2026-11-24T09:00:02+08:00", "case_id": "T1", "speaker": "agent",
+         "text": "您好。您的问题需要专业部门处理，大约等待30秒，您看可以吗？"},
+        {"type": "transfer_requested", "at": "2026-11-24T09:00:10+08:00", "case_id": "T1"},
+    ]  # fmt: skip
+    now = dt.datetime.fromisoformat("2026-11-24T09:00:20+08:00")
+    assert not [v for v in tierrules.Engine().evaluate(events, now).violations if v.rule == "Q7.transfer"]
+    ended = [
+        *events,
+        {"type": "call_ended", "at": "2026-11-24T09:00:30+08:00", "case_id": "T1", "hung_up_by": "customer"},
+    ]
+    found = [
+        v
+        for v in tierrules.Engine().evaluate(ended, now + dt.timedelta(seconds=20)).violations
+        if v.rule == "Q7.transfer"
+    ]
+    assert [getattr(v, "missing", None) for v in found] == ["picked_up"]

@@ -131,6 +131,8 @@ class Sandbox:
         self.tmp.mkdir(parents=True)
         for name in ("rulesets", "examples"):
             shutil.copytree(ROOT / name, root / name)
+        # Scripts a page runs from a checkout (read only): linked, not copied.
+        (root / "benchmarks").symlink_to(ROOT / "benchmarks", target_is_directory=True)
         bin_dir = root / ".bin"
         bin_dir.mkdir()
         for tool, argv in (("tierrules", '-m tierrules "$@"'), ("python", '"$@"'), ("python3", '"$@"')):

@@ -348,7 +348,13 @@ def organisation_forms(name: str, aliases: tuple[str, ...], affixes: tuple[str, 
         forms.add(base)
         if len(base) >= 4:
             forms |= {base[:2], base[0] + base[-1], base[0] + base[2]}
-    return frozenset(f for f in forms if len(f) >= 2)
+    # A word any organisation of the kind says (这里是银行) does not name this one.
+    return frozenset(f for f in forms if len(f) >= 2 and f not in _GENERIC_NAMES)
+
+
+_GENERIC_NAMES = frozenset(
+    ("中国", "银行", "公司", "集团", "保险", "证券", "基金", "客服", "中心", "服务", "医院", "酒店", "快递", "物业")
+)
 
 
 def _strip_affixes(name: str, affixes: Sequence[str]) -> str:
@@ -768,8 +774,10 @@ def _transfer(rule: TransferCheck, conv: Conversation, out: _Out) -> None:
 
 def _stayed(conv: Conversation, request: TransferRequested, out: _Out, rule: TransferCheck) -> None:
     done = next((e for e in conv.transfers if isinstance(e, TransferCompleted) and e.at >= request.at), None)
+    ended = conv.ended
+    if done is None and ended is None:
+        return  # the transfer is still under way: nothing to judge yet
     if done is None or not done.picked_up:
-        ended = conv.ended
         at = done.at if done is not None else (ended.at if ended is not None else request.at)
         out.add(
             rule,
