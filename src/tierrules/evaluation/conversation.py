@@ -220,6 +220,8 @@ class Conversation:
             self.turns.append(turn)
             (self.agent if turn.is_agent else self.customer).append(turn)
         self.events.extend(events)
+        if self.channel is None:  # words make it a call (see _channel)
+            self.channel = self._channel()
         return True
 
     @property

@@ -309,24 +309,26 @@ def _running_clock(
     run = due_with_pauses(target, start, pauses, now)
     changes: list[dict[str, Any]] = []
     breach_known: dt.datetime | None = None
-    for name in ctx.watched:
-        for changed_at, value in case.changes(name, start, now):
-            if met_at is not None and met_at <= changed_at:
-                break
-            new_target = ctx.target(case, changed_at, {name: value})
-            if new_target.within == target.within and new_target.calendar is target.calendar:
-                continue
-            record = _change_record(ctx, name, value, changed_at, target, new_target, run)
-            if run.due <= changed_at:
-                changes.append({**record, "applied": False, "note": "already breached; stays breached"})
-                break
-            new_run = due_with_pauses(new_target, start, pauses, now)
-            changes.append(
-                {**record, "due_after": new_run.due.astimezone(ctx.tz).isoformat(), "applied": True}
-            )
-            target, run = new_target, new_run
-            if run.due < changed_at:
-                breach_known = changed_at
+    # Every watched attribute's changes in time order (at one instant, by name): each new
+    # target reads the others as they are by then.
+    timeline = sorted(
+        (changed_at, name, value) for name in ctx.watched for changed_at, value in case.changes(name, start, now)
+    )
+    for changed_at, name, value in timeline:
+        if met_at is not None and met_at <= changed_at:
+            break
+        new_target = ctx.target(case, changed_at, {name: value})
+        if new_target.within == target.within and new_target.calendar is target.calendar:
+            continue
+        record = _change_record(ctx, name, value, changed_at, target, new_target, run)
+        if run.due <= changed_at:
+            changes.append({**record, "applied": False, "note": "already breached; stays breached"})
+            break
+        new_run = due_with_pauses(new_target, start, pauses, now)
+        changes.append({**record, "due_after": new_run.due.astimezone(ctx.tz).isoformat(), "applied": True})
+        target, run = new_target, new_run
+        if run.due < changed_at:
+            breach_known = changed_at
     return _Clock(target, run, changes, breach_known, None)
 
 
