@@ -119,6 +119,7 @@ _HOMES: dict[str, str] = {
 # keeps working after a bare ``import tierrules``.
 _SUBMODULES = frozenset(
     (
+        "aio",
         "calendars",
         "caselog",
         "compiler",
