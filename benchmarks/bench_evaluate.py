@@ -96,6 +96,10 @@ warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable\
 import durable.engine as de  # noqa: E402
 
 perf_ns = time.perf_counter_ns
+# CPU time of this process: unlike wall time it does not count the time other processes
+# hold the CPU, so on a loaded machine it is the steadier figure (it still counts the
+# cache and frequency effects of sharing a core).
+cpu_ns = time.process_time_ns
 Engine = Any  # a tierrules.Engine of the tree under test
 
 # --------------------------------------------------------------------------------------
@@ -952,12 +956,15 @@ def bench_latency(engine: Engine, n_events: int, calls: int, warmup: int, seed: 
         events, now = pool[i % len(pool)]
         engine.evaluate(events, now)
     samples: list[int] = []
+    cpu: list[int] = []
     evaluate = engine.evaluate
     for i in range(calls):
         events, now = pool[i % len(pool)]
+        c0 = cpu_ns()
         t0 = perf_ns()
         evaluate(events, now)
         samples.append(perf_ns() - t0)
+        cpu.append(cpu_ns() - c0)
     samples.sort()
     return {
         "events_per_case": n_events,
@@ -969,6 +976,7 @@ def bench_latency(engine: Engine, n_events: int, calls: int, warmup: int, seed: 
         "p99_us": percentile(samples, 99) / 1e3,
         "mean_us": statistics.fmean(samples) / 1e3,
         "max_us": samples[-1] / 1e3,
+        "cpu": _cpu_stats(cpu),
     }
 
 
@@ -982,7 +990,7 @@ def bench_throughput_memory(
     """
     evaluate = engine.evaluate
     checkpoints = sorted({c for c in (total // 100, total // 10, total, count) if c > 0})
-    inside = 0
+    inside = inside_cpu = 0
     events_total = 0
     statuses: Counter[str] = Counter()
     types: Counter[str] = Counter()
@@ -993,9 +1001,11 @@ def bench_throughput_memory(
     throughput: dict[str, Any] = {}
     wall0 = perf_ns()
     for done, (events, now) in enumerate(cases(seed, total, n_events), start=1):
+        c0 = cpu_ns()
         t0 = perf_ns()
         decision = evaluate(events, now)
         inside += perf_ns() - t0
+        inside_cpu += cpu_ns() - c0
         events_total += len(events)
         if done <= count:
             types.update(e["type"] for e in events)
@@ -1025,6 +1035,9 @@ def bench_throughput_memory(
                     "cases_per_s": count / (inside / 1e9),
                     "us_per_case": inside / count / 1e3,
                     "us_per_event": inside / events_total / 1e3,
+                    "cpu_seconds": inside_cpu / 1e9,
+                    "cpu_us_per_case": inside_cpu / count / 1e3,
+                    "cpu_events_per_s": events_total / (inside_cpu / 1e9),
                     "memory_before": before,
                     "memory_after": {k: rows[-1][k] for k in ("ru_maxrss_mib", "vmrss_mib")},
                     "workload": {
@@ -1087,26 +1100,38 @@ def bench_breakdown(
     roles = T.roles(engine)
     facts_for = Facts(engine)
     t_parse = t_match = t_a = t_b = t_floor = t_eval = 0
+    c_parse = c_match = c_a = c_eval = 0  # CPU time of the same regions
     events_total = 0
     matched_roles = 0
     disagree: Counter[str] = Counter()
     first_disagreement: dict[str, str] = {}
     for index, (events, now) in enumerate(cases(seed, count, n_events)):
+        c0 = cpu_ns()
         t0 = perf_ns()
         parse_events(events)
         t1 = perf_ns()
+        c1 = cpu_ns()
         facts = facts_for(index, events, now)
+        c2 = cpu_ns()
         t2 = perf_ns()
         matched = match(facts)
         t3 = perf_ns()
+        c3 = cpu_ns()
         raw_a.run_case(facts)
         t4 = perf_ns()
+        c4 = cpu_ns()
         raw_b.run_case(facts)
         t5 = perf_ns()
         floor_matches = floor.match(facts)
+        c6 = cpu_ns()
         t6 = perf_ns()
         evaluate(events, now)
         t7 = perf_ns()
+        c7 = cpu_ns()
+        c_parse += c1 - c0
+        c_match += c3 - c2
+        c_a += c4 - c3
+        c_eval += c7 - c6
         t_parse += t1 - t0
         t_match += t3 - t2
         t_a += t4 - t3
@@ -1148,6 +1173,14 @@ def bench_breakdown(
         "parse_events_us_per_case": t_parse / count / 1e3,
         "match_us_per_case": t_match / count / 1e3,
         "rest_us_per_case": rest / count / 1e3,
+        "cpu": {
+            "evaluate_us_per_case": c_eval / count / 1e3,
+            "parse_events_us_per_case": c_parse / count / 1e3,
+            "match_us_per_case": c_match / count / 1e3,
+            "rest_us_per_case": (c_eval - c_parse - c_match) / count / 1e3,
+            "raw_us_per_case": c_a / count / 1e3,
+            "ratio_tierrules_to_raw": c_eval / c_a,
+        },
         "share": {
             "parse_events": t_parse / t_eval,
             "match": t_match / t_eval,
@@ -1194,6 +1227,11 @@ def _stats(samples: list[int]) -> dict[str, float]:
         "p99_us": percentile(samples, 99) / 1e3,
         "mean_us": statistics.fmean(samples) / 1e3,
     }
+
+
+def _cpu_stats(samples: list[int]) -> dict[str, float]:
+    """p50 and mean of CPU times (ns) in µs."""
+    return {"p50_us": statistics.median(samples) / 1e3, "mean_us": statistics.fmean(samples) / 1e3}
 
 
 def bench_scaling(
@@ -1510,16 +1548,20 @@ def bench_examples(engine: Engine, directory: Path, calls: int, warmup: int) -> 
         if any(e.get("type") == "utterance" for e in events):
             variants.append((name, events, now, True))
     samples: list[list[int]] = [[] for _ in variants]
+    cpu: list[list[int]] = [[] for _ in variants]
     evaluate = engine.evaluate
     for i in range(warmup + calls):
         for j, (_, events, now, fresh) in enumerate(variants):
             given = unseen_words(events, f"u{i}") if fresh else events
+            c0 = cpu_ns()
             t0 = perf_ns()
             evaluate(given, now)
             elapsed = perf_ns() - t0
+            used = cpu_ns() - c0
             if i >= warmup:
                 samples[j].append(elapsed)
-    for (name, events, now, fresh), times in zip(variants, samples, strict=True):
+                cpu[j].append(used)
+    for (name, events, now, fresh), times, cpu_times in zip(variants, samples, cpu, strict=True):
         rows.append(
             {
                 "example": name,
@@ -1528,6 +1570,7 @@ def bench_examples(engine: Engine, directory: Path, calls: int, warmup: int) -> 
                 "now": now.isoformat(),
                 "calls": calls,
                 **_stats(times),
+                "cpu": _cpu_stats(cpu_times),
                 "decision": _decision_counts(evaluate(events, now)),
             }
         )
@@ -1591,16 +1634,20 @@ def bench_calls(engine: Engine, sizes: list[int], repeats: int) -> list[dict[str
         events = call(n)
         now = dt.datetime.fromisoformat(events[-1]["at"])
         engine.evaluate(unseen_words(events, "warm"), now)
-        unseen, seen = [], []
+        unseen, seen, unseen_cpu, seen_cpu = [], [], [], []
         for r in range(repeats):
             variant = unseen_words(events, f"r{r}")
+            c0 = cpu_ns()
             t0 = perf_ns()
             engine.evaluate(variant, now)
             unseen.append(perf_ns() - t0)
+            unseen_cpu.append(cpu_ns() - c0)
         for _ in range(repeats):
+            c0 = cpu_ns()
             t0 = perf_ns()
             decision = engine.evaluate(events, now)
             seen.append(perf_ns() - t0)
+            seen_cpu.append(cpu_ns() - c0)
         posted = posted_facts(engine, events, now)
         facts = [f for batch in posted for f in batch]
         fence = []
@@ -1616,6 +1663,8 @@ def bench_calls(engine: Engine, sizes: list[int], repeats: int) -> list[dict[str
                 "unseen_ms": statistics.median(unseen) / 1e6,
                 "unseen_runs_ms": [t / 1e6 for t in unseen],
                 "seen_ms": statistics.median(seen) / 1e6,
+                "unseen_cpu_ms": statistics.median(unseen_cpu) / 1e6,
+                "seen_cpu_ms": statistics.median(seen_cpu) / 1e6,
                 "matcher_calls": len(posted),
                 "facts_to_matcher": len(facts),
                 "fact_types_to_matcher": dict(Counter(f.get("type") for f in facts).most_common()),
@@ -1653,11 +1702,13 @@ def bench_batch(engine: Engine, path: Path, limit: int | None, warmup: int = 100
         with contextlib.suppress(error):
             evaluate(events, now)
     times: list[int] = []
+    cpu: list[int] = []
     rejected: list[str] = []
     events_total = 0
     types: Counter[str] = Counter()
     wall0 = perf_ns()
     for name, events, now in found:
+        c0 = cpu_ns()
         t0 = perf_ns()
         try:
             evaluate(events, now)
@@ -1665,6 +1716,7 @@ def bench_batch(engine: Engine, path: Path, limit: int | None, warmup: int = 100
             rejected.append(name)
             continue
         times.append(perf_ns() - t0)
+        cpu.append(cpu_ns() - c0)
         events_total += len(events)
         types.update(e["type"] for e in events)
     inside = sum(times)
@@ -1680,6 +1732,8 @@ def bench_batch(engine: Engine, path: Path, limit: int | None, warmup: int = 100
         "cases_per_s": len(times) / (inside / 1e9) if inside else float("nan"),
         "events_per_s": events_total / (inside / 1e9) if inside else float("nan"),
         "us_per_case": inside / max(len(times), 1) / 1e3,
+        "cpu_us_per_case": sum(cpu) / max(len(cpu), 1) / 1e3,
+        "cpu_cases_per_s": len(cpu) / (sum(cpu) / 1e9) if sum(cpu) else float("nan"),
         **_stats(times),
         "utterances": types.get("utterance", 0),
     }
@@ -1710,8 +1764,8 @@ def print_report(result: dict[str, Any]) -> None:
     print()
     if "latency" in result:
         print("1. evaluate() latency, one call per case (µs)")
-        heads = ("events/case", "calls", "p50", "p90", "p99", "mean", "p50 µs/event")
-        widths = (11, 6, 9, 9, 9, 9, 12)
+        heads = ("events/case", "calls", "p50", "p90", "p99", "mean", "p50 µs/event", "CPU p50")
+        widths = (11, 6, 9, 9, 9, 9, 12, 9)
         print("  " + "  ".join(f"{h:>{w}}" for h, w in zip(heads, widths, strict=True)))
         for row in result["latency"]:
             cells = (
@@ -1719,6 +1773,7 @@ def print_report(result: dict[str, Any]) -> None:
                 f"{row['calls']:>6}",
                 *(f"{row[k]:>9.1f}" for k in ("p50_us", "p90_us", "p99_us", "mean_us")),
                 f"{row['p50_us'] / row['events_per_case']:>12.1f}",
+                f"{_dig(row, ('cpu', 'p50_us')) or float('nan'):>9.1f}",
             )
             print("  " + "  ".join(cells))
     if "throughput" in result:
@@ -1890,34 +1945,99 @@ def print_report(result: dict[str, Any]) -> None:
 # Two or more trees side by side
 # --------------------------------------------------------------------------------------
 
-# (label, path into a run's JSON, unit, higher is better): the rows of the side-by-side table
-COMPARED: tuple[tuple[str, tuple[Any, ...], str, bool], ...] = (
-    ("generated case, 1 event: p50", ("latency", 0, "p50_us"), "µs", False),
-    ("generated case, 10 events: p50", ("latency", 1, "p50_us"), "µs", False),
-    ("generated case, 100 events: p50", ("latency", 2, "p50_us"), "µs", False),
-    ("generated case, 10 events: p99", ("latency", 1, "p99_us"), "µs", False),
-    ("throughput, 10-event cases", ("throughput", "events_per_s"), "events/s", True),
-    ("batch (demo month), per case", ("batch", "us_per_case"), "µs", False),
-    ("batch (demo month)", ("batch", "cases_per_s"), "cases/s", True),
-    ("validation (parse_events), per 10-event case", ("breakdown", "parse_events_us_per_case"), "µs", False),
-    ("matcher, per 10-event case", ("breakdown", "match_us_per_case"), "µs", False),
-    ("rest of evaluate(), per 10-event case", ("breakdown", "rest_us_per_case"), "µs", False),
-    ("evaluate() in the breakdown pass, per case", ("breakdown", "evaluate_us_per_case"), "µs", False),
-    ("raw durable_rules (a), per case", ("breakdown", "raw", "us_per_case"), "µs", False),
-    ("tierrules / raw durable_rules (a)", ("breakdown", "ratio_tierrules_to_raw"), "x", False),
-    ("10x rules / default, per-event cost", ("scaling", "ratio", "evaluate_per_event_cost"), "x", False),
-    ("peak RSS after the memory pass", ("memory", "checkpoints", -1, "ru_maxrss_mib"), "MiB", False),
-    ("add_working_time 1h", ("leaf", "calendar", "rows", "add_working_time 1h", "us_per_call"), "µs", False),
+# (label, path to the wall-time value in a run's JSON, path to its CPU-time value or None,
+# unit, higher is better): the rows of the side-by-side table
+_Row = tuple[str, tuple[Any, ...], tuple[Any, ...] | None, str, bool]
+COMPARED_LATENCY: tuple[_Row, ...] = (
+    ("generated case, 1 event: p50", ("latency", 0, "p50_us"), ("latency", 0, "cpu", "p50_us"), "µs", False),
+    (
+        "generated case, 10 events: p50",
+        ("latency", 1, "p50_us"),
+        ("latency", 1, "cpu", "p50_us"),
+        "µs",
+        False,
+    ),
+    (
+        "generated case, 100 events: p50",
+        ("latency", 2, "p50_us"),
+        ("latency", 2, "cpu", "p50_us"),
+        "µs",
+        False,
+    ),
+    ("generated case, 10 events: p99", ("latency", 1, "p99_us"), None, "µs", False),
+)
+COMPARED_REST: tuple[_Row, ...] = (
+    (
+        "throughput, 10-event cases",
+        ("throughput", "events_per_s"),
+        ("throughput", "cpu_events_per_s"),
+        "events/s",
+        True,
+    ),
+    ("batch (demo month)", ("batch", "cases_per_s"), ("batch", "cpu_cases_per_s"), "cases/s", True),
+    (
+        "validation (parse_events), per 10-event case",
+        ("breakdown", "parse_events_us_per_case"),
+        ("breakdown", "cpu", "parse_events_us_per_case"),
+        "µs",
+        False,
+    ),
+    (
+        "matcher, per 10-event case",
+        ("breakdown", "match_us_per_case"),
+        ("breakdown", "cpu", "match_us_per_case"),
+        "µs",
+        False,
+    ),
+    (
+        "rest of evaluate(), per 10-event case",
+        ("breakdown", "rest_us_per_case"),
+        ("breakdown", "cpu", "rest_us_per_case"),
+        "µs",
+        False,
+    ),
+    (
+        "raw durable_rules (a), per 10-event case",
+        ("breakdown", "raw", "us_per_case"),
+        ("breakdown", "cpu", "raw_us_per_case"),
+        "µs",
+        False,
+    ),
+    (
+        "tierrules / raw durable_rules (a)",
+        ("breakdown", "ratio_tierrules_to_raw"),
+        ("breakdown", "cpu", "ratio_tierrules_to_raw"),
+        "x",
+        False,
+    ),
+    (
+        "10x rules / default, per-event cost",
+        ("scaling", "ratio", "evaluate_per_event_cost"),
+        None,
+        "x",
+        False,
+    ),
+    ("peak RSS after the memory pass", ("memory", "checkpoints", -1, "ru_maxrss_mib"), None, "MiB", False),
+    (
+        "add_working_time 1h",
+        ("leaf", "calendar", "rows", "add_working_time 1h", "us_per_call"),
+        None,
+        "µs",
+        False,
+    ),
     (
         "phrase scan, find()",
         ("leaf", "phrase_scan", "rows", "find(), all utterances", "us_per_call"),
+        None,
         "µs",
         False,
     ),
 )
 
 
-def _dig(data: Any, path: tuple[Any, ...]) -> Any:
+def _dig(data: Any, path: tuple[Any, ...] | None) -> Any:
+    if path is None:
+        return None
     for key in path:
         try:
             data = data[key]
@@ -1926,26 +2046,40 @@ def _dig(data: Any, path: tuple[Any, ...]) -> Any:
     return data
 
 
-def compared_rows(result: dict[str, Any]) -> dict[str, tuple[float, str, bool]]:
-    """The values of one run that the side-by-side table shows, by row label."""
-    out: dict[str, tuple[float, str, bool]] = {}
-    for label, path, unit, higher in COMPARED[:4]:
-        value = _dig(result, path)
-        if isinstance(value, int | float):
-            out[label] = (float(value), unit, higher)
+def compared_rows(result: dict[str, Any]) -> dict[str, tuple[float, float | None, str, bool]]:
+    """One run's values for the side-by-side table: label -> (wall, CPU or None, unit, higher)."""
+    out: dict[str, tuple[float, float | None, str, bool]] = {}
+
+    def add(rows: tuple[_Row, ...]) -> None:
+        for label, wall, cpu, unit, higher in rows:
+            value = _dig(result, wall)
+            if isinstance(value, int | float):
+                used = _dig(result, cpu)
+                out[label] = (
+                    float(value),
+                    float(used) if isinstance(used, int | float) else None,
+                    unit,
+                    higher,
+                )
+
+    add(COMPARED_LATENCY)
     for row in _dig(result, ("examples", "rows")) or []:
         words = "" if row["words"] == "as given" else ", unseen words"
-        out[f"example {row['example']}{words}: p50"] = (row["p50_us"], "µs", False)
+        cpu = _dig(row, ("cpu", "p50_us"))
+        out[f"example {row['example']}{words}: p50"] = (row["p50_us"], cpu, "µs", False)
     for row in result.get("calls") or []:
         n = row["utterances"]
-        out[f"call of {n} utterances, whole evaluate(), unseen words"] = (row["unseen_ms"], "ms", False)
-        out[f"call of {n} utterances, whole evaluate(), seen words"] = (row["seen_ms"], "ms", False)
-        out[f"call of {n} utterances, facts sent to the matcher"] = (row["facts_to_matcher"], "facts", False)
-        out[f"call of {n} utterances, matcher on those facts"] = (row["matcher_ms"], "ms", False)
-    for label, path, unit, higher in COMPARED[4:]:
-        value = _dig(result, path)
-        if isinstance(value, int | float):
-            out[label] = (float(value), unit, higher)
+        whole = f"call of {n} utterances, whole evaluate()"
+        out[f"{whole}, unseen words"] = (row["unseen_ms"], row.get("unseen_cpu_ms"), "ms", False)
+        out[f"{whole}, seen words"] = (row["seen_ms"], row.get("seen_cpu_ms"), "ms", False)
+        out[f"call of {n} utterances, facts sent to the matcher"] = (
+            row["facts_to_matcher"],
+            None,
+            "facts",
+            False,
+        )
+        out[f"call of {n} utterances, matcher on those facts"] = (row["matcher_ms"], None, "ms", False)
+    add(COMPARED_REST)
     return out
 
 
@@ -2007,49 +2141,55 @@ def compare(args: argparse.Namespace, child_args: list[str]) -> int:
 
 
 def summarize_runs(labels: list[str], runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Medians per tree and row; the ratio of each tree's time to the first tree's."""
-    medians: dict[str, dict[str, float]] = {}
-    values: dict[str, dict[str, list[float]]] = {}
+    """Medians per tree and row, wall and CPU time; each tree's time ratio to the first tree's."""
+    values: dict[str, dict[str, list[tuple[float, float | None]]]] = {label: {} for label in labels}
     units: dict[str, tuple[str, bool]] = {}
     order: list[str] = []
     for label in labels:
-        per_row: dict[str, list[float]] = {}
         for result in runs[label]:
-            for row, (value, unit, higher) in compared_rows(result).items():
-                per_row.setdefault(row, []).append(value)
+            for row, (wall, cpu, unit, higher) in compared_rows(result).items():
+                values[label].setdefault(row, []).append((wall, cpu))
                 units[row] = (unit, higher)
                 if row not in order:
                     order.append(row)
-        values[label] = per_row
-        medians[label] = {row: statistics.median(v) for row, v in per_row.items()}
+
+    def median(label: str, row: str, k: int) -> float | None:
+        found = [v[k] for v in values[label].get(row, []) if v[k] is not None]
+        return statistics.median(found) if found else None  # type: ignore[type-var]
+
+    medians = {
+        label: {row: {"wall": median(label, row, 0), "cpu": median(label, row, 1)} for row in order}
+        for label in labels
+    }
     base = labels[0]
-    lines = [
-        "| measurement | "
-        + " | ".join(f"`{label}`" for label in labels)
-        + " | "
-        + " | ".join(f"`{label}` / `{base}`" for label in labels[1:])
-        + " |",
-        "|---|" + "---:|" * (2 * len(labels) - 1),
-    ]
-    ratios: dict[str, dict[str, float]] = {}
-    for row in order:
+    others = labels[1:]
+    head = [f"`{label}`" for label in labels] + [f"`{label}` / `{base}`" for label in others]
+    head += [f"`{label}` CPU" for label in labels] + [f"CPU `{label}` / `{base}`" for label in others]
+    lines = ["| measurement | " + " | ".join(head) + " |", "|---|" + "---:|" * len(head)]
+    ratios: dict[str, dict[str, dict[str, float]]] = {}
+
+    def ratio(row: str, label: str, kind: str) -> str:
         unit, higher = units[row]
-        cells = [_fmt(medians[label][row], unit) if row in medians[label] else "—" for label in labels]
-        ratio_cells = []
-        for label in labels[1:]:
-            a, b = medians[base].get(row), medians[label].get(row)
-            if a is None or b is None or a == 0 or b == 0:
-                ratio_cells.append("—")
-                continue
-            # as a time ratio: below 1 the tree is faster (rates are inverted)
-            ratio = a / b if higher else b / a
-            ratios.setdefault(row, {})[label] = ratio
-            ratio_cells.append("—" if unit == "facts" else f"{ratio:.2f}")
-        lines.append(f"| {row} ({unit}) | " + " | ".join(cells + ratio_cells) + " |")
+        a, b = medians[base][row][kind], medians[label][row][kind]
+        if a is None or b is None or a == 0 or b == 0 or unit == "facts":
+            return "—"
+        value = a / b if higher else b / a  # a time ratio: below 1 is faster (rates inverted)
+        ratios.setdefault(row, {}).setdefault(label, {})[kind] = value
+        return f"{value:.2f}"
+
+    for row in order:
+        unit, _ = units[row]
+        cells = []
+        for kind in ("wall", "cpu"):
+            for label in labels:
+                value = medians[label][row][kind]
+                cells.append("—" if value is None else _fmt(value, unit))
+            cells += [ratio(row, label, kind) for label in others]
+        lines.append(f"| {row} ({unit}) | " + " | ".join(cells) + " |")
     loads = {
         label: [
             [round(x, 2) for x in r["machine"]["loadavg_at_start"]]
-            + [round(x, 2) for x in r.get("loadavg_at_end", [])][:1]
+            + [round(r.get("loadavg_at_end", [0])[0], 2)]
             for r in runs[label]
         ]
         for label in labels
@@ -2059,7 +2199,8 @@ def summarize_runs(labels: list[str], runs: dict[str, list[dict[str, Any]]]) -> 
         "Medians of "
         + ", ".join(f"{len(runs[label])} runs of `{label}`" for label in labels)
         + "; the ratios are time ratios (rates inverted): below 1.00 is faster than "
-        + f"`{base}`. Load average (1, 5, 15 min) at each run's start, then the 1-min one at its end: "
+        + f"`{base}`. CPU: this process's CPU time in the same regions. Load average (1, 5, "
+        + "15 min) at each run's start, then the 1-min one at its end: "
         + "; ".join(
             f"`{label}` " + ", ".join("/".join(map(str, x)) for x in loads[label]) for label in labels
         )

@@ -312,7 +312,9 @@ def _running_clock(
     # Every watched attribute's changes in time order (at one instant, by name): each new
     # target reads the others as they are by then.
     timeline = sorted(
-        (changed_at, name, value) for name in ctx.watched for changed_at, value in case.changes(name, start, now)
+        (changed_at, name, value)
+        for name in ctx.watched
+        for changed_at, value in case.changes(name, start, now)
     )
     for changed_at, name, value in timeline:
         if met_at is not None and met_at <= changed_at:
