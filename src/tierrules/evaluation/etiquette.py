@@ -352,7 +352,24 @@ def organisation_forms(name: str, aliases: tuple[str, ...], affixes: tuple[str, 
     return frozenset(f for f in forms if len(f) >= 2 and f not in _GENERIC_NAMES)
 
 
-_GENERIC_NAMES = frozenset("中国 银行 公司 集团 保险 证券 基金 客服 中心 服务 医院 酒店 快递 物业".split())
+_GENERIC_NAMES = frozenset(
+    (
+        "中国",
+        "银行",
+        "公司",
+        "集团",
+        "保险",
+        "证券",
+        "基金",
+        "客服",
+        "中心",
+        "服务",
+        "医院",
+        "酒店",
+        "快递",
+        "物业",
+    )
+)
 
 
 def _strip_affixes(name: str, affixes: Sequence[str]) -> str:
