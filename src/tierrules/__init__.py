@@ -36,6 +36,7 @@ from .decision import (
 from .errors import EngineError, EventError, Problem, Rank, RulesetError, TierrulesError, best_match
 from .evaluation.engine import Engine, evaluate
 from .events import Event, EventBase, parse_events
+from .limits import Limits
 from .ruleset.model import Ruleset
 from .vocabulary import Duration, Months, Text
 
@@ -56,6 +57,7 @@ __all__ = [
     "EventBase",
     "EventError",
     "Evidence",
+    "Limits",
     "Months",
     "NextTier",
     "Obligation",

@@ -35,6 +35,7 @@ CASES = [
     ("name: 2026-02-30\n", "day is out of range"),
     ("name: " + "9" * 5000 + "\n", "Exceeds the limit"),
     ("name: !!int " + "9" * 5000 + "\n", "Exceeds the limit"),
+    ('name: "a\\ud800"\n', "unpaired surrogate"),  # found by tests/fuzz: broke a phrase model later
 ]
 
 

@@ -21,6 +21,7 @@ from ..compiler.load import load_ruleset
 from ..decision import DeadlineWarning, Decision, Escalation, Obligation, Score, TierAssignment, Violation
 from ..errors import EventError, Problem
 from ..events import EVENT_TYPES, EventBase, parse_events
+from ..limits import DEFAULT_LIMITS, Limits
 from ..matching import Matcher, MatcherKind, build_matcher
 from ..ruleset.model import Ruleset
 from .cases import Case, build_cases
@@ -59,7 +60,15 @@ class Engine:
      ('E9.complaint-resolution', '2026-11-26T17:30:00+08:00', 'pending')]
     """
 
-    def __init__(self, ruleset: Ruleset | None = None, *, matcher: MatcherKind | None = None) -> None:
+    def __init__(
+        self,
+        ruleset: Ruleset | None = None,
+        *,
+        matcher: MatcherKind | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        # How much one evaluate() accepts (tierrules.limits; docs/reliability.md).
+        self.limits: Limits = limits if limits is not None else DEFAULT_LIMITS
         self._ruleset = ruleset if ruleset is not None else load_ruleset()
         self._compiled: CompiledRuleset = compiled_form(self._ruleset)
         # Reporting only (no arithmetic): the stdlib's C zoneinfo converts several times
@@ -105,7 +114,7 @@ class Engine:
         Raises :class:`EventError` naming the event's index and field on bad input.
         """
         _check_now(now)
-        parsed = parse_events(events)
+        parsed = parse_events(events, limits=self.limits, now=now)
         ordered, instants = _ordered(parsed)
         _check_not_after(parsed, instants, now)
         # Clock comparisons are mostly against UTC instants: same-zone comparisons are cheap.

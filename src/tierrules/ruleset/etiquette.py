@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from ..errors import PathPart, Problem, Rank, did_you_mean
 from ..text import normalize
-from ..vocabulary import ID_PATTERN, Text, clause_pattern
+from ..vocabulary import ID_PATTERN, ServiceLevel, Text, clause_pattern
 
 Severity = Literal["fail", "review"]
 
 _Q_CLAUSE = clause_pattern("Q")
 _HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+def _not_blank_phrase(value: str) -> str:
+    if not value.strip():
+        raise ValueError("a phrase cannot be blank")
+    return value
+
+
+# A phrase in a check's list: validated where it is written, so no model built from it later fails.
+Phrase = Annotated[str, AfterValidator(_not_blank_phrase)]
 
 
 class PhraseSpec(BaseModel):
@@ -299,10 +309,12 @@ class VipGreeting(_Spec):
     (尊敬的张先生客户 ... 尊敬的客户), after normalisation.
     """
 
-    levels: tuple[int, ...] = Field(default=(1,), min_length=1)
-    phrases: tuple[str, ...] = Field(default=("欢迎您再次莅临",))
-    address: tuple[str, str] | None = ("尊敬的", "客户")
-    max_gap: int = Field(default=10, ge=0, description="Characters allowed between the address parts.")
+    levels: tuple[ServiceLevel, ...] = Field(default=(1,), min_length=1)
+    phrases: tuple[Phrase, ...] = Field(default=("欢迎您再次莅临",))
+    address: tuple[Phrase, Phrase] | None = ("尊敬的", "客户")
+    max_gap: int = Field(
+        default=10, ge=0, le=1_000, description="Characters allowed between the address parts."
+    )
 
 
 class GreetingCheck(Check):
@@ -314,7 +326,7 @@ class GreetingCheck(Check):
 
     slots: tuple[GreetingSlot, ...] = Field(min_length=1)
     vip: VipGreeting | None = None
-    regular_phrases: tuple[str, ...] = Field(
+    regular_phrases: tuple[Phrase, ...] = Field(
         default=(),
         description="Regulars' addition (很高兴再次为您服务), expected when case_opened says returning.",
     )
@@ -323,9 +335,9 @@ class GreetingCheck(Check):
 class PhoneOpeningCheck(Check):
     """Q2: answered by ring ``max_rings``; the first agent turn names the organisation and the agent."""
 
-    max_rings: int = Field(default=3, ge=1)
+    max_rings: int = Field(default=3, ge=1, le=100)
     max_rings_level1: int | None = Field(
-        default=None, ge=1, description="Stricter limit for service-level 1 customers (T3); optional."
+        default=None, ge=1, le=100, description="Stricter limit for service-level 1 customers (T3); optional."
     )
     require_organisation: bool = True
     require_agent_name: bool = True
@@ -334,20 +346,22 @@ class PhoneOpeningCheck(Check):
 class CustomerNameCheck(Check):
     """Q4: the customer's name at least ``min_mentions`` times within ``within_seconds`` of the start."""
 
-    min_mentions: int = Field(default=2, ge=1)
-    within_seconds: float = Field(default=60, gt=0)
-    male: tuple[str, ...] = Field(default=("先生",), description="Honorifics after the surname, male.")
-    female: tuple[str, ...] = Field(default=("女士",), description="Honorifics after the surname, female.")
-    any_gender: tuple[str, ...] = Field(default=("总",), description="Honorifics for anyone (张总).")
+    min_mentions: int = Field(default=2, ge=1, le=1_000)
+    within_seconds: float = Field(default=60, gt=0, le=86_400, allow_inf_nan=False)
+    male: tuple[Phrase, ...] = Field(default=("先生",), description="Honorifics after the surname, male.")
+    female: tuple[Phrase, ...] = Field(default=("女士",), description="Honorifics after the surname, female.")
+    any_gender: tuple[Phrase, ...] = Field(default=("总",), description="Honorifics for anyone (张总).")
 
 
 class PaceCheck(Check):
     """Q3: agent turns at ``min_per_minute``-``max_per_minute`` counted characters per minute."""
 
     severity: Severity = "review"
-    min_per_minute: float = Field(default=160, gt=0)
-    max_per_minute: float = Field(default=180, gt=0)
-    min_duration_seconds: float = Field(default=5, ge=0, description="Shorter turns are not judged.")
+    min_per_minute: float = Field(default=160, gt=0, le=100_000, allow_inf_nan=False)
+    max_per_minute: float = Field(default=180, gt=0, le=100_000, allow_inf_nan=False)
+    min_duration_seconds: float = Field(
+        default=5, ge=0, le=86_400, allow_inf_nan=False, description="Shorter turns are not judged."
+    )
 
 
 class ForbiddenPhrasesCheck(Check):
@@ -362,24 +376,24 @@ class ForbiddenPhrasesCheck(Check):
 class IdentityCheck(Check):
     """Q6: before asking for identity data (``request_phrases``) the agent gives the reason."""
 
-    reason_phrases: tuple[str, ...] = Field(min_length=1)
-    request_phrases: tuple[str, ...] = Field(min_length=1)
+    reason_phrases: tuple[Phrase, ...] = Field(min_length=1)
+    request_phrases: tuple[Phrase, ...] = Field(min_length=1)
 
 
 class TransferCheck(Check):
     """Q7: before a transfer, say why, the expected wait and ask consent; stay until picked up."""
 
-    reason_phrases: tuple[str, ...] = Field(min_length=1)
-    wait_phrases: tuple[str, ...] = Field(min_length=1)
-    consent_phrases: tuple[str, ...] = Field(min_length=1)
+    reason_phrases: tuple[Phrase, ...] = Field(min_length=1)
+    wait_phrases: tuple[Phrase, ...] = Field(min_length=1)
+    consent_phrases: tuple[Phrase, ...] = Field(min_length=1)
     stay_until_picked_up: bool = True
 
 
 class ClosingCheck(Check):
     """Q8: ask whether there is anything else, thank the caller, let the customer hang up first."""
 
-    question_phrases: tuple[str, ...] = Field(min_length=1)
-    thanks_phrases: tuple[str, ...] = Field(min_length=1)
+    question_phrases: tuple[Phrase, ...] = Field(min_length=1)
+    thanks_phrases: tuple[Phrase, ...] = Field(min_length=1)
     customer_hangs_up_first: bool = True
 
 
@@ -399,12 +413,12 @@ class ComplaintConversationCheck(Check):
     the check's ``severity``.
     """
 
-    restate_phrases: tuple[str, ...] = Field(min_length=1)
-    deadline_phrases: tuple[str, ...] = Field(min_length=1)
-    number_phrases: tuple[str, ...] = Field(min_length=1)
-    contact_phrases: tuple[str, ...] = Field(min_length=1)
-    apology_phrases: tuple[str, ...] = Field(min_length=1)
-    negations: tuple[str, ...] = ()
+    restate_phrases: tuple[Phrase, ...] = Field(min_length=1)
+    deadline_phrases: tuple[Phrase, ...] = Field(min_length=1)
+    number_phrases: tuple[Phrase, ...] = Field(min_length=1)
+    contact_phrases: tuple[Phrase, ...] = Field(min_length=1)
+    apology_phrases: tuple[Phrase, ...] = Field(min_length=1)
+    negations: tuple[Phrase, ...] = ()
     review_steps: tuple[ComplaintStep, ...] = ()
 
     def step_phrases(self, step: ComplaintStep) -> tuple[str, ...]:
@@ -424,7 +438,7 @@ class ScorecardItem(_Spec):
 
     id: str = Field(pattern=ID_PATTERN)
     description: Text
-    weight: float = Field(gt=0, allow_inf_nan=False)
+    weight: float = Field(gt=0, le=100, allow_inf_nan=False)
     checks: tuple[str, ...] = Field(min_length=1)
     auto_fail: bool = Field(default=False, description="Failing it fails the case and zeroes the score.")
 
@@ -432,7 +446,7 @@ class ScorecardItem(_Spec):
 class Scorecard(_Spec):
     """Per-case scorecard: item weights must add up to 100."""
 
-    pass_percent: float = Field(default=80, ge=0, le=100)
+    pass_percent: float = Field(default=80, ge=0, le=100, allow_inf_nan=False)
     items: tuple[ScorecardItem, ...] = Field(min_length=1)
 
 

@@ -8,7 +8,7 @@ ruleset is compiled (:mod:`tierrules.compiler`), where a "did you mean" can be o
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -24,7 +24,10 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-ConditionValue = str | int | bool
+# Levels a chain escalates to; chains step at most this many times (one escalation each).
+MAX_LEVEL = 100
+# A condition's integer is matched by the rule engine, which reads 64-bit integers.
+ConditionValue = str | Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | bool
 
 
 class Trigger(_Model):
@@ -49,12 +52,14 @@ class EscalationSpec(_Model):
     ``at_start`` escalates as soon as the clock starts, breach or not (emergencies skip levels).
     """
 
-    to_level: int | None = Field(default=None, ge=1)
+    to_level: int | None = Field(default=None, ge=1, le=MAX_LEVEL)
     above_field: str | None = Field(
         default=None, description="Escalate to this start-event field's value + 1."
     )
     every: Duration | None = Field(default=None, description="Next level after each further interval unmet.")
-    top: int | None = Field(default=None, ge=1, description="The highest level the chain reaches.")
+    top: int | None = Field(
+        default=None, ge=1, le=MAX_LEVEL, description="The highest level the chain reaches."
+    )
     at_start: bool = Field(default=False, description="Escalate when the clock starts (skip-level).")
     priority: PrioritySpec | None = None
 

@@ -250,6 +250,12 @@ class _Walk:
                 ],
                 source=self.file,
             ) from None
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as err:  # a "\ud800" escape in a double-quoted string
+                message = f"not valid Unicode text: unpaired surrogate at character {err.start}"
+                raise _refuse(message, self.file, _line(node), path, Rank.SHAPE) from None
         if not isinstance(value, _PLAIN):  # pragma: no cover - the tag check admits plain types only
             raise _refuse(f"unsupported value of type {type(value).__name__}", self.file, _line(node), path)
         return value
@@ -337,7 +343,10 @@ def _compose(text: str, path: Path) -> yaml.Node | None:
     except yaml.reader.ReaderError as err:
         line = text[: err.position].count("\n") + 1 if isinstance(err.position, int) else None
         raise _refuse(
-            f"not valid YAML: character {_codepoint(err.character)} is not allowed", path, line, rank=Rank.SHAPE
+            f"not valid YAML: character {_codepoint(err.character)} is not allowed",
+            path,
+            line,
+            rank=Rank.SHAPE,
         ) from None
     except yaml.YAMLError as err:  # pragma: no cover - PyYAML's other errors are marked
         raise _refuse(f"not valid YAML: {err}", path, None, rank=Rank.SHAPE) from None
@@ -445,6 +454,10 @@ def read_ruleset_files(path: Path) -> tuple[dict[str, Any], SourceMap]:
                     source=path,
                 )
             merged[key] = value
-        smap.lines.update(file_smap.lines)
-        smap.files.update({k: v for k, v in file_smap.files.items() if k})
+        smap.lines.update({k: v for k, v in file_smap.lines.items() if k or len(files) == 1})
+        smap.files.update({k: v for k, v in file_smap.files.items() if k or len(files) == 1})
+    if len(files) > 1 or path.is_dir():
+        # The merged document's root is the directory: a missing top-level key is named there.
+        smap.files[()] = path
+        smap.lines.pop((), None)
     return merged, smap
