@@ -40,7 +40,9 @@ import contextlib
 import hashlib
 import itertools
 import json
+import logging
 import re
+import signal
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -112,6 +114,58 @@ def _engine_numbers(value: Any) -> Any:
 _de.json = _EngineJson  # durable.engine's module-level ``json`` name
 
 LOCK = threading.RLock()
+
+# durable_rules logs a traceback for every action error it catches (to stderr, through
+# logging's last-resort handler); each is an EngineError of ours already.
+_DURABLE_LOG = logging.getLogger("durable")
+_DURABLE_LOG.addHandler(logging.NullHandler())
+_DURABLE_LOG.propagate = False
+
+# Signals whose Python handlers raise (KeyboardInterrupt, or a host's SystemExit): delivered
+# inside durable_rules they are caught by its BaseException handlers, and either swallowed
+# (an action's exception becomes session state) or reported as a failed action.
+_DEFERRED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _deferred_signals() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while durable_rules runs; deliver them to their handlers after.
+
+    Python runs signal handlers in the main thread only, so only a main-thread evaluation is
+    exposed; there, each Python-level handler is swapped for one that records the signal,
+    and restored and called once the engine is consistent again (a few milliseconds later).
+    Ignored and default dispositions are left alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[tuple[int, Any]] = []
+    saved: dict[int, Callable[[int, Any], Any]] = {}
+
+    def defer(signum: int, frame: Any) -> None:
+        pending.append((signum, frame))
+
+    try:
+        for number in _DEFERRED_SIGNALS:
+            handler = signal.getsignal(number)
+            if callable(handler):
+                saved[number] = handler
+                signal.signal(number, defer)
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+        for number, frame in pending:
+            saved[number](number, frame)
+
+
+@contextlib.contextmanager
+def _inside_engine() -> Iterator[None]:
+    """The process-wide engine lock, with signals deferred while it is held."""
+    with LOCK, _deferred_signals():
+        yield
+
+
 MAX_LIVE_SESSIONS = 1000  # the engine fails at its 1,025th live session
 MAX_FACT_PROPERTIES = 253  # 256 properties fail (error 302); the fence adds id and sid
 MAX_DISTINCT_VALUES_PER_FIELD = 511  # 512 distinct values tested on one field hang posting
@@ -164,6 +218,7 @@ class EngineRuleset:
         self._calls = itertools.count(1)
         self._hits: list[tuple[str, str, str]] = []
         self._errors: list[str] = []
+        self._interrupts: list[BaseException] = []
         engine_def: dict[str, dict[str, Any]] = {}
         for rule_name, rule in definition.items():
             engine_def[rule_name] = {**json.loads(json.dumps(rule)), "run": self._action(rule_name)}
@@ -173,7 +228,7 @@ class EngineRuleset:
             raise EngineError(f"durable_rules refused ruleset {name!r}: {err}") from err
 
     def _action(self, rule_name: str) -> Callable[[Any], None]:
-        hits, errors = self._hits, self._errors
+        hits, errors, interrupts = self._hits, self._errors, self._interrupts
 
         def action(c: Any) -> None:  # exactly one parameter: two would make it async
             try:
@@ -189,8 +244,10 @@ class EngineRuleset:
                 if not isinstance(fact_id, str) or not isinstance(sid, str):
                     raise TypeError(f"fact without a string id and sid: {fact_id!r}, {sid!r}")
                 hits.append((rule_name, sid, fact_id))
-            except BaseException as err:  # the engine would swallow it
+            except Exception as err:  # the engine would swallow it
                 errors.append(f"{rule_name}: {type(err).__name__}: {err}")
+            except BaseException as err:  # KeyboardInterrupt, SystemExit: re-raised after the call
+                interrupts.append(err)
 
         return action
 
@@ -202,7 +259,7 @@ class EngineRuleset:
         retracting does not. Rules never join facts, so facts of one call cannot match with
         another's. On any failure the session is deleted and the next call opens a new one.
         """
-        with LOCK:
+        with _inside_engine():
             host = _shared_host()
             for index, fact in enumerate(facts):
                 if len(fact) > MAX_FACT_PROPERTIES:
@@ -221,11 +278,14 @@ class EngineRuleset:
             batch.append({"id": end_id, "type": self.marker_type, "sid": sid})
             self._hits.clear()
             self._errors.clear()
+            self._interrupts.clear()
             done = False
             try:
                 if not self._post(host, batch):
                     self._dispatch_queued(host, len(batch))
                 markers = {f for rule, s, f in self._hits if rule == self.marker_rule and s == sid}
+                if self._interrupts:
+                    raise self._interrupts[0]
                 if self._errors:
                     raise EngineError("a rule action failed: " + "; ".join(self._errors))
                 if start_id not in markers or end_id not in markers:
@@ -311,7 +371,9 @@ class EngineRuleset:
         failures: list[BaseException] = []
 
         def complete(error: Any, _state: Any) -> None:
-            if error:
+            if isinstance(error, BaseException) and not isinstance(error, Exception):
+                self._interrupts.append(error)  # re-raised by match once the session is discarded
+            elif error:
                 failures.append(error if isinstance(error, BaseException) else EngineError(str(error)))
 
         for _ in range(limit + 1):
@@ -401,7 +463,7 @@ def engine_ruleset(
     """The registered engine ruleset for ``definition``, registering it on first use."""
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:20]
     name = f"tierrules_{digest}"
-    with LOCK:
+    with _inside_engine():
         found = _registered.get(name)
         if found is None:
             found = EngineRuleset(name, definition, marker_rule, marker_type)
