@@ -58,9 +58,14 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 def _batch(args: argparse.Namespace, out: TextIO) -> int:
     from .. import batch
 
-    results = batch.evaluate_log(
-        args.batch, ruleset=load(args.ruleset), workers=args.workers, address=args.scheduler
-    )
+    try:
+        results = batch.evaluate_log(
+            args.batch, ruleset=load(args.ruleset), workers=args.workers, address=args.scheduler
+        )
+    except batch.BatchError as err:
+        # Some cases could not be evaluated (exit 1): the others' lines are still written.
+        out.write("".join(batch.result_line(r) + "\n" for r in err.completed))
+        raise
     # Everything is evaluated before the first line is written: a bad case leaves no output.
     out.write("".join(batch.result_line(r) + "\n" for r in results))
     return EXIT_OK
