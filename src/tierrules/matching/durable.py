@@ -36,6 +36,7 @@ and it holds every workaround for its measured defects (docs/durable_rules.md):
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import itertools
@@ -45,6 +46,7 @@ import re
 import signal
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -161,9 +163,19 @@ def _deferred_signals() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _inside_engine() -> Iterator[None]:
-    """The process-wide engine lock, with signals deferred while it is held."""
+    """The process-wide engine lock, with signals deferred while it is held; rulesets whose
+    engines were collected are released first (outermost entry only)."""
     with LOCK, _deferred_signals():
+        if _dropped and not _releasing:
+            _releasing.append(True)
+            try:
+                _collect_dropped()
+            finally:
+                _releasing.clear()
         yield
+
+
+_releasing: list[bool] = []  # set while _collect_dropped runs (it re-enters _inside_engine)
 
 
 MAX_LIVE_SESSIONS = 1000  # the engine fails at its 1,025th live session
@@ -187,6 +199,15 @@ class _QuietHost(_de.Host):  # type: ignore[misc]
 _host: _QuietHost | None = None
 _registered: dict[str, EngineRuleset] = {}
 _session_ids = itertools.count(1)
+
+UNUSED_KEPT = 8
+"""Registered rulesets that no engine uses any more, kept (most recent first) so that an
+unchanged definition loaded again reuses its registration; older ones are deleted from
+durable_rules, with their memory (docs/reliability.md, "Reloading rulesets")."""
+_unused: collections.OrderedDict[str, None] = collections.OrderedDict()
+# Names whose last user was garbage-collected: appended by finalizers (in any thread, at any
+# time), handled under the engine lock at the next use of the engine.
+_dropped: collections.deque[str] = collections.deque()
 
 
 def _shared_host() -> _QuietHost:
@@ -214,6 +235,7 @@ class EngineRuleset:
         self.marker_rule = marker_rule
         self.marker_type = marker_type
         self.live_sessions = 0
+        self.users = 0  # engines (matchers) using it; see acquire()
         self._sid: str | None = None
         self._calls = itertools.count(1)
         self._hits: list[tuple[str, str, str]] = []
@@ -339,6 +361,26 @@ class EngineRuleset:
             host.delete_state(self.name, sid)
         self.live_sessions -= 1
 
+    def release(self) -> None:
+        """Delete this ruleset from durable_rules (its session first), freeing its memory.
+
+        Only for a ruleset no engine uses: it cannot be matched on afterwards. Its session's
+        opening marker ran, so deleting the session is safe; the engine then frees the
+        ruleset's node, string and state pools.
+        """
+        host = _shared_host()
+        self._discard(host)
+        engine_side = host._ruleset_directory.pop(self.name, None)
+        _registered.pop(self.name, None)
+        if engine_side is None:
+            return
+        with contextlib.suppress(ValueError):
+            host._ruleset_list.remove(engine_side)
+        try:
+            _dre.delete_ruleset(engine_side._handle)
+        except Exception as err:  # an invalid handle: nothing was freed, nothing is broken
+            raise EngineError(f"durable_rules could not delete ruleset {self.name!r}: {err}") from err
+
     def _retract(self, host: _QuietHost, batch: list[dict[str, Any]]) -> None:
         try:
             host.retract_facts(self.name, batch)
@@ -447,12 +489,55 @@ class DurableMatcher:
         if problems:
             raise RulesetError(problems)
         self._order = {rule.name: i for i, rule in enumerate(rules)}
-        self.engine_ruleset = engine_ruleset(definition(rules))
+        self.engine_ruleset = acquire(definition(rules), self)
 
     def match(self, facts: Sequence[Fact]) -> dict[int, tuple[str, ...]]:
         hits = self.engine_ruleset.match(facts)
         order = self._order
         return {i: tuple(sorted(names, key=order.__getitem__)) for i, names in hits.items()}
+
+
+def acquire(definition: Mapping[str, Mapping[str, Any]], user: object) -> EngineRuleset:
+    """The registered engine ruleset for ``definition``, used by ``user`` until it is collected.
+
+    When its last user is gone, the ruleset joins the :data:`UNUSED_KEPT` most recently
+    unused ones, and the oldest beyond those is deleted from durable_rules: a process that
+    reloads edited rulesets keeps a bounded number of them, and one that reloads an
+    unchanged ruleset reuses its registration.
+    """
+    with _inside_engine():
+        found = engine_ruleset(definition)
+        found.users += 1
+        _unused.pop(found.name, None)
+        weakref.finalize(user, _dropped.append, found.name)
+        return found
+
+
+def _collect_dropped() -> None:
+    """Count down the users of rulesets whose engines were collected; release the excess unused.
+
+    Called with the engine lock held (finalizers only queue names: they may run anywhere).
+    """
+    while _dropped:
+        name = _dropped.popleft()
+        found = _registered.get(name)
+        if found is None:
+            continue
+        found.users -= 1
+        if found.users <= 0:
+            _unused[name] = None
+            _unused.move_to_end(name)
+    while len(_unused) > UNUSED_KEPT:
+        name, _ = _unused.popitem(last=False)
+        found = _registered.get(name)
+        if found is not None and found.users <= 0:
+            found.release()
+
+
+def registered_count() -> int:
+    """How many rulesets are registered in durable_rules in this process (tests and benchmarks)."""
+    with _inside_engine():
+        return len(_registered)
 
 
 def engine_ruleset(
