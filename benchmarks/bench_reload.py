@@ -50,7 +50,7 @@ def _edit(base: dict[str, Any], kind: str, i: int) -> dict[str, Any]:
         diamond["min"]["spend_12m"] = 1_000_000 + i
     elif kind == "condition":
         rule = next(r for r in data["deadlines"] if r["id"] == "E1.escalate")
-        rule["start"]["when"] = {"agent_level": list(range(1, 2 + i % 500)) + [1000 + i]}
+        rule["start"]["when"] = {"agent_level": [*range(1, 2 + i % 500), 1000 + i]}
     return data
 
 
@@ -121,9 +121,8 @@ def main() -> None:
         child(args.child, args.reloads, args.every)
         return
     results = []
-    print(
-        f"{'kind':>10} {'reloads':>8} {'RSS first MB':>13} {'RSS last MB':>12} {'KB kept/reload':>15} {'ms/reload':>10}"
-    )
+    header = ("kind", "reloads", "RSS first MB", "RSS last MB", "KB kept/reload", "ms/reload")
+    print(" ".join(f"{h:>14}" for h in header))
     for kind in args.kinds.split(","):
         out = subprocess.run(
             [

@@ -123,20 +123,21 @@ _DURABLE_LOG = logging.getLogger("durable")
 _DURABLE_LOG.addHandler(logging.NullHandler())
 _DURABLE_LOG.propagate = False
 
-# Signals whose Python handlers raise (KeyboardInterrupt, or a host's SystemExit): delivered
-# inside durable_rules they are caught by its BaseException handlers, and either swallowed
-# (an action's exception becomes session state) or reported as a failed action.
+
+# Signals whose Python handlers raise (KeyboardInterrupt, or a host's SystemExit).
 _DEFERRED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
 
 
 @contextlib.contextmanager
 def _deferred_signals() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM while durable_rules runs; deliver them to their handlers after.
+    """Hold SIGINT/SIGTERM while a session is opened or deleted; deliver them to their handlers after.
 
-    Python runs signal handlers in the main thread only, so only a main-thread evaluation is
-    exposed; there, each Python-level handler is swapped for one that records the signal,
-    and restored and called once the engine is consistent again (a few milliseconds later).
-    Ignored and default dispositions are left alone.
+    Opening and deleting a session change what must be deleted later, so an interrupt in
+    the middle would leave the bookkeeping wrong. Python runs signal handlers in the main
+    thread only; there each Python-level handler is swapped for one that records the
+    signal, and restored and called when the block ends. It costs some 20 µs (four
+    ``signal`` calls), so it guards only these rare steps, never the posting of facts (there
+    :class:`_FenceAction` keeps interrupts from being swallowed).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -163,9 +164,9 @@ def _deferred_signals() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _inside_engine() -> Iterator[None]:
-    """The process-wide engine lock, with signals deferred while it is held; rulesets whose
-    engines were collected are released first (outermost entry only)."""
-    with LOCK, _deferred_signals():
+    """The process-wide engine lock; rulesets whose engines were collected are released first
+    (outermost entry only)."""
+    with LOCK:
         if _dropped and not _releasing:
             _releasing.append(True)
             try:
@@ -184,6 +185,34 @@ MAX_DISTINCT_VALUES_PER_FIELD = 511  # 512 distinct values tested on one field h
 MAX_ENGINE_RULES = 500  # 1,500 simple rules fail with error 303 and ~2 GB RSS
 SESSION_MARKER_TYPE = "tierrules.session_opened"
 SESSION_MARKER_RULE = "tierrules.session"
+
+
+class _FenceAction(_de.Promise):  # type: ignore[misc]
+    """How durable_rules runs a fence action: nothing it raises reaches durable_rules' handlers.
+
+    durable_rules' own ``Promise.run`` catches BaseException around an action and turns it
+    into session state, so a Ctrl-C delivered as the action starts (Python runs signal
+    handlers between bytecodes) vanished, or became an "action failed" EngineError. Here a
+    KeyboardInterrupt or SystemExit raised in the action is kept and re-raised by ``match``
+    once the call is over (the action is completed, the engine consistent); one raised
+    around it propagates through durable_rules' dispatch to ``match``, which discards the
+    session. Exceptions never get here: the action records them.
+    """
+
+    def __init__(self, func: Callable[[Any], None], interrupts: list[BaseException]) -> None:
+        super().__init__(func)
+        self._interrupts = interrupts
+
+    def __call__(self, c: Any) -> None:
+        """The action itself (what ``run`` calls)."""
+        self._func(c)
+
+    def run(self, c: Any, complete: Callable[[Any], None]) -> None:
+        try:
+            self._func(c)
+        except BaseException as err:
+            self._interrupts.append(err)
+        complete(None)
 
 
 class _QuietHost(_de.Host):  # type: ignore[misc]
@@ -249,7 +278,7 @@ class EngineRuleset:
         except Exception as err:  # the engine reports bad definitions as bare numeric codes
             raise EngineError(f"durable_rules refused ruleset {name!r}: {err}") from err
 
-    def _action(self, rule_name: str) -> Callable[[Any], None]:
+    def _action(self, rule_name: str) -> _FenceAction:
         hits, errors, interrupts = self._hits, self._errors, self._interrupts
 
         def action(c: Any) -> None:  # exactly one parameter: two would make it async
@@ -268,10 +297,8 @@ class EngineRuleset:
                 hits.append((rule_name, sid, fact_id))
             except Exception as err:  # the engine would swallow it
                 errors.append(f"{rule_name}: {type(err).__name__}: {err}")
-            except BaseException as err:  # KeyboardInterrupt, SystemExit: re-raised after the call
-                interrupts.append(err)
 
-        return action
+        return _FenceAction(action, interrupts)
 
     def match(self, facts: Sequence[Mapping[str, Any]]) -> dict[int, list[str]]:
         """Post ``facts`` (flat, validated) and map fact index -> the rules it matched.
@@ -333,33 +360,66 @@ class EngineRuleset:
         """
         if self._sid is not None:
             return self._sid
+        with _deferred_signals():
+            return self._open(host)
+
+    def _open(self, host: _QuietHost) -> str:
         if self.live_sessions >= MAX_LIVE_SESSIONS:
             raise EngineError(f"{self.live_sessions} live durable_rules sessions; refusing another")
         sid = f"s{next(_session_ids)}"
         self._hits.clear()
         self._errors.clear()
+        self._interrupts.clear()
         self.live_sessions += 1
         try:
             host.assert_fact(self.name, {"id": "opened", "type": self.marker_type, "sid": sid})
-        except Exception as err:
-            raise EngineError(f"durable_rules could not open a session: {err}") from err
+        except BaseException as err:
+            # Interrupted (Ctrl-C) or failed: delete the session if an action ran in it,
+            # else leave it counted (deleting it could crash the engine).
+            if self._interrupts or self._marker_ran(sid):
+                self._delete(host, sid)
+            if isinstance(err, Exception):
+                raise EngineError(f"durable_rules could not open a session: {err}") from err
+            raise
+        if self._interrupts:  # the marker's action ran and was interrupted: deletable
+            self._delete(host, sid)
+            raise self._interrupts[0]
         if self._errors:  # the marker's action ran but failed: deletable, but not usable
-            host.delete_state(self.name, sid)
-            self.live_sessions -= 1
+            self._delete(host, sid)
             raise EngineError("durable_rules session marker failed: " + "; ".join(self._errors))
-        if not any(rule == self.marker_rule and s == sid for rule, s, _ in self._hits):
+        if not self._marker_ran(sid):
             raise EngineError("durable_rules session marker failed: no action ran")
         self._sid = sid
         return sid
+
+    def _marker_ran(self, sid: str) -> bool:
+        return any(rule == self.marker_rule and s == sid for rule, s, _ in self._hits)
 
     def _discard(self, host: _QuietHost) -> None:
         """Delete the session after a failure (safe: its opening marker's action ran)."""
         if self._sid is None:
             return
-        sid, self._sid = self._sid, None
-        with contextlib.suppress(Exception):
+        with _deferred_signals():
+            sid, self._sid = self._sid, None
+            self._delete(host, sid)
+
+    def _delete(self, host: _QuietHost, sid: str) -> None:
+        """Delete a session in which an action ran, and count it gone, even when interrupted.
+
+        An interrupt can land in durable_rules' Python before or after its C call: the
+        deletion is tried again (deleting a deleted session is a harmless error), then the
+        interrupt goes on.
+        """
+        try:
             host.delete_state(self.name, sid)
-        self.live_sessions -= 1
+        except Exception:
+            pass
+        except BaseException:
+            with contextlib.suppress(Exception):
+                host.delete_state(self.name, sid)
+            raise
+        finally:
+            self.live_sessions -= 1
 
     def release(self) -> None:
         """Delete this ruleset from durable_rules (its session first), freeing its memory.
