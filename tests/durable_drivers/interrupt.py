@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import sys
 from collections import Counter
 from typing import Any
@@ -51,14 +52,19 @@ def main(rounds: int) -> None:
     reference = engine.evaluate(cases, NOW).to_json()
     outcomes: Counter[str] = Counter()
     wrong = evaluations = 0
+    # SIGINT is blocked while a signal's outcome is recorded and printed, and unblocked only
+    # inside the try: a signal sent right after the line was read lands in the evaluations.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     print("ready", flush=True)
     while sum(outcomes.values()) < rounds:
         try:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
             while True:
                 evaluations += 1
                 if engine.evaluate(cases, NOW).to_json() != reference:
                     wrong += 1
         except BaseException as err:  # we count what each signal became
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
             name = type(err).__name__
             outcomes[name] += 1
             print(name, flush=True)
