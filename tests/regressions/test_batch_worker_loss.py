@@ -30,6 +30,8 @@ from tierrules.testing import generate_cases
 
 DRIVER = Path(__file__).resolve().parents[1] / "batch_drivers" / "worker_loss.py"
 
+pytestmark = pytest.mark.slow  # starts Dask clusters and kills their workers: ~2 minutes
+
 
 def scenario(name: str, cases: int, timeout: float = 300) -> dict[str, Any]:
     proc = subprocess.run(
@@ -95,7 +97,7 @@ def test_cli_batch_survives_its_workers_being_killed(tmp_path: Path) -> None:
     ruleset = tierrules.load_ruleset()
     log = tmp_path / "cases.jsonl"
     with log.open("w", encoding="utf-8") as handle:
-        for i, (events, now) in enumerate(generate_cases(ruleset, 5000, seed=8)):
+        for i, (events, now) in enumerate(generate_cases(ruleset, 3000, seed=8)):
             handle.write(json.dumps({"name": f"c{i}", "now": now.isoformat(), "events": events}) + "\n")
     serial = run_cli("evaluate", "--batch", str(log), "--workers", "0", timeout=300)
     assert serial.returncode == 0, serial.stderr

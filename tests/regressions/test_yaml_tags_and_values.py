@@ -43,7 +43,7 @@ CASES = [
 def test_ruleset_file(tmp_path: Path, text: str, needle: str) -> None:
     path = tmp_path / "r.yaml"
     path.write_text("version: '1'\n" + text, encoding="utf-8")
-    with pytest.raises(tierrules.RulesetError, match=r"not allowed|not a valid") as caught:
+    with pytest.raises(tierrules.RulesetError, match=r"not allowed|not a valid|not valid Unicode") as caught:
         tierrules.load_ruleset(path)
     assert (caught.value.file, caught.value.line, caught.value.json_path) == (path, 2, "$.name")
     assert_refused(run_cli("validate", str(path), timeout=30), f"{path}:2: $.name", needle)
