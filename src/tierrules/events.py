@@ -8,9 +8,11 @@ wrong, so nothing unvalidated may be posted to it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 import typing
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Annotated, Any, ClassVar, Literal, Union
@@ -657,29 +659,56 @@ def _items(raw: object, cap: int | None) -> list[object]:
     return list(iterator if cap is None else itertools.islice(iterator, cap + 1))
 
 
+@functools.cache
+def _string_fields(model: type[EventBase]) -> tuple[str, ...]:
+    """The free-text fields of an event model (not ``type``, not enumerations)."""
+    out = []
+    for name, info in model.model_fields.items():
+        args = typing.get_args(info.annotation) or (info.annotation,)
+        if name != "type" and str in args:
+            out.append(name)
+    return tuple(out)
+
+
+# Events already found within some Limits, by identity (events are frozen): a session that
+# evaluates a growing list of events checks each event once, not on every call.
+_WITHIN: dict[int, tuple[weakref.ref[EventBase], Limits]] = {}
+_WITHIN_KEPT = 200_000
+
+
+def _event_problem(index: int, event: EventBase, limits: Limits) -> Problem | None:
+    """The first limit one event exceeds (its strings, its ``meta``), as a problem, or None."""
+    for name in _string_fields(type(event)):
+        value = getattr(event, name)
+        if value is None:
+            continue
+        is_text = name == "text" and isinstance(event, Utterance)
+        cap, which = (
+            (limits.max_utterance_chars, "max_utterance_chars")
+            if is_text
+            else (limits.max_string_chars, "max_string_chars")
+        )
+        if cap is not None and len(value) > cap:
+            message = f"{len(value):,} characters; at most {cap:,} (Limits.{which})"
+            return Problem(message, (index, name), rank=Rank.INVALID)
+    if event.meta is not None and limits.max_meta_bytes is not None:
+        size = len(json.dumps(event.meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        if size > limits.max_meta_bytes:
+            return Problem(
+                f"{size:,} bytes of JSON; at most {limits.max_meta_bytes:,} (Limits.max_meta_bytes)",
+                (index, "meta"),
+                rank=Rank.INVALID,
+            )
+    return None
+
+
 def _limit_problem(events: Sequence[EventBase], limits: Limits) -> Problem | None:
     """The first event that exceeds ``limits``, as a problem naming its index and field."""
     text_total = 0
+    cap = limits.max_text_chars
     for index, event in enumerate(events):
-        for name in type(event).model_fields:
-            value = getattr(event, name)
-            if not isinstance(value, str) or name == "type":
-                continue
-            is_text = name == "text" and isinstance(event, Utterance)
-            cap, which = (
-                (limits.max_utterance_chars, "max_utterance_chars")
-                if is_text
-                else (limits.max_string_chars, "max_string_chars")
-            )
-            if cap is not None and len(value) > cap:
-                return Problem(
-                    f"{len(value):,} characters; at most {cap:,} (Limits.{which})",
-                    (index, name),
-                    rank=Rank.INVALID,
-                )
         if isinstance(event, Utterance):
             text_total += len(event.text)
-            cap = limits.max_text_chars
             if cap is not None and text_total > cap:
                 return Problem(
                     f"the utterances so far hold {text_total:,} characters; at most {cap:,} in one "
@@ -687,14 +716,15 @@ def _limit_problem(events: Sequence[EventBase], limits: Limits) -> Problem | Non
                     (index, "text"),
                     rank=Rank.INVALID,
                 )
-        if event.meta is not None and limits.max_meta_bytes is not None:
-            size = len(json.dumps(event.meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-            if size > limits.max_meta_bytes:
-                return Problem(
-                    f"{size:,} bytes of JSON; at most {limits.max_meta_bytes:,} (Limits.max_meta_bytes)",
-                    (index, "meta"),
-                    rank=Rank.INVALID,
-                )
+        seen = _WITHIN.get(id(event))
+        if seen is not None and seen[1] is limits and seen[0]() is event:
+            continue
+        problem = _event_problem(index, event, limits)
+        if problem is not None:
+            return problem
+        if len(_WITHIN) >= _WITHIN_KEPT:
+            _WITHIN.clear()
+        _WITHIN[id(event)] = (weakref.ref(event), limits)
     return None
 
 
