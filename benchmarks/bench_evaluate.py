@@ -4,22 +4,30 @@
 Run from a clone after ``python3 -m pip install -e .``::
 
     python benchmarks/bench_evaluate.py             # the full run (issue 7): ~20 min on 2 idle cores
-    python benchmarks/bench_evaluate.py --quick     # smoke run, well under a minute
+    python benchmarks/bench_evaluate.py --quick     # smoke run, about two minutes
     python benchmarks/bench_evaluate.py --memory-cases 100000 --json /tmp/bench.json
+
+    # another checkout (the same script measures an older tree):
+    python benchmarks/bench_evaluate.py --quick --src /tmp/old/src
+    # two trees side by side: each in its own process, in turns (A B, then B A, ...), then
+    # a table of the medians and their ratios
+    python benchmarks/bench_evaluate.py --quick --src /tmp/old/src --src src --rounds 2
 
 It prints a table and writes the numbers as JSON (default
 ``benchmarks/results/latest.json``; the directory is git-ignored and created if missing).
 
 What it measures (see docs/performance.md):
 
-1. latency of one ``evaluate()`` call, p50/p99 in µs, for cases of 1, 10 and 100 events;
+1. latency of one ``evaluate()`` call, p50/p99 in µs, for generated cases of 1, 10 and 100
+   events;
 2. throughput in events/s over the first ``--cases`` (100,000) ten-event cases of pass 3,
    each evaluated on its own the way a call-center host calls it (one call per case, the
    whole history every time);
 3. memory: peak RSS (``ru_maxrss``) and current RSS (``VmRSS``) after 1%, 10% and 100% of
    ``--memory-cases`` (1,000,000) cases, i.e. after 10k, 100k and 1M, in one pass;
-4. where the time goes: ``parse_events`` (validation), the durable_rules fence
-   (``Engine._engine.match``) and the rest, each timed separately on the same cases;
+4. where the time goes: ``parse_events`` (validation), the matcher (the durable_rules
+   fence: ``Engine._matcher.match``; before the restructure ``Engine._engine.match``) and
+   the rest, each timed separately on the same cases;
 5. references on the same facts, interleaved with 4 case by case: (a) raw durable_rules on
    the equivalent hand-written ruleset (one rule per start/met/cancel role, one
    ``assert_fact`` per fact), (b) raw durable_rules making the calls tierrules makes (the
@@ -30,23 +38,42 @@ What it measures (see docs/performance.md):
    extra copies on event types the workload never posts; evaluate() p50/p99 and events/s,
    and raw durable_rules (a) and (b) on both;
 7. leaf costs: one working-time addition on the business calendar across 2026 (CN
-   holidays), one normalised forbidden-phrase scan of a 200-character agent utterance.
+   holidays), one normalised forbidden-phrase scan of a 200-character agent utterance;
+8. the bundled example cases (every ``examples/*.jsonl`` of this checkout that holds one
+   event a line), each evaluated 40 minutes after its last event, p50/p99; the calls also
+   on words the engine has not seen before (an engine may keep what it worked out about a
+   text it has seen);
+9. whole calls: one ``evaluate()`` of a finished phone call of N utterances (the call of
+   ``benchmarks/bench_session.py``; N = 100 and 400) on unseen and on seen words, how many
+   facts ``evaluate()`` sent to the matcher and what the matcher cost on them;
+10. a batch: the demo month (``examples/demo-month.jsonl``, 3,547 mixed cases; ``agent_id``
+    and ``team`` dropped from its events, fields trees before issue 11 do not know), one
+    ``evaluate()`` per case: cases/s, events/s, p50/p99 per case.
 
-This is a script, not a test: it asserts nothing about speed. The private attributes
-``Engine._engine``, ``Engine._compiled`` and ``Engine._fact`` and the helpers
-``tierrules.evaluation.engine._ordered`` and ``tierrules.evaluation.cases.build_cases``
-are used, never changed.
+The tree measured is the installed ``tierrules`` (the source tree next to this script when
+none is), or the one in ``--src DIR``. Two or more ``--src`` run each tree in a child
+process of this script, ``--rounds`` times in turns, and print the medians side by side.
+The internals that sections 4-6 and 9 call (the matcher, the definitions posted to
+durable_rules, how facts are built) are found by feature detection (:class:`Tree`), so
+the same script measures trees from before and after the restructure into
+``evaluation/``, ``compiler/`` and ``matching/``; what a tree lacks is left out, not guessed.
+
+This is a script, not a test: it asserts nothing about speed. Private attributes and
+helpers of the tree are read and called, never changed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import datetime as dt
 import gc
 import hashlib
 import heapq
+import importlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import platform
@@ -65,19 +92,187 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
-try:
-    import tierrules
-except ImportError:  # not installed: fall back to the source tree next to this script
-    sys.path.insert(0, str(REPO / "src"))
-    import tierrules
-from tierrules.evaluation.cases import build_cases  # noqa: E402
-from tierrules.evaluation.engine import _ordered  # noqa: E402
-from tierrules.events import EVENT_TYPES  # noqa: E402
-
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable\.engine")
 import durable.engine as de  # noqa: E402
 
 perf_ns = time.perf_counter_ns
+Engine = Any  # a tierrules.Engine of the tree under test
+
+# --------------------------------------------------------------------------------------
+# The tree under test: imported by use_tree(), its internals found by feature detection
+# --------------------------------------------------------------------------------------
+
+tierrules: Any = None  # the tierrules package under test, set by use_tree()
+T: Tree  # its internals, set by use_tree()
+
+
+def _first(*names: str) -> Any:
+    """The first ``module:attribute`` of ``names`` that imports; ImportError if none does."""
+    for name in names:
+        module, _, attr = name.partition(":")
+        try:
+            found = importlib.import_module(module)
+        except ImportError:
+            continue
+        if hasattr(found, attr):
+            return getattr(found, attr)
+    raise ImportError(f"none of {', '.join(names)}")
+
+
+def _optional(*names: str) -> Any:
+    try:
+        return _first(*names)
+    except ImportError:
+        return None
+
+
+class Tree:
+    """Where the tree under test keeps what the benchmark calls.
+
+    ``layout`` is ``"stages"`` for trees laid out by pipeline stage (``evaluation/``,
+    ``compiler/``, ``matching/``: the engine asks ``Engine._matcher``) and ``"flat"`` for the
+    trees before (``_engine.py``, ``_compile.py``: the engine asks ``Engine._engine``, a
+    durable_rules ruleset behind the fence).
+    """
+
+    def __init__(self) -> None:
+        markers = ("tierrules.matching.durable", "tierrules.compiler.compiled", "tierrules._compile")
+        self.layout = "stages" if importlib.util.find_spec("tierrules.matching") else "flat"
+        self.event_types: dict[str, Any] = _first(
+            "tierrules.events:EVENT_TYPES", "tierrules._events:EVENT_TYPES"
+        )
+        self.order = _first(
+            "tierrules.evaluation.facts:order_events",  # (events) -> (ordered, UTC instants)
+            "tierrules.evaluation.engine:_ordered",
+            "tierrules._engine:_ordered",
+        )
+        self.build_cases = _first("tierrules.evaluation.cases:build_cases", "tierrules._cases:build_cases")
+        self.marker_rule: str = _first(*(f"{m}:SESSION_MARKER_RULE" for m in markers))
+        self.marker_type: str = _first(*(f"{m}:SESSION_MARKER_TYPE" for m in markers))
+        # the re-matching of starts at later case changes (trees with memo-less MatchPlan)
+        self.lookups = _optional("tierrules.evaluation.facts:_lookups")
+        # match rules -> durable_rules JSON (trees whose compiler is backend-neutral)
+        self.durable_definition = _optional("tierrules.matching.durable:definition")
+        self.read_ruleset_files = _first(
+            "tierrules.ruleset.reader:read_ruleset_files", "tierrules._loader:read_ruleset_files"
+        )
+        self.default_ruleset_path = _first(
+            "tierrules.compiler.load:default_ruleset_path", "tierrules._ruleset:default_ruleset_path"
+        )
+        self.phrase_matcher = _first(
+            "tierrules.evaluation.etiquette:default_matcher",
+            "tierrules.text:default_matcher",
+            "tierrules._text:default_matcher",
+        )
+        self.normalize = _first("tierrules.text:normalize", "tierrules._text:normalize")
+
+    # -- the matcher: what evaluate() asks which facts fire which rules -------------------
+
+    @staticmethod
+    def fence_owner(engine: Engine) -> Any:
+        """The object whose ``match(facts)`` evaluate() calls for the case rules."""
+        owner = getattr(engine, "_matcher", None)
+        return owner if owner is not None else engine._engine
+
+    def fence(self, engine: Engine) -> Callable[[list[dict[str, Any]]], dict[int, Any]]:
+        return self.fence_owner(engine).match  # type: ignore[no-any-return]
+
+    def fence_name(self, engine: Engine) -> str:
+        return (
+            "Engine._matcher.match"
+            if getattr(engine, "_matcher", None) is not None
+            else "Engine._engine.match"
+        )
+
+    # -- what is posted to durable_rules ------------------------------------------------
+
+    def shared_definition(self, engine: Engine) -> dict[str, dict[str, Any]]:
+        """The durable_rules ruleset evaluate() posts to (roles with one condition share a rule)."""
+        compiled = engine._compiled
+        if hasattr(compiled, "engine_definition"):
+            return dict(compiled.engine_definition())
+        return dict(self.durable_definition(compiled.case_rules))
+
+    def unshared_definition(self, engine: Engine) -> dict[str, dict[str, Any]]:
+        """One durable_rules rule per role: what a hand translation of the ruleset would post."""
+        compiled = engine._compiled
+        if hasattr(compiled, "unshared_engine_definition"):
+            return dict(compiled.unshared_engine_definition())
+        if hasattr(compiled, "unshared_rules"):
+            return dict(self.durable_definition(compiled.unshared_rules()))
+        return self.shared_definition(engine)  # trees without sharing: the same thing
+
+    @staticmethod
+    def roles(engine: Engine) -> Callable[[str], tuple[str, ...]]:
+        """Matcher rule name -> the role names (``E2.complaint-reply#start``...) it stands for."""
+        compiled = engine._compiled
+        nodes = getattr(compiled, "shared", None)
+        if nodes is None:
+            nodes = getattr(compiled, "engine_nodes", None)
+        if nodes is None:
+            return lambda name: (name,)
+        table = {name: tuple(getattr(r, "name", str(r)) for r in roles) for name, roles in nodes.items()}
+        return lambda name: table.get(name, (name,))
+
+    # -- the facts evaluate() posts, rebuilt the way it builds them ------------------------
+
+    def facts(self, engine: Engine, events: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
+        """The facts ``evaluate(events, now)`` passes to the matcher, rebuilt from its helpers.
+
+        Mirrors private code that changes: :class:`Facts` checks it against the facts
+        ``evaluate()`` really posts and stops using it when they differ.
+        """
+        ordered, _ = self.order(self.parse_events(events))
+        affects = getattr(engine, "_affects_clocks", None)  # words-only utterances left out
+        if affects is not None:
+            ordered = [e for e in ordered if affects(e)]
+        tiers = engine._tiers(ordered, now)
+        cases = self.build_cases(ordered, tiers.attributes if tiers is not None else None)
+        builder = getattr(engine, "_facts", None)
+        if builder is None:  # flat trees: every event, Engine._fact
+            return [engine._fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
+        compiled = engine._compiled
+        types = compiled.matched_types() if hasattr(compiled, "matched_types") else None
+        out = [
+            builder.fact(e, cases.get(e.case_id or "")) for e in ordered if types is None or e.type in types
+        ]
+        if self.lookups is not None:
+            now_utc = now.astimezone(dt.timezone.utc)
+            for k in self.lookups(compiled, compiled.watched_starts(), ordered, cases, now_utc):
+                event = ordered[k.index]
+                out.append(builder.fact(event, cases[event.case_id or ""], k.at))
+        return out
+
+    @property
+    def parse_events(self) -> Callable[[Any], Any]:
+        return tierrules.parse_events  # type: ignore[no-any-return]
+
+
+def use_tree(src: Path | None) -> None:
+    """Import tierrules from ``src`` (a directory holding ``tierrules/``), or as installed."""
+    global tierrules, T
+    if src is not None:
+        src = src.resolve()
+        if not (src / "tierrules" / "__init__.py").is_file():
+            raise SystemExit(f"--src {src}: no tierrules/__init__.py there")
+        sys.path.insert(0, str(src))
+    try:
+        import tierrules as package
+    except ImportError:  # not installed: the source tree next to this script
+        sys.path.insert(0, str(REPO / "src"))
+        import tierrules as package
+    if src is not None and Path(package.__file__).resolve().parent != src / "tierrules":
+        raise SystemExit(f"--src {src}: imported tierrules from {package.__file__} instead")
+    tierrules = package
+    T = Tree()
+    _set_workload(T.event_types)
+
+
+def tree_root() -> Path:
+    """The checkout the tree under test belongs to (src/tierrules -> the checkout)."""
+    package = Path(tierrules.__file__).resolve().parent
+    return package.parent.parent if package.parent.name == "src" else package.parent
+
 
 # --------------------------------------------------------------------------------------
 # Workload: seeded, realistic case histories
@@ -97,7 +292,7 @@ DAY = 86400.0
 # The case and complaint closings (case_responded, case_resolved, complaint_resolved) meet
 # the E5/E9/E10 clocks of later rulesets; they are generated only if the installed
 # tierrules knows them, so the script runs on older and newer event vocabularies.
-FOLLOW_UPS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+ALL_FOLLOW_UPS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "escalated": ((1 * MINUTE, 9 * MINUTE), (11 * MINUTE, 90 * MINUTE)),
     "complaint_replied": ((5 * MINUTE, 50 * MINUTE), (2 * HOUR, 30 * HOUR)),
     "complaint_resolved": ((2 * HOUR, 40 * HOUR), (50 * HOUR, 120 * HOUR)),
@@ -107,11 +302,19 @@ FOLLOW_UPS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "case_responded": ((5 * MINUTE, 90 * MINUTE), (3 * HOUR, 30 * HOUR)),
     "case_resolved": ((2 * HOUR, 20 * HOUR), (30 * HOUR, 96 * HOUR)),
 }
-FOLLOW_UPS = {kind: delays for kind, delays in FOLLOW_UPS.items() if kind in EVENT_TYPES}
 OUTCOMES = ("on_time", "late", "never")
 OUTCOME_WEIGHTS = (0.65, 0.20, 0.15)
 TRIGGERS = ("complaint_registered", "feedback_received", "escalation_needed")
 TRIGGER_WEIGHTS = (0.35, 0.35, 0.30)
+FOLLOW_UPS = dict(ALL_FOLLOW_UPS)  # the kinds the tree under test knows (_set_workload)
+WORKLOAD_TYPES = frozenset({"case_opened", *TRIGGERS, *FOLLOW_UPS})
+
+
+def _set_workload(event_types: dict[str, Any]) -> None:
+    """Generate only follow-ups of event types the tree under test knows."""
+    global FOLLOW_UPS, WORKLOAD_TYPES
+    FOLLOW_UPS = {kind: delays for kind, delays in ALL_FOLLOW_UPS.items() if kind in event_types}
+    WORKLOAD_TYPES = frozenset({"case_opened", *TRIGGERS, *FOLLOW_UPS})
 
 
 def _case_start(rng: random.Random) -> dt.datetime:
@@ -252,9 +455,12 @@ def memory() -> dict[str, float]:
     }
 
 
-def _git(*args: str) -> str | None:
+def _git(*args: str, cwd: Path = REPO) -> str | None:
+    """A read-only git command (``--no-optional-locks``: never rewrites the index)."""
     try:
-        out = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "--no-optional-locks", *args], cwd=cwd, capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -279,8 +485,8 @@ def machine() -> dict[str, Any]:
         pass
     package = Path(tierrules.__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted(package.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     return {
         "platform": platform.platform(),
         "machine": platform.machine(),
@@ -291,7 +497,9 @@ def machine() -> dict[str, Any]:
         "tierrules": tierrules.__version__,
         "tierrules_path": str(package),
         "tierrules_source_sha256": digest.hexdigest()[:16],
-        "git": _git("describe", "--always", "--dirty"),
+        "tierrules_layout": T.layout,
+        "git": _git("describe", "--always", "--dirty", cwd=tree_root()),
+        "bench_script_git": _git("describe", "--always", "--dirty"),
         "durable_rules": _version("durable_rules"),
         "pydantic": _version("pydantic"),
         "python_dateutil": _version("python-dateutil"),
@@ -299,29 +507,20 @@ def machine() -> dict[str, Any]:
     }
 
 
-def evaluate_facts(engine: tierrules.Engine, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The facts ``evaluate()`` posts for ``events``, rebuilt the way it builds them.
+def posted_facts(engine: Engine, events: list[dict[str, Any]], now: dt.datetime) -> list[Any]:
+    """The fact lists ``evaluate()`` passes to the matcher's ``match``, observed, not patched.
 
-    This mirrors private code that changes; :class:`Facts` checks it against the facts
-    ``evaluate()`` really posts and stops using it when they differ.
+    A profile hook watches for calls of ``match`` on the engine's case-rule matcher and
+    keeps their ``facts`` argument; nothing of the engine is replaced. Slow (every Python
+    call hits the hook): used to check :meth:`Tree.facts` and as its fallback, never
+    inside a timed region.
     """
-    ordered, _ = _ordered(tierrules.parse_events(events))
-    cases = build_cases(ordered, None)
-    return [engine._fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
-
-
-def posted_facts(engine: tierrules.Engine, events: list[dict[str, Any]], now: dt.datetime) -> list[Any]:
-    """The fact lists ``evaluate()`` passes to ``Engine._engine.match``, observed, not patched.
-
-    A profile hook watches for the call of ``match`` and keeps its ``facts`` argument;
-    nothing of the engine is replaced. Slow (every Python call hits the hook): used to
-    check :func:`evaluate_facts` and as its fallback, never inside a timed region.
-    """
-    target = type(engine._engine).match.__code__
+    owner = T.fence_owner(engine)
+    target = type(owner).match.__code__
     seen: list[Any] = []
 
     def hook(frame: Any, event: str, arg: Any) -> None:
-        if event == "call" and frame.f_code is target:
+        if event == "call" and frame.f_code is target and frame.f_locals.get("self") is owner:
             seen.append(list(frame.f_locals["facts"]))
 
     previous = sys.getprofile()
@@ -341,7 +540,7 @@ class Facts:
     (slower wall time; the timed regions are unaffected).
     """
 
-    def __init__(self, engine: tierrules.Engine, check_every: int = 100) -> None:
+    def __init__(self, engine: Engine, check_every: int = 100) -> None:
         self.engine = engine
         self.check_every = check_every
         self.mode = "rebuilt"
@@ -352,7 +551,7 @@ class Facts:
         if self.mode == "observed":
             return self._observed(events, now)
         try:
-            facts = evaluate_facts(self.engine, events)
+            facts = T.facts(self.engine, events, now)
         except Exception as err:  # the private helpers changed shape
             self._switch(f"rebuilding facts failed: {type(err).__name__}: {err}")
             return self._observed(events, now)
@@ -367,7 +566,9 @@ class Facts:
     def _observed(self, events: list[dict[str, Any]], now: dt.datetime) -> list[dict[str, Any]]:
         seen = posted_facts(self.engine, events, now)
         if len(seen) != 1:
-            raise SystemExit(f"evaluate() called Engine._engine.match {len(seen)} times; expected once")
+            raise SystemExit(
+                f"evaluate() called {T.fence_name(self.engine)} {len(seen)} times; expected once"
+            )
         return list(seen[0])
 
     def _switch(self, why: str) -> None:
@@ -388,30 +589,7 @@ class _IdleHost(de.Host):  # type: ignore[misc]
 
 
 def _marker() -> tuple[str, str]:
-    from tierrules.compiler.compiled import SESSION_MARKER_RULE, SESSION_MARKER_TYPE
-
-    return SESSION_MARKER_RULE, SESSION_MARKER_TYPE
-
-
-def roles_of(engine: tierrules.Engine) -> Callable[[str], tuple[str, ...]]:
-    """Engine rule name -> the role names (``E2.complaint-reply#start``...) it stands for.
-
-    With node sharing one durable_rules rule serves several roles; without it (older trees)
-    each rule is one role.
-    """
-    nodes = getattr(engine._compiled, "engine_nodes", None)
-    if nodes is None:
-        return lambda name: (name,)
-    table = {name: tuple(getattr(r, "name", str(r)) for r in roles) for name, roles in nodes.items()}
-    return lambda name: table.get(name, (name,))
-
-
-def unshared_definition(engine: tierrules.Engine) -> dict[str, dict[str, Any]]:
-    """One durable_rules rule per role: what a hand translation of the ruleset would post."""
-    compiled = engine._compiled
-    if hasattr(compiled, "unshared_engine_definition"):
-        return dict(compiled.unshared_engine_definition())
-    return dict(compiled.engine_definition())  # older trees: no sharing, the same thing
+    return T.marker_rule, T.marker_type
 
 
 def as_roles(matches: dict[int, list[str]], roles: Callable[[str], tuple[str, ...]]) -> dict[int, list[str]]:
@@ -558,7 +736,7 @@ _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
 def _predicate(term: Any) -> Callable[[dict[str, Any]], bool]:
     """A Python test for one durable_rules JSON condition term.
 
-    Covers every form ``tierrules.compiler.compiled`` emits (``{field: value}``, ``$and``, ``$or``,
+    Covers every form the tree's compiler emits (``{field: value}``, ``$and``, ``$or``,
     the ``$gte`` comparisons of tier thresholds) plus the other comparisons and ``$ex``/
     ``$nex``; anything else raises, so the floor never silently tests less than the engine.
     """
@@ -667,32 +845,19 @@ class PythonFloor:
 # The 10x ruleset: copies of every deadline rule that cannot match the workload's events
 # --------------------------------------------------------------------------------------
 
-WORKLOAD_TYPES = frozenset({"case_opened", *TRIGGERS, *FOLLOW_UPS})
 # applies_to values that make each copy's start condition distinct; only case attributes the
 # default ruleset already tests (service_level, severity), so facts carry no extra fields.
 SCALE_LEVELS = ((1,), (2,), (3,), (1, 2), (2, 3), (1, 3), (1, 2, 3))
 SCALE_SEVERITIES = ("critical", "urgent", "important", "general")
 
 
-def default_ruleset_data() -> dict[str, Any]:
-    """The bundled default ruleset as plain data (its YAML files merged)."""
-    try:
-        from tierrules.compiler.load import default_ruleset_path
-        from tierrules.ruleset.reader import read_ruleset_files
-
-        data, _ = read_ruleset_files(default_ruleset_path())
-        return copy.deepcopy(dict(data))
-    except ImportError:  # pragma: no cover - other trees: merge the YAML files ourselves
-        import yaml
-
-        merged: dict[str, Any] = {}
-        for path in sorted((REPO / "rulesets" / "default").glob("*.yaml")):
-            if not path.name.endswith(".test.yaml"):
-                merged.update(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
-        return merged
+def ruleset_data(path: Path | None) -> dict[str, Any]:
+    """A ruleset directory (default: the tree's bundled default) as plain data (its YAML merged)."""
+    data, _ = T.read_ruleset_files(path if path is not None else T.default_ruleset_path())
+    return copy.deepcopy(dict(data))
 
 
-def scaled_ruleset_data(factor: int) -> tuple[dict[str, Any], dict[str, Any]]:
+def scaled_ruleset_data(factor: int, base_path: Path | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """The default ruleset with ``factor`` x its deadline rules, and how it was built.
 
     Copy ``k`` (1..factor-1) of a rule keeps its clocks (within, within_by, calendar_by,
@@ -704,13 +869,14 @@ def scaled_ruleset_data(factor: int) -> tuple[dict[str, Any], dict[str, Any]]:
     own durable_rules rule, and the met/cancel conditions (type only) share rules, which
     keeps the compiled ruleset inside the fence's 500-rule limit. ``due_before`` (a field
     of the original start event) becomes ``within: 1 day``; escalations that read a field
-    of the start event become ``to_level: 2``.
+    of the start event become ``to_level: 2``; ``pair_by`` and ``met_requires_level``, which
+    name fields of the original events, are dropped.
     """
-    data = default_ruleset_data()
+    data = ruleset_data(base_path)
     base = list(data["deadlines"])
     unposted = sorted(
         t
-        for t, model in EVENT_TYPES.items()
+        for t, model in T.event_types.items()
         if getattr(model, "scope", "case") == "case" and t not in WORKLOAD_TYPES
     )
     combos = [(lv, sev) for lv in SCALE_LEVELS for sev in SCALE_SEVERITIES]
@@ -728,6 +894,9 @@ def scaled_ruleset_data(factor: int) -> tuple[dict[str, Any], dict[str, Any]]:
             clone["met_by"] = {"event": unposted[(n + 7) % len(unposted)]}
             if "cancelled_by" in clone:
                 clone["cancelled_by"] = {"event": unposted[(n + 13) % len(unposted)]}
+            # fields of the original events the copies' events may lack (trees since issue 11)
+            clone.pop("pair_by", None)
+            clone.pop("met_requires_level", None)
             if (
                 clone.pop("due_before", None) is not None
                 and "within" not in clone
@@ -751,13 +920,13 @@ def scaled_ruleset_data(factor: int) -> tuple[dict[str, Any], dict[str, Any]]:
     return data, info
 
 
-def scaled_engine(factor: int) -> tuple[tierrules.Engine, dict[str, Any]]:
+def scaled_engine(factor: int, base_path: Path | None) -> tuple[Engine, dict[str, Any]]:
     """An Engine on the ``factor`` x ruleset; the largest multiple that compiles if it does not."""
     from tierrules import RulesetError
 
     problems = None
     for f in range(factor, 1, -1):
-        data, info = scaled_ruleset_data(f)
+        data, info = scaled_ruleset_data(f, base_path)
         try:
             engine = tierrules.Engine(tierrules.load_ruleset(data))
         except RulesetError as err:
@@ -765,8 +934,8 @@ def scaled_engine(factor: int) -> tuple[tierrules.Engine, dict[str, Any]]:
             continue
         info["requested_factor"] = factor
         info["refused"] = problems
-        info["engine_rules"] = len(engine._compiled.engine_definition())
-        info["unshared_engine_rules"] = len(unshared_definition(engine))
+        info["engine_rules"] = len(T.shared_definition(engine))
+        info["unshared_engine_rules"] = len(T.unshared_definition(engine))
         return engine, info
     raise SystemExit(f"no scaled ruleset compiles: {problems}")
 
@@ -776,9 +945,7 @@ def scaled_engine(factor: int) -> tuple[tierrules.Engine, dict[str, Any]]:
 # --------------------------------------------------------------------------------------
 
 
-def bench_latency(
-    engine: tierrules.Engine, n_events: int, calls: int, warmup: int, seed: int
-) -> dict[str, Any]:
+def bench_latency(engine: Engine, n_events: int, calls: int, warmup: int, seed: int) -> dict[str, Any]:
     """Latency of single evaluate() calls on a pool of distinct cases of ``n_events`` events."""
     pool = list(cases(seed, min(calls, 1000), n_events, prefix=f"L{n_events}"))
     for i in range(warmup):
@@ -806,7 +973,7 @@ def bench_latency(
 
 
 def bench_throughput_memory(
-    engine: tierrules.Engine, count: int, total: int, n_events: int, seed: int
+    engine: Engine, count: int, total: int, n_events: int, seed: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """One pass of ``total`` cases, evaluated one by one; throughput over the first ``count``.
 
@@ -899,7 +1066,7 @@ def _agree(a: dict[int, list[str]], b: dict[int, list[str]]) -> bool:
 
 
 def bench_breakdown(
-    engine: tierrules.Engine,
+    engine: Engine,
     raw_a: RawDurable,
     raw_b: RawDurable,
     floor: PythonFloor,
@@ -915,9 +1082,9 @@ def bench_breakdown(
     and the floor are compared (as role names) on every case, outside the timed regions.
     """
     parse_events = tierrules.parse_events
-    match = engine._engine.match
+    match = T.fence(engine)
     evaluate = engine.evaluate
-    roles = roles_of(engine)
+    roles = T.roles(engine)
     facts_for = Facts(engine)
     t_parse = t_match = t_a = t_b = t_floor = t_eval = 0
     events_total = 0
@@ -971,6 +1138,7 @@ def bench_breakdown(
     return {
         "cases": count,
         "events": events_total,
+        "matcher": T.fence_name(engine),
         "facts": {
             "source": facts_for.mode,
             "cases_checked": facts_for.checked,
@@ -1029,8 +1197,8 @@ def _stats(samples: list[int]) -> dict[str, float]:
 
 
 def bench_scaling(
-    engine: tierrules.Engine,
-    big: tierrules.Engine,
+    engine: Engine,
+    big: Engine,
     big_info: dict[str, Any],
     count: int,
     warmup: int,
@@ -1045,8 +1213,8 @@ def bench_scaling(
     matches: the copies must never match.
     """
     engines = (engine, big)
-    raws_a = [RawDurable(unshared_definition(e), batch=False) for e in engines]
-    raws_b = [RawDurable(e._compiled.engine_definition(), batch=True) for e in engines]
+    raws_a = [RawDurable(T.unshared_definition(e), batch=False) for e in engines]
+    raws_b = [RawDurable(T.shared_definition(e), batch=True) for e in engines]
     facts_for = (Facts(engine), Facts(big))  # each engine's own facts (the fields its rules test)
     samples: tuple[list[int], list[int]] = ([], [])
     t_a = [0, 0]
@@ -1102,8 +1270,8 @@ def bench_scaling(
         return {
             "ruleset": e.ruleset.name,
             "deadline_rules": len(e.ruleset.deadlines),
-            "engine_rules": len(e._compiled.engine_definition()),
-            "unshared_engine_rules": len(unshared_definition(e)),
+            "engine_rules": len(T.shared_definition(e)),
+            "unshared_engine_rules": len(T.unshared_definition(e)),
             "evaluate": {**_stats(samples[j]), "events_per_s": events_total / (total_ns / 1e9)},
             "raw": {"us_per_case": t_a[j] / count / 1e3, "events_per_s": events_total / (t_a[j] / 1e9)},
             "raw_tierrules_calls": {
@@ -1234,12 +1402,9 @@ def _medians_us(
     return {label: {"us_per_call": statistics.median(t), "runs_us": t} for label, t in times.items()}
 
 
-def bench_leaf(
-    engine: tierrules.Engine, starts_n: int, texts_n: int, seed: int, runs: int = 5
-) -> dict[str, Any]:
+def bench_leaf(engine: Engine, starts_n: int, texts_n: int, seed: int, runs: int = 5) -> dict[str, Any]:
     """µs per call, median of ``runs`` passes: calendar arithmetic over 2026 and the phrase scan."""
-    from tierrules.text import default_matcher, normalize
-
+    default_matcher, normalize = T.phrase_matcher, T.normalize
     calendars = engine._compiled.calendars
     name = "business" if "business" in calendars else engine.ruleset.default_calendar
     cal = calendars[name]
@@ -1297,6 +1462,230 @@ def bench_leaf(
 
 
 # --------------------------------------------------------------------------------------
+# The bundled examples, whole calls and a batch: the same events on every tree
+# --------------------------------------------------------------------------------------
+
+EXAMPLE_NOW_AFTER = dt.timedelta(minutes=40)  # complaint.jsonl at 18:30, as in the README
+
+
+def unseen_words(events: list[dict[str, Any]], tag: str) -> list[dict[str, Any]]:
+    """The events with ``[tag]`` after every utterance's text: words no call has had before.
+
+    An engine may keep what it worked out about a text (the normalised form, phrase hits)
+    between calls; a host's next call brings new words, so this is the honest per-call cost.
+    """
+    return [{**e, "text": f"{e['text']}[{tag}]"} if e.get("type") == "utterance" else e for e in events]
+
+
+def example_cases(directory: Path) -> list[tuple[str, list[dict[str, Any]], dt.datetime]]:
+    """Every ``*.jsonl`` in ``directory`` holding one event a line (case logs are skipped)."""
+    found = []
+    for path in sorted(directory.glob("*.jsonl")):
+        lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if not lines or not all(isinstance(x, dict) and "type" in x for x in lines):
+            continue
+        last = max(dt.datetime.fromisoformat(e["at"]) for e in lines)
+        found.append((path.name, lines, last + EXAMPLE_NOW_AFTER))
+    return found
+
+
+def _decision_counts(decision: Any) -> dict[str, int]:
+    return {
+        part: len(getattr(decision, part))
+        for part in ("obligations", "warnings", "escalations", "violations", "scores")
+        if isinstance(getattr(decision, part, None), list)
+    }
+
+
+def bench_examples(engine: Engine, directory: Path, calls: int, warmup: int) -> dict[str, Any]:
+    """p50/p99 of evaluate() on each bundled example, the examples taking turns call by call.
+
+    Examples with utterances also run on unseen words (:func:`unseen_words`), a new tag per
+    call; the tagged events are built outside the timed region.
+    """
+    rows: list[dict[str, Any]] = []
+    variants: list[tuple[str, list[dict[str, Any]], dt.datetime, bool]] = []
+    for name, events, now in example_cases(directory):
+        variants.append((name, events, now, False))
+        if any(e.get("type") == "utterance" for e in events):
+            variants.append((name, events, now, True))
+    samples: list[list[int]] = [[] for _ in variants]
+    evaluate = engine.evaluate
+    for i in range(warmup + calls):
+        for j, (_, events, now, fresh) in enumerate(variants):
+            given = unseen_words(events, f"u{i}") if fresh else events
+            t0 = perf_ns()
+            evaluate(given, now)
+            elapsed = perf_ns() - t0
+            if i >= warmup:
+                samples[j].append(elapsed)
+    for (name, events, now, fresh), times in zip(variants, samples, strict=True):
+        rows.append(
+            {
+                "example": name,
+                "words": "unseen" if fresh else "as given",
+                "events": len(events),
+                "now": now.isoformat(),
+                "calls": calls,
+                **_stats(times),
+                "decision": _decision_counts(evaluate(events, now)),
+            }
+        )
+    return {"directory": str(directory), "warmup_calls": warmup, "rows": rows}
+
+
+CALL_START = dt.datetime(2026, 11, 24, 9, 0, tzinfo=CST)
+CALL_AGENT = (
+    "您好，这里是星河银行，我是客服小李，很高兴为您服务。",
+    "好的，我马上为您查询一下，请稍等。",
+    "感谢您的耐心等待，您的卡片目前处于锁定状态。",
+    "为了保障您的账户安全，请允许我核实您的身份信息。",
+    "已经为您提交了解锁申请，预计两个小时内完成。",
+)
+CALL_CUSTOMER = ("我的卡被锁了，怎么办？", "大概什么时候能好？", "好的，谢谢。", "还需要我做什么吗？")
+
+
+def call(n: int, case_id: str = "CALL-1") -> list[dict[str, Any]]:
+    """A phone call of ``n`` utterances, in time order (benchmarks/bench_session.py's call).
+
+    ``case_opened``, ``call_answered``, ``n`` utterances alternating agent and customer (one
+    agent turn in forty with a forbidden phrase), every turn's words its own, ``call_ended``.
+    """
+
+    def at(seconds: float) -> str:
+        return (CALL_START + dt.timedelta(seconds=seconds)).isoformat()
+
+    events: list[dict[str, Any]] = [
+        {"type": "case_opened", "at": at(0), "case_id": case_id, "channel": "phone",
+         "customer_id": "CU-1", "customer_name": "张伟", "customer_gender": "male",
+         "agent_name": "小李", "organisation": "星河银行"},
+        {"type": "call_answered", "at": at(8), "case_id": case_id, "rings": 2},
+    ]  # fmt: skip
+    for i in range(n):
+        agent = i % 2 == 0
+        text = (
+            CALL_AGENT[(i // 2) % len(CALL_AGENT)] if agent else CALL_CUSTOMER[(i // 2) % len(CALL_CUSTOMER)]
+        )
+        if agent and i % 40 == 20:
+            text = "这个我不知道，您自己看着办吧。"  # a forbidden phrase: a violation
+        text = f"{text[:-1]}（第{i + 1}句）{text[-1]}"
+        events.append(
+            {"type": "utterance", "at": at(10 + 6 * i), "case_id": case_id,
+             "speaker": "agent" if agent else "customer", "text": text,
+             "offset_seconds": 2 + 6 * i, "duration_seconds": 5}
+        )  # fmt: skip
+    events.append({"type": "call_ended", "at": at(12 + 6 * n), "case_id": case_id, "hung_up_by": "customer"})
+    return events
+
+
+def bench_calls(engine: Engine, sizes: list[int], repeats: int) -> list[dict[str, Any]]:
+    """Whole-call evaluate() of a finished call of N utterances: median of ``repeats`` runs.
+
+    "unseen": each run on words no call had before (as bench_session's yardstick); "seen":
+    the same events again. Also observed once (outside the timings): the facts evaluate()
+    sent to the matcher, and the matcher's own time on them (median of ``repeats``).
+    """
+    rows = []
+    match = T.fence(engine)
+    for n in sizes:
+        events = call(n)
+        now = dt.datetime.fromisoformat(events[-1]["at"])
+        engine.evaluate(unseen_words(events, "warm"), now)
+        unseen, seen = [], []
+        for r in range(repeats):
+            variant = unseen_words(events, f"r{r}")
+            t0 = perf_ns()
+            engine.evaluate(variant, now)
+            unseen.append(perf_ns() - t0)
+        for _ in range(repeats):
+            t0 = perf_ns()
+            decision = engine.evaluate(events, now)
+            seen.append(perf_ns() - t0)
+        posted = posted_facts(engine, events, now)
+        facts = [f for batch in posted for f in batch]
+        fence = []
+        for _ in range(repeats):
+            t0 = perf_ns()
+            match(facts)
+            fence.append(perf_ns() - t0)
+        rows.append(
+            {
+                "utterances": n,
+                "events": len(events),
+                "repeats": repeats,
+                "unseen_ms": statistics.median(unseen) / 1e6,
+                "unseen_runs_ms": [t / 1e6 for t in unseen],
+                "seen_ms": statistics.median(seen) / 1e6,
+                "matcher_calls": len(posted),
+                "facts_to_matcher": len(facts),
+                "fact_types_to_matcher": dict(Counter(f.get("type") for f in facts).most_common()),
+                "matcher_ms": statistics.median(fence) / 1e6,
+                "decision": _decision_counts(decision),
+            }
+        )
+    return rows
+
+
+BATCH_DROPPED_FIELDS = ("agent_id", "team")  # issue 11's fields: unknown to older trees
+
+
+def batch_cases(path: Path, limit: int | None) -> list[tuple[str, list[dict[str, Any]], dt.datetime]]:
+    """A case log's cases (``{"name", "now", "events"}`` a line), without the dropped fields."""
+    out = []
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            events = [{k: v for k, v in e.items() if k not in BATCH_DROPPED_FIELDS} for e in record["events"]]
+            out.append((str(record.get("name", len(out))), events, dt.datetime.fromisoformat(record["now"])))
+            if limit is not None and len(out) >= limit:
+                break
+    return out
+
+
+def bench_batch(engine: Engine, path: Path, limit: int | None, warmup: int = 100) -> dict[str, Any]:
+    """One evaluate() per case of the case log, in order; ``warmup`` cases first, untimed."""
+    found = batch_cases(path, limit)
+    evaluate = engine.evaluate
+    error = _first("tierrules.errors:EventError", "tierrules._errors:EventError", "tierrules:EventError")
+    for _, events, now in found[:warmup]:
+        with contextlib.suppress(error):
+            evaluate(events, now)
+    times: list[int] = []
+    rejected: list[str] = []
+    events_total = 0
+    types: Counter[str] = Counter()
+    wall0 = perf_ns()
+    for name, events, now in found:
+        t0 = perf_ns()
+        try:
+            evaluate(events, now)
+        except error:
+            rejected.append(name)
+            continue
+        times.append(perf_ns() - t0)
+        events_total += len(events)
+        types.update(e["type"] for e in events)
+    inside = sum(times)
+    return {
+        "file": str(path),
+        "dropped_fields": list(BATCH_DROPPED_FIELDS),
+        "cases": len(times),
+        "events": events_total,
+        "rejected_cases": len(rejected),
+        "first_rejected": rejected[:5],
+        "evaluate_seconds": inside / 1e9,
+        "wall_seconds": (perf_ns() - wall0) / 1e9,
+        "cases_per_s": len(times) / (inside / 1e9) if inside else float("nan"),
+        "events_per_s": events_total / (inside / 1e9) if inside else float("nan"),
+        "us_per_case": inside / max(len(times), 1) / 1e3,
+        **_stats(times),
+        "utterances": types.get("utterance", 0),
+    }
+
+
+# --------------------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------------------
 
@@ -1312,143 +1701,378 @@ def print_report(result: dict[str, Any]) -> None:
         f"  ruleset   {rs['name']} {rs['version']}: {rs['deadline_rules']} deadline rules, "
         f"{rs['engine_rules']} durable_rules rules ({rs.get('unshared_engine_rules', '?')} unshared)"
     )
+    print(f"  tree      {m['tierrules_path']} ({m.get('tierrules_layout', '?')} layout)")
     print(
         f"  versions  tierrules {m['tierrules']} ({m['git']}, src {m['tierrules_source_sha256']}), "
         f"durable_rules {m['durable_rules']}, pydantic {m['pydantic']}"
     )
     print(f"  duration  {result.get('duration_seconds', 0):,.0f} s")
     print()
-    print("1. evaluate() latency, one call per case (µs)")
-    heads = ("events/case", "calls", "p50", "p90", "p99", "mean", "p50 µs/event")
-    widths = (11, 6, 9, 9, 9, 9, 12)
-    print("  " + "  ".join(f"{h:>{w}}" for h, w in zip(heads, widths, strict=True)))
-    for row in result["latency"]:
-        cells = (
-            f"{row['events_per_case']:>11}",
-            f"{row['calls']:>6}",
-            *(f"{row[k]:>9.1f}" for k in ("p50_us", "p90_us", "p99_us", "mean_us")),
-            f"{row['p50_us'] / row['events_per_case']:>12.1f}",
-        )
-        print("  " + "  ".join(cells))
-    t = result["throughput"]
-    print()
-    print(f"2. throughput: {t['cases']:,} cases x {t['events_per_case']} events, one evaluate() per case")
-    print(f"  ({t['source']})")
-    print(f"  {'events/s':<28} {t['events_per_s']:>12,.0f}   ({t['cases_per_s']:,.0f} cases/s)")
-    print(f"  {'µs per case / per event':<28} {t['us_per_case']:>12,.1f}   / {t['us_per_event']:.1f}")
-    print(
-        f"  {'time in evaluate() / wall':<28} {t['evaluate_seconds']:>12,.1f} s / "
-        f"{t['wall_seconds']:.1f} s (wall includes generation)"
-    )
-    w = t["workload"]
-    print(
-        f"  {'obligations':<28} {w['obligations']}  ({w['obligations_per_case']:.2f}/case), "
-        f"escalations {w['escalations']:,}"
-    )
-    mem = result["memory"]
-    b = mem["memory_before"]
-    print()
-    print(
-        f"3. memory over {mem['cases']:,} cases evaluated one by one (MiB; {mem['wall_seconds']:,.0f} s wall)"
-    )
-    print(f"  {'after cases':>12} {'peak RSS':>10} {'current RSS':>12} {'events/s in segment':>20}")
-    print(f"  {'0 (before)':>12} {b['ru_maxrss_mib']:>10.1f} {b['vmrss_mib']:>12.1f}")
-    for row in mem["checkpoints"]:
+    if "latency" in result:
+        print("1. evaluate() latency, one call per case (µs)")
+        heads = ("events/case", "calls", "p50", "p90", "p99", "mean", "p50 µs/event")
+        widths = (11, 6, 9, 9, 9, 9, 12)
+        print("  " + "  ".join(f"{h:>{w}}" for h, w in zip(heads, widths, strict=True)))
+        for row in result["latency"]:
+            cells = (
+                f"{row['events_per_case']:>11}",
+                f"{row['calls']:>6}",
+                *(f"{row[k]:>9.1f}" for k in ("p50_us", "p90_us", "p99_us", "mean_us")),
+                f"{row['p50_us'] / row['events_per_case']:>12.1f}",
+            )
+            print("  " + "  ".join(cells))
+    if "throughput" in result:
+        t = result["throughput"]
+        print()
+        print(f"2. throughput: {t['cases']:,} cases x {t['events_per_case']} events, one evaluate() per case")
+        print(f"  ({t['source']})")
+        print(f"  {'events/s':<28} {t['events_per_s']:>12,.0f}   ({t['cases_per_s']:,.0f} cases/s)")
+        print(f"  {'µs per case / per event':<28} {t['us_per_case']:>12,.1f}   / {t['us_per_event']:.1f}")
         print(
-            f"  {row['cases']:>12,} {row['ru_maxrss_mib']:>10.1f} {row['vmrss_mib']:>12.1f} "
-            f"{row['events_per_s_since_previous']:>20,.0f}"
+            f"  {'time in evaluate() / wall':<28} {t['evaluate_seconds']:>12,.1f} s / "
+            f"{t['wall_seconds']:.1f} s (wall includes generation)"
         )
-    g = mem["growth_from_first_checkpoint"]
-    print(
-        f"  growth after the first checkpoint: peak {g['ru_maxrss_mib']:+.1f}, current {g['vmrss_mib']:+.1f}"
-    )
-    d = result["breakdown"]
-    print()
-    print(f"4. where the time goes ({d['cases']:,} cases, timed separately)          µs/case   share")
-    if d["facts"]["source"] != "rebuilt":
-        print(f"  (facts observed from evaluate(): {d['facts']['mismatch']})")
-    for label, key in (
-        ("validation (parse_events)", "parse_events"),
-        ("durable_rules fence (Engine._engine.match)", "match"),
-        ("rest (sort, facts, deadlines, Decision)", "rest"),
-    ):
-        print(f"  {label:<48} {d[f'{key}_us_per_case']:>9.1f}  {d['share'][key]:>6.1%}")
-    print(f"  {'evaluate() total':<48} {d['evaluate_us_per_case']:>9.1f}  {1:>6.1%}")
-    print()
-    print("5. references on the same facts, interleaved with 4       events/s    µs/case  rules")
-    ra, rb, fl = d["raw"], d["raw_tierrules_calls"], d["floor"]
-    for label, row, rules in (
-        ("tierrules evaluate()", d["tierrules"], ""),
-        ("tierrules fence (match)", d["fence"], rs["engine_rules"]),
-        ("(a) raw durable_rules, equivalent ruleset", ra, ra["rules"]),
-        ("(b) raw durable_rules, the calls tierrules makes", rb, rb["rules"]),
-        ("(c) plain-Python predicates (floor)", fl, fl["rules"]),
-    ):
-        print(f"  {label:<50} {row['events_per_s']:>11,.0f} {row['us_per_case']:>9.1f}  {rules!s:>5}")
-    print("  per-event cost ratios:")
-    print(f"    {'tierrules / (a)   (target <= 1.5x)':<40} {d['ratio_tierrules_to_raw']:>7.2f}x")
-    print(f"    {'fence / (a)':<40} {d['ratio_fence_to_raw']:>7.2f}x")
-    print(f"    {'tierrules / (b)':<40} {d['ratio_tierrules_to_raw_tierrules_calls']:>7.2f}x")
-    print(f"    {'fence / (b)':<40} {d['ratio_fence_to_raw_tierrules_calls']:>7.2f}x")
-    print(f"    {'(a) / (b)':<40} {d['ratio_raw_to_raw_tierrules_calls']:>7.2f}x")
-    print(f"    {'tierrules / floor':<40} {d['ratio_tierrules_to_floor']:>7.1f}x")
-    print(f"    {'(a) / floor':<40} {d['ratio_raw_to_floor']:>7.1f}x")
-    print(f"    {'(b) / floor':<40} {d['ratio_raw_tierrules_calls_to_floor']:>7.1f}x")
-    ag = d["agreement"]
-    verdict = "all agree" if not ag["cases_differing"] else f"DIFFER: {ag['cases_differing']}"
-    print(
-        f"  matches of the fence, (a), (b) and the floor on {ag['cases_compared']:,} cases: {verdict} "
-        f"({d['matched_roles_per_case']:.1f} roles matched per case; (b) batches not handled: "
-        f"{rb['not_handled_batches']:,})"
-    )
-    s = result["scaling"]
-    si = s["scaled_ruleset"]
-    print()
-    print(
-        f"6. rule-count scaling: {s['cases']:,} ten-event cases, default vs {si['factor']}x deadline rules "
-        f"(copies on {len(si['copy_event_types'])} event types the workload never posts)"
-    )
-    if si["factor"] != si["requested_factor"]:
-        print(f"  ({si['requested_factor']}x refused by the compiler: {si['refused']})")
-    print(
-        f"  {'':<34} {'deadline':>8} {'engine':>7} {'unshared':>8} {'p50 µs':>8} {'p99 µs':>8} "
-        f"{'events/s':>9} {'(a) ev/s':>9} {'(b) ev/s':>9}"
-    )
-    for label, side in (("default", s["default"]), (f"{si['factor']}x", s["scaled"])):
-        e = side["evaluate"]
+        w = t["workload"]
         print(
-            f"  {label:<34} {side['deadline_rules']:>8} {side['engine_rules']:>7} "
-            f"{side['unshared_engine_rules']:>8} {e['p50_us']:>8.0f} {e['p99_us']:>8.0f} "
-            f"{e['events_per_s']:>9,.0f} {side['raw']['events_per_s']:>9,.0f} "
-            f"{side['raw_tierrules_calls']['events_per_s']:>9,.0f}"
+            f"  {'obligations':<28} {w['obligations']}  ({w['obligations_per_case']:.2f}/case), "
+            f"escalations {w['escalations']:,}"
         )
-    r = s["ratio"]
-    print(
-        f"  {si['factor']}x / default: evaluate p50 {r['evaluate_p50']:.2f}x, p99 {r['evaluate_p99']:.2f}x, "
-        f"per-event cost {r['evaluate_per_event_cost']:.2f}x; raw (a) {r['raw_per_event_cost']:.2f}x, "
-        f"(b) {r['raw_tierrules_calls_per_event_cost']:.2f}x   (target ~1.0)"
-    )
-    c = s["check"]
-    print(
-        f"  copies never matched: facts differed on {c['facts_differing_cases']} cases, "
-        f"raw (a) matches on {c['raw_matches_differing_cases']}; "
-        f"decisions differed on {c['decisions_differing']} of {c['decisions_checked']} checked"
-    )
-    leaf = result["leaf"]
-    cal, scan = leaf["calendar"], leaf["phrase_scan"]
+    if "memory" in result:
+        mem = result["memory"]
+        b = mem["memory_before"]
+        print()
+        print(
+            f"3. memory over {mem['cases']:,} cases evaluated one by one "
+            f"(MiB; {mem['wall_seconds']:,.0f} s wall)"
+        )
+        print(f"  {'after cases':>12} {'peak RSS':>10} {'current RSS':>12} {'events/s in segment':>20}")
+        print(f"  {'0 (before)':>12} {b['ru_maxrss_mib']:>10.1f} {b['vmrss_mib']:>12.1f}")
+        for row in mem["checkpoints"]:
+            print(
+                f"  {row['cases']:>12,} {row['ru_maxrss_mib']:>10.1f} {row['vmrss_mib']:>12.1f} "
+                f"{row['events_per_s_since_previous']:>20,.0f}"
+            )
+        g = mem["growth_from_first_checkpoint"]
+        print(
+            f"  growth after the first checkpoint: peak {g['ru_maxrss_mib']:+.1f}, "
+            f"current {g['vmrss_mib']:+.1f}"
+        )
+    if "breakdown" in result:
+        d = result["breakdown"]
+        print()
+        print(f"4. where the time goes ({d['cases']:,} cases, timed separately)          µs/case   share")
+        if d["facts"]["source"] != "rebuilt":
+            print(f"  (facts observed from evaluate(): {d['facts']['mismatch']})")
+        for label, key in (
+            ("validation (parse_events)", "parse_events"),
+            (f"matcher ({d.get('matcher', 'Engine._engine.match')})", "match"),
+            ("rest (sort, facts, deadlines, Decision)", "rest"),
+        ):
+            print(f"  {label:<48} {d[f'{key}_us_per_case']:>9.1f}  {d['share'][key]:>6.1%}")
+        print(f"  {'evaluate() total':<48} {d['evaluate_us_per_case']:>9.1f}  {1:>6.1%}")
+        print()
+        print("5. references on the same facts, interleaved with 4       events/s    µs/case  rules")
+        ra, rb, fl = d["raw"], d["raw_tierrules_calls"], d["floor"]
+        for label, row, rules in (
+            ("tierrules evaluate()", d["tierrules"], ""),
+            ("tierrules matcher (match)", d["fence"], rs["engine_rules"]),
+            ("(a) raw durable_rules, equivalent ruleset", ra, ra["rules"]),
+            ("(b) raw durable_rules, the calls tierrules makes", rb, rb["rules"]),
+            ("(c) plain-Python predicates (floor)", fl, fl["rules"]),
+        ):
+            print(f"  {label:<50} {row['events_per_s']:>11,.0f} {row['us_per_case']:>9.1f}  {rules!s:>5}")
+        print("  per-event cost ratios:")
+        print(f"    {'tierrules / (a)   (target <= 1.5x)':<40} {d['ratio_tierrules_to_raw']:>7.2f}x")
+        print(f"    {'fence / (a)':<40} {d['ratio_fence_to_raw']:>7.2f}x")
+        print(f"    {'tierrules / (b)':<40} {d['ratio_tierrules_to_raw_tierrules_calls']:>7.2f}x")
+        print(f"    {'fence / (b)':<40} {d['ratio_fence_to_raw_tierrules_calls']:>7.2f}x")
+        print(f"    {'(a) / (b)':<40} {d['ratio_raw_to_raw_tierrules_calls']:>7.2f}x")
+        print(f"    {'tierrules / floor':<40} {d['ratio_tierrules_to_floor']:>7.1f}x")
+        print(f"    {'(a) / floor':<40} {d['ratio_raw_to_floor']:>7.1f}x")
+        print(f"    {'(b) / floor':<40} {d['ratio_raw_tierrules_calls_to_floor']:>7.1f}x")
+        ag = d["agreement"]
+        verdict = "all agree" if not ag["cases_differing"] else f"DIFFER: {ag['cases_differing']}"
+        print(
+            f"  matches of the fence, (a), (b) and the floor on {ag['cases_compared']:,} cases: {verdict} "
+            f"({d['matched_roles_per_case']:.1f} roles matched per case; (b) batches not handled: "
+            f"{rb['not_handled_batches']:,})"
+        )
+    if "scaling" in result:
+        s = result["scaling"]
+        si = s["scaled_ruleset"]
+        print()
+        print(
+            f"6. rule-count scaling: {s['cases']:,} ten-event cases, "
+            f"default vs {si['factor']}x deadline rules "
+            f"(copies on {len(si['copy_event_types'])} event types the workload never posts)"
+        )
+        if si["factor"] != si["requested_factor"]:
+            print(f"  ({si['requested_factor']}x refused by the compiler: {si['refused']})")
+        print(
+            f"  {'':<34} {'deadline':>8} {'engine':>7} {'unshared':>8} {'p50 µs':>8} {'p99 µs':>8} "
+            f"{'events/s':>9} {'(a) ev/s':>9} {'(b) ev/s':>9}"
+        )
+        for label, side in (("default", s["default"]), (f"{si['factor']}x", s["scaled"])):
+            e = side["evaluate"]
+            print(
+                f"  {label:<34} {side['deadline_rules']:>8} {side['engine_rules']:>7} "
+                f"{side['unshared_engine_rules']:>8} {e['p50_us']:>8.0f} {e['p99_us']:>8.0f} "
+                f"{e['events_per_s']:>9,.0f} {side['raw']['events_per_s']:>9,.0f} "
+                f"{side['raw_tierrules_calls']['events_per_s']:>9,.0f}"
+            )
+        r = s["ratio"]
+        print(
+            f"  {si['factor']}x / default: evaluate p50 {r['evaluate_p50']:.2f}x, "
+            f"p99 {r['evaluate_p99']:.2f}x, "
+            f"per-event cost {r['evaluate_per_event_cost']:.2f}x; raw (a) {r['raw_per_event_cost']:.2f}x, "
+            f"(b) {r['raw_tierrules_calls_per_event_cost']:.2f}x   (target ~1.0)"
+        )
+        c = s["check"]
+        print(
+            f"  copies never matched: facts differed on {c['facts_differing_cases']} cases, "
+            f"raw (a) matches on {c['raw_matches_differing_cases']}; "
+            f"decisions differed on {c['decisions_differing']} of {c['decisions_checked']} checked"
+        )
+    if "leaf" in result:
+        leaf = result["leaf"]
+        cal, scan = leaf["calendar"], leaf["phrase_scan"]
+        print()
+        print(f"7. leaf costs (µs per call, median of {leaf['runs']} passes, the rows taking turns)")
+        print(f"  calendar '{cal['calendar']}', {cal['starts']:,} starts over 2026 (CN holidays):")
+        for label, row in cal["rows"].items():
+            print(f"    {label:<38} {row['us_per_call']:>8.1f}")
+        print(
+            f"  phrase scan, {scan['utterances']} agent utterances of {scan['chars']} characters "
+            f"({scan['traditional']} traditional; phrase found in {scan['with_phrase_found']}/"
+            f"{scan['with_phrase']} with one, in {scan['without_phrase_found']} without):"
+        )
+        for label, row in scan["rows"].items():
+            print(f"    {label:<38} {row['us_per_call']:>8.1f}")
+    if "examples" in result:
+        ex = result["examples"]
+        print()
+        print(f"8. bundled examples ({ex['directory']}), evaluated 40 min after the last event (µs)")
+        print(f"  {'example':<24} {'words':<9} {'events':>6} {'calls':>6} {'p50':>9} {'p99':>9} {'mean':>9}")
+        for row in ex["rows"]:
+            print(
+                f"  {row['example']:<24} {row['words']:<9} {row['events']:>6} {row['calls']:>6} "
+                f"{row['p50_us']:>9.1f} {row['p99_us']:>9.1f} {row['mean_us']:>9.1f}"
+            )
+    if "calls" in result:
+        print()
+        print("9. whole calls: one evaluate() of a finished call (ms, medians)")
+        print(
+            f"  {'utterances':>10} {'events':>6} {'unseen':>9} {'seen':>9} {'facts to matcher':>17} "
+            f"{'matcher':>9}"
+        )
+        for row in result["calls"]:
+            print(
+                f"  {row['utterances']:>10} {row['events']:>6} "
+                f"{row['unseen_ms']:>9.2f} {row['seen_ms']:>9.2f} "
+                f"{row['facts_to_matcher']:>17} {row['matcher_ms']:>9.2f}"
+            )
+    if "batch" in result:
+        b = result["batch"]
+        print()
+        print(
+            f"10. batch: {b['cases']:,} cases of {Path(b['file']).name} ({b['events']:,} events, "
+            f"without {', '.join(b['dropped_fields'])}), one evaluate() per case"
+        )
+        print(
+            f"  {b['cases_per_s']:,.0f} cases/s, {b['events_per_s']:,.0f} events/s, "
+            f"{b['us_per_case']:,.0f} µs "
+            f"per case (p50 {b['p50_us']:,.0f}, p99 {b['p99_us']:,.0f}); rejected {b['rejected_cases']}"
+        )
     print()
-    print(f"7. leaf costs (µs per call, median of {leaf['runs']} passes, the rows taking turns)")
-    print(f"  calendar '{cal['calendar']}', {cal['starts']:,} starts over 2026 (CN holidays):")
-    for label, row in cal["rows"].items():
-        print(f"    {label:<38} {row['us_per_call']:>8.1f}")
-    print(
-        f"  phrase scan, {scan['utterances']} agent utterances of {scan['chars']} characters "
-        f"({scan['traditional']} traditional; phrase found in {scan['with_phrase_found']}/"
-        f"{scan['with_phrase']} with one, in {scan['without_phrase_found']} without):"
-    )
-    for label, row in scan["rows"].items():
-        print(f"    {label:<38} {row['us_per_call']:>8.1f}")
+
+
+# --------------------------------------------------------------------------------------
+# Two or more trees side by side
+# --------------------------------------------------------------------------------------
+
+# (label, path into a run's JSON, unit, higher is better): the rows of the side-by-side table
+COMPARED: tuple[tuple[str, tuple[Any, ...], str, bool], ...] = (
+    ("generated case, 1 event: p50", ("latency", 0, "p50_us"), "µs", False),
+    ("generated case, 10 events: p50", ("latency", 1, "p50_us"), "µs", False),
+    ("generated case, 100 events: p50", ("latency", 2, "p50_us"), "µs", False),
+    ("generated case, 10 events: p99", ("latency", 1, "p99_us"), "µs", False),
+    ("throughput, 10-event cases", ("throughput", "events_per_s"), "events/s", True),
+    ("batch (demo month), per case", ("batch", "us_per_case"), "µs", False),
+    ("batch (demo month)", ("batch", "cases_per_s"), "cases/s", True),
+    ("validation (parse_events), per 10-event case", ("breakdown", "parse_events_us_per_case"), "µs", False),
+    ("matcher, per 10-event case", ("breakdown", "match_us_per_case"), "µs", False),
+    ("rest of evaluate(), per 10-event case", ("breakdown", "rest_us_per_case"), "µs", False),
+    ("evaluate() in the breakdown pass, per case", ("breakdown", "evaluate_us_per_case"), "µs", False),
+    ("raw durable_rules (a), per case", ("breakdown", "raw", "us_per_case"), "µs", False),
+    ("tierrules / raw durable_rules (a)", ("breakdown", "ratio_tierrules_to_raw"), "x", False),
+    ("10x rules / default, per-event cost", ("scaling", "ratio", "evaluate_per_event_cost"), "x", False),
+    ("peak RSS after the memory pass", ("memory", "checkpoints", -1, "ru_maxrss_mib"), "MiB", False),
+    ("add_working_time 1h", ("leaf", "calendar", "rows", "add_working_time 1h", "us_per_call"), "µs", False),
+    (
+        "phrase scan, find()",
+        ("leaf", "phrase_scan", "rows", "find(), all utterances", "us_per_call"),
+        "µs",
+        False,
+    ),
+)
+
+
+def _dig(data: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def compared_rows(result: dict[str, Any]) -> dict[str, tuple[float, str, bool]]:
+    """The values of one run that the side-by-side table shows, by row label."""
+    out: dict[str, tuple[float, str, bool]] = {}
+    for label, path, unit, higher in COMPARED[:4]:
+        value = _dig(result, path)
+        if isinstance(value, int | float):
+            out[label] = (float(value), unit, higher)
+    for row in _dig(result, ("examples", "rows")) or []:
+        words = "" if row["words"] == "as given" else ", unseen words"
+        out[f"example {row['example']}{words}: p50"] = (row["p50_us"], "µs", False)
+    for row in result.get("calls") or []:
+        n = row["utterances"]
+        out[f"call of {n} utterances, whole evaluate(), unseen words"] = (row["unseen_ms"], "ms", False)
+        out[f"call of {n} utterances, whole evaluate(), seen words"] = (row["seen_ms"], "ms", False)
+        out[f"call of {n} utterances, facts sent to the matcher"] = (row["facts_to_matcher"], "facts", False)
+        out[f"call of {n} utterances, matcher on those facts"] = (row["matcher_ms"], "ms", False)
+    for label, path, unit, higher in COMPARED[4:]:
+        value = _dig(result, path)
+        if isinstance(value, int | float):
+            out[label] = (float(value), unit, higher)
+    return out
+
+
+def _fmt(value: float, unit: str) -> str:
+    """A table cell: the unit is in the row's label."""
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit in ("ms", "MiB") or abs(value) < 100:
+        return f"{value:,.2f}" if unit in ("ms", "MiB") else f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+def _label(src: Path) -> str:
+    root = src.resolve().parent if src.resolve().name == "src" else src.resolve()
+    return _git("describe", "--always", "--dirty", cwd=root) or root.name
+
+
+def compare(args: argparse.Namespace, child_args: list[str]) -> int:
+    """Run each ``--src`` tree in a child process, ``--rounds`` times in turns, then the table.
+
+    Round r runs the trees in the given order when r is odd and in reverse when it is
+    even (A B, B A, A B, ...), so a drift in the machine's load favours neither.
+    """
+    trees = [Path(s).resolve() for s in args.src]
+    labels = [_label(s) for s in trees]
+    if len(set(labels)) != len(labels):
+        labels = [f"{label} ({s})" for label, s in zip(labels, trees, strict=True)]
+    out_dir = args.json.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = args.json.stem
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
+    schedule: list[tuple[int, int]] = []
+    for r in range(1, args.rounds + 1):
+        order = range(len(trees)) if r % 2 == 1 else reversed(range(len(trees)))
+        schedule += [(r, i) for i in order]
+    for r, i in schedule:
+        path = out_dir / f"{stem}-{labels[i].split()[0]}-run{r}.json"
+        argv = [sys.executable, str(Path(__file__).resolve()), "--src", str(trees[i]), *child_args]
+        argv += ["--json", str(path)]
+        print(f"== round {r}: {labels[i]} ({trees[i]}), load {os.getloadavg()[0]:.2f}", flush=True)
+        done = subprocess.run(argv, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"the run of {trees[i]} failed (exit {done.returncode})")
+        result = json.loads(path.read_text(encoding="utf-8"))
+        result["json"] = str(path)
+        runs[labels[i]].append(result)
+    summary = summarize_runs(labels, runs)
     print()
+    print(summary["markdown"])
+    args.json.write_text(
+        json.dumps(
+            {"trees": [str(t) for t in trees], "labels": labels, **summary}, indent=2, ensure_ascii=False
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    print(f"\nsummary written to {args.json}; each run's results beside it ({stem}-*-run*.json)")
+    return 0
+
+
+def summarize_runs(labels: list[str], runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Medians per tree and row; the ratio of each tree's time to the first tree's."""
+    medians: dict[str, dict[str, float]] = {}
+    values: dict[str, dict[str, list[float]]] = {}
+    units: dict[str, tuple[str, bool]] = {}
+    order: list[str] = []
+    for label in labels:
+        per_row: dict[str, list[float]] = {}
+        for result in runs[label]:
+            for row, (value, unit, higher) in compared_rows(result).items():
+                per_row.setdefault(row, []).append(value)
+                units[row] = (unit, higher)
+                if row not in order:
+                    order.append(row)
+        values[label] = per_row
+        medians[label] = {row: statistics.median(v) for row, v in per_row.items()}
+    base = labels[0]
+    lines = [
+        "| measurement | "
+        + " | ".join(f"`{label}`" for label in labels)
+        + " | "
+        + " | ".join(f"`{label}` / `{base}`" for label in labels[1:])
+        + " |",
+        "|---|" + "---:|" * (2 * len(labels) - 1),
+    ]
+    ratios: dict[str, dict[str, float]] = {}
+    for row in order:
+        unit, higher = units[row]
+        cells = [_fmt(medians[label][row], unit) if row in medians[label] else "—" for label in labels]
+        ratio_cells = []
+        for label in labels[1:]:
+            a, b = medians[base].get(row), medians[label].get(row)
+            if a is None or b is None or a == 0 or b == 0:
+                ratio_cells.append("—")
+                continue
+            # as a time ratio: below 1 the tree is faster (rates are inverted)
+            ratio = a / b if higher else b / a
+            ratios.setdefault(row, {})[label] = ratio
+            ratio_cells.append("—" if unit == "facts" else f"{ratio:.2f}")
+        lines.append(f"| {row} ({unit}) | " + " | ".join(cells + ratio_cells) + " |")
+    loads = {
+        label: [
+            [round(x, 2) for x in r["machine"]["loadavg_at_start"]]
+            + [round(x, 2) for x in r.get("loadavg_at_end", [])][:1]
+            for r in runs[label]
+        ]
+        for label in labels
+    }
+    lines.append("")
+    lines.append(
+        "Medians of "
+        + ", ".join(f"{len(runs[label])} runs of `{label}`" for label in labels)
+        + "; the ratios are time ratios (rates inverted): below 1.00 is faster than "
+        + f"`{base}`. Load average (1, 5, 15 min) at each run's start, then the 1-min one at its end: "
+        + "; ".join(
+            f"`{label}` " + ", ".join("/".join(map(str, x)) for x in loads[label]) for label in labels
+        )
+        + "."
+    )
+    return {
+        "medians": medians,
+        "values": values,
+        "ratios": ratios,
+        "loadavg": loads,
+        "runs": {label: [r["json"] for r in runs[label]] for label in labels},
+        "markdown": "\n".join(lines),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1456,7 +2080,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="smoke run (a few thousand cases per section; well under a minute)",
+        help="smoke run (a few thousand cases per section; about two minutes)",
+    )
+    parser.add_argument(
+        "--src",
+        action="append",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the source tree to measure (the directory holding tierrules/; default: the installed "
+        "tierrules). Give it twice or more to run each tree in turns and compare them",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="with several --src: runs of each tree, in turns (default %(default)s)",
+    )
+    parser.add_argument(
+        "--ruleset",
+        type=Path,
+        default=None,
+        help="ruleset directory to evaluate (default: the tree's bundled default ruleset)",
+    )
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated sections to leave out: "
+        "throughput (with memory), latency, breakdown, scaling, leaf, examples, calls, batch",
     )
     parser.add_argument(
         "--cases", type=int, default=None, help="ten-event cases for throughput (default 100000)"
@@ -1471,8 +2122,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--json",
         type=Path,
-        default=HERE / "results" / "latest.json",
-        help="where to write results (default %(default)s)",
+        default=None,
+        help="where to write results (default benchmarks/results/latest.json; with several --src "
+        "benchmarks/results/compare.json, each run beside it)",
     )
     parser.add_argument("--seed", type=int, default=20261124, help="workload seed (default %(default)s)")
     parser.add_argument(
@@ -1493,8 +2145,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--leaf-n", type=int, default=None, help="calendar starts for the leaf costs (default 20000)"
     )
+    parser.add_argument(
+        "--example-calls", type=int, default=None, help="timed calls per bundled example (default 2000)"
+    )
+    parser.add_argument(
+        "--call-sizes", default="100,400", help="utterances of the whole calls (default %(default)s)"
+    )
+    parser.add_argument(
+        "--call-repeats", type=int, default=None, help="runs per whole call, median taken (default 9)"
+    )
+    parser.add_argument(
+        "--batch-file",
+        type=Path,
+        default=REPO / "examples" / "demo-month.jsonl",
+        help="case log for the batch (default: this checkout's demo month)",
+    )
+    parser.add_argument("--batch-cases", type=int, default=None, help="cases of the batch (default: all)")
     args = parser.parse_args(argv)
+    raw_argv = sys.argv[1:] if argv is None else list(argv)
+
+    if args.src and len(args.src) > 1:
+        if args.rounds < 1:
+            parser.error("--rounds must be at least 1")
+        # everything but --src, --rounds and --json goes to every run
+        child_args, skip_next = [], False
+        for arg in raw_argv:
+            if skip_next:
+                skip_next = False
+                continue
+            name = arg.split("=", 1)[0]
+            if name in ("--src", "--rounds", "--json"):
+                skip_next = "=" not in arg
+                continue
+            child_args.append(arg)
+        if args.json is None:
+            args.json = HERE / "results" / "compare.json"
+        return compare(args, child_args)
+
+    use_tree(args.src[0] if args.src else None)
+    if args.json is None:
+        args.json = HERE / "results" / "latest.json"
     quick = args.quick
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    unknown = skip - {"throughput", "latency", "breakdown", "scaling", "leaf", "examples", "calls", "batch"}
+    if unknown:
+        parser.error(f"--skip: unknown sections {sorted(unknown)}")
     count = args.cases if args.cases is not None else (2_000 if quick else 100_000)
     total = max(
         count, args.memory_cases if args.memory_cases is not None else (5_000 if quick else 1_000_000)
@@ -1504,52 +2199,85 @@ def main(argv: list[str] | None = None) -> int:
     breakdown_count = min(args.breakdown_cases or count, count)
     scaling_count = args.scaling_cases if args.scaling_cases is not None else (500 if quick else 20_000)
     leaf_n = args.leaf_n if args.leaf_n is not None else (2_000 if quick else 20_000)
-    if min(count, calls, breakdown_count, scaling_count, leaf_n) < 1 or args.scaling_factor < 2:
+    example_calls = args.example_calls if args.example_calls is not None else (200 if quick else 2_000)
+    call_sizes = [int(n) for n in args.call_sizes.split(",") if n.strip()]
+    call_repeats = args.call_repeats if args.call_repeats is not None else (3 if quick else 9)
+    batch_limit = args.batch_cases if args.batch_cases is not None else (500 if quick else None)
+    if min(count, calls, breakdown_count, scaling_count, leaf_n, example_calls, call_repeats) < 1 or (
+        args.scaling_factor < 2
+    ):
         parser.error("counts must be positive and --scaling-factor at least 2")
 
     started = perf_ns()
     result: dict[str, Any] = {
         "benchmark": "tierrules.bench_evaluate",
         "started_at": dt.datetime.now(UTC).isoformat(timespec="seconds"),
-        "argv": sys.argv[1:] if argv is None else argv,
+        "argv": raw_argv,
         "seed": args.seed,
         "quick": quick,
         "machine": machine(),
+        "workload_follow_ups": sorted(FOLLOW_UPS),
     }
     memory_at_start = memory()
     t_setup = perf_ns()
-    engine = tierrules.Engine(tierrules.load_ruleset())
-    raw_a = RawDurable(unshared_definition(engine), batch=False)
-    raw_b = RawDurable(engine._compiled.engine_definition(), batch=True)
-    floor = PythonFloor(unshared_definition(engine))
+    engine = tierrules.Engine(tierrules.load_ruleset(args.ruleset))
+    unshared = T.unshared_definition(engine)
+    raw_a = RawDurable(unshared, batch=False)
+    raw_b = RawDurable(T.shared_definition(engine), batch=True)
+    floor = PythonFloor(unshared)
     result["setup_seconds"] = (perf_ns() - t_setup) / 1e9
     result["ruleset"] = {
         "name": engine.ruleset.name,
         "version": engine.ruleset.version,
+        "path": str(args.ruleset or T.default_ruleset_path()),
         "deadline_rules": len(engine.ruleset.deadlines),
         # durable_rules rules, the session marker included
-        "engine_rules": len(engine._compiled.engine_definition()),
-        "unshared_engine_rules": len(unshared_definition(engine)),
+        "engine_rules": len(T.shared_definition(engine)),
+        "unshared_engine_rules": len(unshared),
     }
     result["memory_at_start"] = memory_at_start
 
     # The memory pass runs first, so that its peak RSS is not hidden by the latency pools.
-    print(f"throughput and memory: {total:,} ten-event cases, one evaluate() each ...", flush=True)
-    result["throughput"], result["memory"] = bench_throughput_memory(engine, count, total, 10, args.seed)
-    print(f"latency: {calls} calls after {warmup} warm-up, for 1, 10 and 100 events per case ...", flush=True)
-    result["latency"] = [bench_latency(engine, n, calls, warmup, args.seed + n) for n in (1, 10, 100)]
-    print(f"breakdown and references: {breakdown_count:,} of the throughput cases ...", flush=True)
-    result["breakdown"] = bench_breakdown(engine, raw_a, raw_b, floor, breakdown_count, 10, args.seed)
-    print(
-        f"scaling: default vs {args.scaling_factor}x deadline rules, {scaling_count:,} cases ...", flush=True
-    )
-    big, big_info = scaled_engine(args.scaling_factor)
-    result["scaling"] = bench_scaling(
-        engine, big, big_info, scaling_count, min(200, scaling_count), 10, args.seed + 1000
-    )
-    print(f"leaf costs: calendar over {leaf_n:,} starts, phrase scan ...", flush=True)
-    result["leaf"] = bench_leaf(engine, leaf_n, 200 if quick else 1_000, args.seed)
+    if "throughput" not in skip:
+        print(f"throughput and memory: {total:,} ten-event cases, one evaluate() each ...", flush=True)
+        result["throughput"], result["memory"] = bench_throughput_memory(engine, count, total, 10, args.seed)
+    if "latency" not in skip:
+        print(
+            f"latency: {calls} calls after {warmup} warm-up, for 1, 10 and 100 events per case ...",
+            flush=True,
+        )
+        result["latency"] = [bench_latency(engine, n, calls, warmup, args.seed + n) for n in (1, 10, 100)]
+    if "examples" not in skip:
+        print(f"bundled examples: {example_calls:,} calls each ...", flush=True)
+        result["examples"] = bench_examples(
+            engine, REPO / "examples", example_calls, max(20, example_calls // 10)
+        )
+    if "calls" not in skip:
+        print(
+            f"whole calls of {', '.join(map(str, call_sizes))} utterances, {call_repeats} runs each ...",
+            flush=True,
+        )
+        result["calls"] = bench_calls(engine, call_sizes, call_repeats)
+    if "batch" not in skip and args.batch_file.is_file():
+        print(f"batch: {args.batch_file.name}, one evaluate() per case ...", flush=True)
+        result["batch"] = bench_batch(engine, args.batch_file, batch_limit)
+    if "breakdown" not in skip:
+        print(f"breakdown and references: {breakdown_count:,} of the throughput cases ...", flush=True)
+        result["breakdown"] = bench_breakdown(engine, raw_a, raw_b, floor, breakdown_count, 10, args.seed)
+    if "scaling" not in skip:
+        print(
+            f"scaling: default vs {args.scaling_factor}x deadline rules, {scaling_count:,} cases ...",
+            flush=True,
+        )
+        big, big_info = scaled_engine(args.scaling_factor, args.ruleset)
+        result["scaling"] = bench_scaling(
+            engine, big, big_info, scaling_count, min(200, scaling_count), 10, args.seed + 1000
+        )
+    if "leaf" not in skip:
+        print(f"leaf costs: calendar over {leaf_n:,} starts, phrase scan ...", flush=True)
+        result["leaf"] = bench_leaf(engine, leaf_n, 200 if quick else 1_000, args.seed)
     result["memory_at_end"] = memory()
+    result["loadavg_at_end"] = list(os.getloadavg())
     result["finished_at"] = dt.datetime.now(UTC).isoformat(timespec="seconds")
     result["duration_seconds"] = (perf_ns() - started) / 1e9
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Test set-up, run before pytest (README: `bash tests/bootstrap.sh && python3 -m pytest`).
 # Installs what the suite needs from Debian when it is missing -- a PostgreSQL server
-# (initdb/pg_ctl), headless Chromium and a CJK font for it -- then the project with its
+# (initdb/pg_ctl), headless Chromium and a CJK font for it, zsh and fish (completion tests) --
+# then the project with its
 # test extra. Idempotent, silent when everything is already there, one line when it
 # installs; on failure it prints the apt/pip output. Not root and something missing:
 # prints the command to run and exits 1.
@@ -33,6 +34,8 @@ missing=()
 have_postgres || missing+=("$PG_PKG")
 [[ -x /usr/bin/chromium ]] || missing+=("$CHROMIUM_PKG")
 have_cjk_font || missing+=("$CJK_FONT_PKG")
+# The shells whose completion scripts tests/test_cli_completion.py loads (bash is always here).
+for shell in zsh fish; do command -v "$shell" >/dev/null 2>&1 || missing+=("$shell"); done
 
 if ((${#missing[@]})); then
     if [[ $(id -u) -ne 0 ]]; then
@@ -90,6 +93,7 @@ if ((${#missing[@]})); then
     have_postgres || still+=("$PG_PKG")
     [[ -x /usr/bin/chromium ]] || still+=("$CHROMIUM_PKG")
     have_cjk_font || still+=("$CJK_FONT_PKG")
+    for shell in zsh fish; do command -v "$shell" >/dev/null 2>&1 || still+=("$shell"); done
     if ((${#still[@]})); then
         cat "$log" >&2
         echo "tests/bootstrap.sh: still missing after apt-get install: ${still[*]}" >&2

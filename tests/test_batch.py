@@ -22,7 +22,8 @@ from tierrules.cli import main
 from tierrules.testing import generate_cases
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.jsonl"))
+# Event files; demo-month.jsonl is a case log (one {"name", "now", "events"} per line), not events.
+EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.jsonl") if p.name != "demo-month.jsonl")
 DEFAULT = Path(tierrules.default_ruleset_path())
 
 

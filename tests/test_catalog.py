@@ -192,14 +192,29 @@ def test_e12_due_before_the_visit(engine: tierrules.Engine) -> None:
     assert only(d, "E12.invitation").due_at == at("2026-11-25 15:00")
 
 
-def test_e12_scheduled_too_late_is_due_at_once(engine: tierrules.Engine) -> None:
+def test_e12_booked_too_late_is_owed_at_the_visit(engine: tierrules.Engine) -> None:
+    """Issue 11: a same-day booking was breached the instant it was made; it now owes the
+    courtesy before the visit itself (staff in place by 09:05, the invitation before it)."""
     expected = at("2026-11-24 09:05").isoformat()
+    d = engine.evaluate(
+        [ev("visit_scheduled", "2026-11-24 09:00", expected_at=expected)], now=at("2026-11-24 09:00")
+    )
+    for rule in ("E12.staff-ready-reception", "E12.invitation"):
+        ob = only(d, rule)
+        assert ob.due_at == at("2026-11-24 09:05"), rule
+        assert ob.status == "pending"
+        assert "booked less than" in ob.explain["text"]
+
+
+def test_e12_visit_already_past_when_booked_is_due_at_once(engine: tierrules.Engine) -> None:
+    expected = at("2026-11-24 08:55").isoformat()
     d = engine.evaluate(
         [ev("visit_scheduled", "2026-11-24 09:00", expected_at=expected)], now=at("2026-11-24 09:00")
     )
     ob = only(d, "E12.staff-ready-reception")
     assert ob.due_at == ob.started_at == at("2026-11-24 09:00")
-    assert "too late" in ob.explain["text"]
+    assert ob.status == "breached"
+    assert "due at once" in ob.explain["text"]
 
 
 # --- pause / resume ---------------------------------------------------------------------------------

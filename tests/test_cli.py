@@ -94,5 +94,5 @@ def test_validate_default_and_broken(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_schema_is_json_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
-    assert schema["title"] == "Ruleset"
+    assert schema["title"] == "tierrules ruleset file"  # any one file of a ruleset directory
     assert "deadlines" in schema["properties"]

@@ -28,7 +28,7 @@ from packaging.specifiers import SpecifierSet
 
 import tierrules
 from tierrules.compiler.conditions import AllOf, Equals, MatchRule
-from tierrules.evaluation.engine import _fact
+from tierrules.evaluation.facts import FactBuilder
 from tierrules.events import EVENT_TYPES, parse_event
 from tierrules.matching import durable as _durable
 
@@ -443,7 +443,8 @@ def test_tierrules_posts_only_matchable_fields(default_engine: tierrules.Engine)
     """Defect: 256-property limit — only type and matchable fields reach the engine."""
     meta = {f"k{i}": i for i in range(300)}
     wide = ev("feedback_received", "10:00", severity="urgent", id="host-1", meta=meta)
-    assert _fact(parse_event(wide, 0)) == {"type": "feedback_received", "severity": "urgent"}
+    facts = FactBuilder(default_engine._compiled)
+    assert facts.fact(parse_event(wide, 0), None) == {"type": "feedback_received", "severity": "urgent"}
     for kind, model in EVENT_TYPES.items():
         assert set(model.matchable) <= set(model.model_fields) - {"meta", "id", "at", "case_id"}, kind
     decision = default_engine.evaluate([wide], now=NOW)
@@ -557,7 +558,8 @@ def test_tierrules_unmatched_events_are_normal_flow(
 ) -> None:
     """Defect: MessageNotHandledException is normal flow — unmatched events give an empty decision."""
     events = [ev("case_paused", "10:00"), ev("case_resumed", "10:05", case="c2")]
-    assert default_engine.evaluate(events, now=NOW) == tierrules.Decision()
+    quiet = tierrules.Decision(next_check_by_case={"c1": None, "c2": None})
+    assert default_engine.evaluate(events, now=NOW) == quiet
     assert default_engine.evaluate([], now=NOW) == tierrules.Decision()
     assert probe.match([{"type": "other"}, {"type": "probe"}]) == {1: ["probe#start"]}
 

@@ -59,9 +59,13 @@ def test_bad_duration_names_file_path_and_line(ruleset_dir: Path) -> None:
 
 def test_unknown_event_type_suggests(ruleset_dir: Path) -> None:
     deadlines = ruleset_dir / "deadlines.yaml"
-    edit(deadlines, "met_by: {event: complaint_replied}", "met_by: {event: complaint_replyed}")
+    edit(
+        deadlines,
+        "met_by: [{event: complaint_replied}, {event: complaint_resolved}]",
+        "met_by: [{event: complaint_replyed}, {event: complaint_resolved}]",
+    )
     err = load_error(ruleset_dir)
-    assert err.json_path == "$.deadlines[1].met_by.event"
+    assert err.json_path == "$.deadlines[1].met_by[0].event"
     assert err.best.suggestion == "complaint_replied"
     assert err.line == line_of(deadlines, "complaint_replyed")
 

@@ -19,7 +19,10 @@ def test_e1_pending_then_met_on_time(engine: tierrules.Engine) -> None:
     d = engine.evaluate(events, now=at("2026-11-24 10:05"))
     [ob] = obligations(d, "E1.escalate")
     assert (ob.source, ob.status, ob.due_at) == ("E1", "pending", at("2026-11-24 10:10"))
-    assert d.next_check_at == at("2026-11-24 10:10")
+    # The 80% warning (issue 11: E1-E3 warn at 50% and 80%) comes before the due time.
+    assert [w.percent for w in d.warnings] == [50]
+    assert d.next_check_at == at("2026-11-24 10:08")
+    assert d.next_check_by_case == {"c1": at("2026-11-24 10:08")}
     assert d.escalations == []
 
     events.append(ev("escalated", "2026-11-24 10:09", to_level=2))
@@ -107,7 +110,7 @@ def test_e3_urgent_feedback_gets_response_and_progress_clocks(engine: tierrules.
         ("E3.feedback-response", at("2026-11-25 20:00")),
         ("E3.progress-report", at("2026-11-25 20:00")),
     ]
-    assert d.next_check_at == at("2026-11-25 20:00")
+    assert d.next_check_at == at("2026-11-25 08:00")  # the 50% warnings
 
 
 def test_e3_important_feedback_progress_met(engine: tierrules.Engine) -> None:
@@ -167,4 +170,5 @@ def test_decision_json_has_contract_keys(engine: tierrules.Engine) -> None:
         "met_at",
     }
     assert data["obligations"][0]["due_at"] == "2026-11-24T11:00:00+08:00"
-    assert data["next_check_at"] == "2026-11-24T11:00:00+08:00"
+    assert data["next_check_at"] == "2026-11-24T10:30:00+08:00"  # E2's 50% warning
+    assert data["next_check_by_case"] == {"c1": "2026-11-24T10:30:00+08:00"}

@@ -12,8 +12,10 @@ import pytest
 
 from tierrules import text as _text
 from tierrules.evaluation.etiquette import default_matcher
-from tierrules.ruleset.etiquette import DEFAULT_FORBIDDEN, PhraseSpec, phrase_problems
+from tierrules.ruleset.etiquette import PhraseSpec, default_phrases, phrase_problems
 from tierrules.text import Match, PhraseMatcher, char_count, contains_any, normalize
+
+DEFAULT_FORBIDDEN = default_phrases()
 
 # docs/policy.md Q5, in its order.
 POLICY_Q5 = [

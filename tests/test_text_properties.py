@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 
 from tierrules import text as _text
 from tierrules.evaluation.etiquette import default_matcher
-from tierrules.ruleset.etiquette import DEFAULT_FORBIDDEN
+from tierrules.ruleset.etiquette import default_phrases
 from tierrules.text import Match, Normalized, PhraseMatcher, normalize
+
+DEFAULT_FORBIDDEN = default_phrases()
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MATCHER = default_matcher()

@@ -334,6 +334,7 @@ def test_the_assignment_has_exactly_the_contract_keys() -> None:
         "source",
         "reasons",
         "next_tier",
+        "message",
     ]
 
 

@@ -28,7 +28,7 @@ A case is one line of a JSON Lines case log, ``{"name": ..., "now": ..., "events
 >>> result.name
 'c1 complaint'
 >>> [o.rule for o in result.decision.obligations]
-['E2.complaint-reply', 'E9.complaint-response', 'E9.complaint-resolution']
+['E2.complaint-reply', 'E9.complaint-resolution', 'E9.complaint-response']
 
 ``workers=0`` evaluates in this process, without Dask (the serial reference):
 

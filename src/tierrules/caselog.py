@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import EventError, Problem, Rank
-from .events import check_instant, json_lines
+from .events import check_instant, json_lines, parse_instant
 from .policytest import PolicyTestError, load_test_file
 
-__all__ = ["CaseRecord", "case_error", "read_cases"]
+__all__ = ["CaseRecord", "case_error", "parse_cases", "read_cases"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _now(value: Any, where: str) -> dt.datetime:
     if not isinstance(value, str):
         raise EventError([problem])
     try:
-        return check_instant(dt.datetime.fromisoformat(value), "'now'")
+        return check_instant(parse_instant(value), "'now'")
     except ValueError as err:
         message = f"{where}: {err}" if "years" in str(err) else problem.message
         raise EventError([Problem(message, ("now",), value, rank=Rank.INVALID)]) from None
@@ -80,8 +80,24 @@ def _text(path: Path, shown: str, *, in_directory: bool) -> str:
 def _log_cases(path: Path, label: str, *, in_directory: bool) -> list[CaseRecord]:
     """A log's cases; an unnamed one is called ``<label>:<line>``; errors name ``path``."""
     shown = str(path)
+    return _cases(_text(path, shown, in_directory=in_directory), shown, label)
+
+
+def parse_cases(text: str, source: str = "<stdin>", label: str | None = None) -> list[CaseRecord]:
+    """Cases from the text of a JSON Lines case log; errors name ``source`` and the line.
+
+    A line without a name is called ``<label>:<line>`` (``label`` defaults to ``source``);
+    a name used twice is refused, naming both lines. ``tierrules evaluate --batch -`` and
+    ``tierrules diff --cases -`` read stdin with it.
+    """
+    out = _cases(text, source, label or source)
+    unique_names(out)
+    return out
+
+
+def _cases(text: str, shown: str, label: str) -> list[CaseRecord]:
     out = []
-    for lineno, _, raw in json_lines(_text(path, shown, in_directory=in_directory), shown):
+    for lineno, _, raw in json_lines(text, shown):
         where = f"{shown}:{lineno}"
         if not isinstance(raw, dict) or not isinstance(raw.get("events"), list) or "now" not in raw:
             raise EventError(

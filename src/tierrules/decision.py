@@ -68,9 +68,15 @@ class Obligation(_Part):
     met_at: dt.datetime | None = None
     customer_id: str | None = Field(default=None, description="The case's customer, when known.")
     paused_for: dt.timedelta = Field(
-        default=dt.timedelta(0), description="Time the clock stood still (ISO 8601 duration)."
+        default=dt.timedelta(0),
+        description="Clock time the pauses cost (ISO 8601 duration): working time on a working clock, "
+        "elapsed time on a wall clock.",
     )
-    paused: bool = Field(default=False, description="The clock is paused now; due_at assumes it resumes now.")
+    paused: bool = Field(
+        default=False,
+        description="The clock is paused now; due_at assumes it resumes now, so due_at, paused_for, "
+        "paused_for_wall and explain move with now (the decision's clock fields).",
+    )
     changes: list[dict[str, Any]] = Field(
         default_factory=list, description="Target recomputations (severity or tier changed mid-case)."
     )
@@ -81,11 +87,24 @@ class Obligation(_Part):
         description="The agent behind the start event (or the case's latest before it); absent when unknown.",
     )
     team: str | None = Field(default=None, exclude_if=lambda v: v is None, description="That agent's team.")
+    message: Text | None = Field(
+        default=None, description="What is owed, in Chinese and English (the rule's)."
+    )
+    paused_for_wall: dt.timedelta = Field(
+        default=dt.timedelta(0), description="Elapsed time the pauses lasted (ISO 8601 duration)."
+    )
+    start_event_id: str | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="The id of the event that started it."
+    )
+    met_event_id: str | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="The id of the event that met it."
+    )
 
 
 class DeadlineWarning(_Part):
     """A share of an obligation's time has run out while it is unmet."""
 
+    id: str = Field(default="", description="Stable id: '<obligation id>/warning/<percent>'.")
     obligation: str = Field(description="The obligation's id.")
     rule: str
     source: str
@@ -93,11 +112,14 @@ class DeadlineWarning(_Part):
     at: dt.datetime
     percent: int
     due_at: dt.datetime
+    message: Text | None = None
 
 
 class Escalation(_Part):
     """An escalation a breach raises."""
 
+    id: str = Field(default="", description="Stable id: '<obligation id>/escalation/<step>'.")
+    obligation: str = Field(default="", description="The obligation that raised it.")
     rule: str
     source: str
     case_id: str
@@ -106,6 +128,7 @@ class Escalation(_Part):
     reason: str
     step: int = Field(default=0, description="0 for the first escalation, then one per chain step.")
     priority: int | None = Field(default=None, description="1 is the most urgent (E4 order).")
+    message: Text | None = None
 
 
 class Evidence(_Part):
@@ -125,6 +148,7 @@ class Violation(_Part):
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
+    id: str = Field(default="", description="Stable id: '<case>/<rule>/<event>/<what>'.")
     rule: str
     source: str
     case_id: str
@@ -134,8 +158,13 @@ class Violation(_Part):
     )
     evidence: Evidence | None = Field(default=None, description="The words at fault, when there are some.")
     message: Text | None = None
-    agent_id: str | None = Field(default=None, exclude_if=lambda v: v is None, description="The call's agent.")
+    agent_id: str | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="The call's agent."
+    )
     team: str | None = Field(default=None, exclude_if=lambda v: v is None, description="The agent's team.")
+    event_id: str | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="The id of the event behind it."
+    )
 
 
 class ScoreItem(_Part):
@@ -160,7 +189,10 @@ class Score(_Part):
     passed: bool
     auto_failed: bool
     items: list[ScoreItem]
-    agent_id: str | None = Field(default=None, exclude_if=lambda v: v is None, description="The call's agent.")
+    message: Text | None = None
+    agent_id: str | None = Field(
+        default=None, exclude_if=lambda v: v is None, description="The call's agent."
+    )
     team: str | None = Field(default=None, exclude_if=lambda v: v is None, description="The agent's team.")
 
 
@@ -182,6 +214,7 @@ class TierAssignment(_Part):
     source: str = Field(description="Its policy clause (docs/policy.md).")
     reasons: list[dict[str, Any]] = Field(description="Observed values against thresholds, and notes.")
     next_tier: NextTier | None = Field(description="Null at diamond, or when no profile is known.")
+    message: Text | None = None
 
 
 class Decision(_Part):
@@ -196,6 +229,11 @@ class Decision(_Part):
     next_check_at: dt.datetime | None = Field(
         default=None,
         description="The earliest future instant at which the decision can change without a new event.",
+    )
+    next_check_by_case: dict[str, dt.datetime | None] = Field(
+        default_factory=dict,
+        description="Per case, the earliest future instant at which its part of the decision changes "
+        "without a new event (null: none); a customer's tier changes count for each of their cases.",
     )
 
     def to_json(self, *, indent: int | None = 2) -> str:

@@ -15,7 +15,7 @@ import typing
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union, cast
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
@@ -55,6 +55,7 @@ __all__ = [
     "ComplaintResolved",
     "CustomerArrived",
     "CustomerGreeted",
+    "CustomerLeft",
     "CustomerProfile",
     "CustomerServed",
     "EmergencyReported",
@@ -80,6 +81,8 @@ __all__ = [
     "TransferCompleted",
     "TransferRequested",
     "Utterance",
+    "VisitCancelled",
+    "VisitRescheduled",
     "VisitScheduled",
     "check_instant",
     "decode_json",
@@ -88,6 +91,7 @@ __all__ = [
     "json_lines",
     "parse_event",
     "parse_events",
+    "parse_instant",
 ]
 
 
@@ -142,6 +146,13 @@ def _json_like(value: object) -> None:
             raise ValueError(f"must hold JSON values only, not {shown}")
 
 
+def parse_instant(text: str) -> dt.datetime:
+    """``datetime.fromisoformat``, also taking a ``Z`` offset on Python 3.10 (3.11 does)."""
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    return dt.datetime.fromisoformat(text)
+
+
 class EventBase(BaseModel):
     """Fields every event carries."""
 
@@ -150,7 +161,18 @@ class EventBase(BaseModel):
     type: str
     at: dt.datetime = Field(description="When it happened: ISO 8601 with a UTC offset.")
     case_id: str = Field(min_length=1, description="The case (ticket, call, visit) it belongs to.")
-    id: str | None = Field(default=None, min_length=1, description="Optional host-side event id.")
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Optional host-side event id; decisions name it "
+        "(start_event_id, met_event_id, event_id).",
+    )
+    seq: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**53,
+        description="Orders events at the same instant (lower first); without it they keep the order given.",
+    )
     meta: dict[str, Any] | None = Field(
         default=None, description="Free-form host data; carried, never matched on."
     )
@@ -176,7 +198,7 @@ class EventBase(BaseModel):
             parsed = value
         elif isinstance(value, str):
             try:
-                parsed = dt.datetime.fromisoformat(value)
+                parsed = parse_instant(value)
             except ValueError:
                 raise ValueError("not an ISO 8601 date-time") from None
         else:
@@ -211,6 +233,17 @@ class CaseOpened(EventBase):
     returning: bool = Field(
         default=False, description="A returning (regular) customer: Q1's regulars' greeting."
     )
+    organisation_aliases: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Other names the agent may use for the organisation (交行 for 交通银行) (Q2).",
+    )
+    group_leader_name: str | None = Field(
+        default=None,
+        min_length=1,
+        description="A group visit: the leader (or eldest), who is greeted first (Q4; S2 团队客户接待).",
+    )
+    group_leader_gender: Literal["male", "female", "unknown"] | None = None
     matchable: ClassVar[tuple[str, ...]] = ("channel", "severity")
 
 
@@ -377,6 +410,12 @@ class AmenityOffered(EventBase):
     matchable: ClassVar[tuple[str, ...]] = ("kind",)
 
 
+class CustomerLeft(EventBase):
+    """The customer left the lobby or reception: the in-person conversation is over (Q8, Q9)."""
+
+    type: Literal["customer_left"]
+
+
 class CustomerServed(EventBase):
     """The waiting customer was called to service: waiting clocks stop (E8, E9)."""
 
@@ -408,12 +447,20 @@ class ServiceDelivered(EventBase):
     matchable: ClassVar[tuple[str, ...]] = ("stage",)
 
 
+_VISIT_ID = Field(
+    default=None,
+    min_length=1,
+    description="Which visit of the case (several may be scheduled); events without one apply to any.",
+)
+
+
 class VisitScheduled(EventBase):
     """A guest visit or reception was scheduled for ``expected_at`` (E12)."""
 
     type: Literal["visit_scheduled"]
     expected_at: dt.datetime
     importance: Literal["important", "regular"] = "regular"
+    visit_id: str | None = _VISIT_ID
     matchable: ClassVar[tuple[str, ...]] = ("importance",)
 
     @field_validator("expected_at", mode="before")
@@ -422,16 +469,38 @@ class VisitScheduled(EventBase):
         return EventBase._aware_iso(value)
 
 
+class VisitRescheduled(EventBase):
+    """A scheduled visit moved to a new ``expected_at``: its courtesy clocks follow it (E12)."""
+
+    type: Literal["visit_rescheduled"]
+    visit_id: str = Field(min_length=1)
+    expected_at: dt.datetime
+
+    @field_validator("expected_at", mode="before")
+    @classmethod
+    def _aware_expected(cls, value: object) -> dt.datetime:
+        return EventBase._aware_iso(value)
+
+
+class VisitCancelled(EventBase):
+    """A scheduled visit was called off: what it still owed is no longer owed (E12)."""
+
+    type: Literal["visit_cancelled"]
+    visit_id: str = Field(min_length=1)
+
+
 class StaffInPlace(EventBase):
     """Staff were in place for a scheduled visit (E12)."""
 
     type: Literal["staff_in_place"]
+    visit_id: str | None = _VISIT_ID
 
 
 class InvitationSent(EventBase):
     """The visit invitation was sent (E12)."""
 
     type: Literal["invitation_sent"]
+    visit_id: str | None = _VISIT_ID
 
 
 class _CustomerEvent(EventBase):
@@ -546,10 +615,13 @@ Event = (
     | CustomerGreeted
     | AmenityOffered
     | CustomerServed
+    | CustomerLeft
     | ReceptionCompleted
     | FollowUpContacted
     | ServiceDelivered
     | VisitScheduled
+    | VisitRescheduled
+    | VisitCancelled
     | StaffInPlace
     | InvitationSent
     | CustomerProfile
@@ -565,6 +637,9 @@ Event = (
 EVENT_TYPES: dict[str, type[EventBase]] = {
     typing.get_args(cls.model_fields["type"].annotation)[0]: cls for cls in typing.get_args(Event)
 }
+
+
+_MODELS = frozenset(EVENT_TYPES.values())
 
 
 def field_choices(event_type: str, field: str) -> tuple[Any, ...] | None:
@@ -751,16 +826,23 @@ def parse_events(
                 )
             ]
         )
-    try:
-        # The same models in one call; on any failure the per-event path below finds the
-        # first bad event and words the error.
-        events = _any_events().validate_python(items)
-    except ValidationError:
-        events = [parse_event(item, index) for index, item in enumerate(items)]
+    if _MODELS.issuperset(map(type, items)):
+        events = cast(list[EventBase], items)  # already events: validated when they were made
+    else:
+        events = _validated(items)
     problem = _limit_problem(events, chosen)
     if problem is not None:
         raise EventError([problem])
     return events
+
+
+def _validated(items: list[object]) -> list[EventBase]:
+    try:
+        # The same models in one call; on any failure the per-event path below finds the
+        # first bad event and words the error.
+        return _any_events().validate_python(items)
+    except ValidationError:
+        return [parse_event(item, index) for index, item in enumerate(items)]
 
 
 def _check_now_range(now: dt.datetime) -> None:

@@ -54,7 +54,10 @@ import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeVar
 
-from hypothesis import strategies as st
+try:  # the strategies need hypothesis (the `testing` extra); generate_cases does not
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover - exercised in a subprocess without hypothesis
+    st = None  # type: ignore[assignment]
 
 from .compiler.load import load_ruleset
 from .decision import Decision
@@ -151,6 +154,14 @@ class _Seeded:
         return self._rng.random() < 0.5
 
 
+def _need_hypothesis() -> None:
+    if st is None:
+        raise ImportError(
+            "tierrules.testing's strategies need hypothesis: pip install 'tierrules[testing]' "
+            "(generate_cases works without it)"
+        )
+
+
 # ----------------------------------------------------------------------------- building blocks
 
 
@@ -195,6 +206,8 @@ def _field_value(ch: Chooser, event_type: str, name: str, at: dt.datetime) -> An
         return _iso(at + dt.timedelta(seconds=ch.choice(_STEPS[3:]) + 60))
     if typing.get_origin(annotation) is Literal:
         return ch.choice(typing.get_args(annotation))
+    if typing.get_origin(annotation) is list:
+        return [ch.choice(("交行", "工行", "r1"))][: ch.integer(0, 1)]
     return ch.choice(("r1", "waiting on the customer", "retention offer"))
 
 
@@ -246,7 +259,7 @@ def _pairs(ruleset: Ruleset | None) -> list[tuple[Trigger, list[Trigger]]]:
     rules: Iterable[DeadlineRule] = ruleset.deadlines if ruleset is not None else ()
     out = []
     for rule in rules:
-        stops = [rule.met_by] + ([rule.cancelled_by] if rule.cancelled_by is not None else [])
+        stops = [*rule.met_triggers, *([rule.cancelled_by] if rule.cancelled_by is not None else [])]
         out.append((rule.start, stops))
     if not out:  # no ruleset: pair every case event type with any other
         case_types = sorted(t for t, m in EVENT_TYPES.items() if m.scope == "case")
@@ -335,6 +348,8 @@ def events(types: Sequence[str] | None = None) -> st.SearchStrategy[dict[str, An
     if unknown:
         raise ValueError(f"unknown event types: {unknown}")
 
+    _need_hypothesis()
+
     @st.composite
     def draw(d: st.DrawFn) -> dict[str, Any]:
         ch = _Drawing(d)
@@ -354,6 +369,8 @@ def cases(ruleset: Ruleset | None = None, *, max_starts: int = 4) -> st.SearchSt
     automatically; without a ruleset any case event may start or stop.
     """
 
+    _need_hypothesis()
+
     @st.composite
     def draw(d: st.DrawFn) -> list[dict[str, Any]]:
         return case_events(_Drawing(d), ruleset, max_starts=max_starts)
@@ -365,6 +382,8 @@ def timed_cases(
     ruleset: Ruleset | None = None, *, max_starts: int = 4
 ) -> st.SearchStrategy[tuple[list[dict[str, Any]], dt.datetime]]:
     """``(events, now)``: a case history from :func:`cases` and a ``now`` at or after its last event."""
+
+    _need_hypothesis()
 
     @st.composite
     def draw(d: st.DrawFn) -> tuple[list[dict[str, Any]], dt.datetime]:
@@ -382,6 +401,8 @@ def profiles(customer_id: str | None = None) -> st.SearchStrategy[dict[str, Any]
     >>> find(profiles("C-9"), lambda p: p.get("vip_card") is True)["customer_id"]
     'C-9'
     """
+
+    _need_hypothesis()
 
     @st.composite
     def draw(d: st.DrawFn) -> dict[str, Any]:
@@ -436,6 +457,8 @@ def calendars() -> st.SearchStrategy[dict[str, Any]]:
     ...     CalendarSpec.model_validate(spec)
     >>> check()
     """
+
+    _need_hypothesis()
 
     @st.composite
     def draw(d: st.DrawFn) -> dict[str, Any]:
@@ -553,6 +576,8 @@ def rulesets(base: Ruleset | None = None, *, stricter_only: bool = False) -> st.
     """
     chosen = base if base is not None else load_ruleset()
 
+    _need_hypothesis()
+
     @st.composite
     def draw(d: st.DrawFn) -> Ruleset:
         return _variant(_Drawing(d), chosen, stricter_only)
@@ -611,21 +636,55 @@ def assert_deterministic(
 def assert_order_insensitive(
     engine: Engine | Ruleset, events: Sequence[Mapping[str, Any]], now: dt.datetime, *, shuffles: int = 2
 ) -> None:
-    """The decision does not depend on the order events arrive in (reversed, shuffled)."""
+    """The decision does not depend on the order events arrive in (reversed, shuffled).
+
+    Events at one instant are ordered by ``seq`` and otherwise kept in the order given (the
+    host knows which utterance came first; the text does not), so orders that keep
+    same-instant events in their given order are compared, and then every order once each
+    event carries its position as ``seq``.
+    """
     eng = _engine(engine)
     expected = eng.evaluate(events, now).to_json()
-    orders = [list(reversed(events))]
+    numbered: list[Mapping[str, Any]] = [{**e, "seq": i} for i, e in enumerate(events)]
+    with_seq = eng.evaluate(numbered, now).to_json()
     rng = random.Random(len(events))
+    orders: list[tuple[list[Mapping[str, Any]], str]] = [
+        (_keep_instants(list(reversed(events)), events), expected)
+    ]
     for _ in range(shuffles):
         order = list(events)
         rng.shuffle(order)
-        orders.append(order)
-    for order in orders:
-        got = eng.evaluate(order, now).to_json()
-        if got != expected:
+        orders.append((_keep_instants(order, events), expected))
+        anyhow = list(numbered)
+        rng.shuffle(anyhow)
+        orders.append((anyhow, with_seq))
+    for order, want in orders:
+        if eng.evaluate(order, now).to_json() != want:
             raise AssertionError(
                 "the decision depends on event order; this order differs:\n" + _describe(order, now)
             )
+
+
+def _keep_instants(
+    order: list[Mapping[str, Any]], given: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """``order``, with the events of each instant put back in their given relative order."""
+    position = {id(e): i for i, e in enumerate(given)}
+    slots: dict[str, list[int]] = {}
+    for i, event in enumerate(order):
+        slots.setdefault(_instant_key(event), []).append(i)
+    out = list(order)
+    for indexes in slots.values():
+        same = sorted((order[i] for i in indexes), key=lambda e: position[id(e)])
+        for i, event in zip(indexes, same, strict=True):
+            out[i] = event
+    return out
+
+
+def _instant_key(event: Mapping[str, Any]) -> str:
+    at = event.get("at")
+    parsed = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+    return parsed.astimezone(dt.timezone.utc).isoformat() if isinstance(parsed, dt.datetime) else str(at)
 
 
 def assert_obligations_resolve(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -219,7 +219,11 @@ def _t2s() -> Callable[[str], str]:
     """OpenCC's traditional → simplified converter, loaded on first use (~25 ms)."""
     import opencc
 
-    converter = opencc.OpenCC("t2s.json")  # the .json name works on every OpenCC release
+    try:
+        converter = opencc.OpenCC("t2s.json")  # the .json name works on every OpenCC release
+    except FileNotFoundError:
+        # opencc-python-reimplemented, installed over the same module name, appends ".json"
+        converter = opencc.OpenCC("t2s")
 
     def convert(text: str) -> str:
         return str(converter.convert(text))
@@ -455,9 +459,18 @@ class PhraseMatcher:
         :class:`Normalized` to reuse one normalisation across several checks.
         """
         norm = text if isinstance(text, Normalized) else normalize(text)
+        return [
+            Match(phrase_id, start, end, norm.original[start:end])
+            for phrase_id, _, _, start, end in self._scan(norm)
+        ]
+
+    def spans(self, norm: Normalized) -> list[tuple[str, int, int]]:
+        """Like :meth:`find`, as ``(phrase id, start, end)`` in the *normalised* text."""
+        return [(phrase_id, a, b) for phrase_id, a, b, _, _ in self._scan(norm)]
+
+    def _scan(self, norm: Normalized) -> Iterator[tuple[str, int, int, int, int]]:
         if self._pattern is None:
-            return []
-        found: list[Match] = []
+            return
         consumed = 0  # original characters up to here belong to an earlier entry
         for m in self._pattern.finditer(norm.text):
             start, end = norm.span(m.start(), m.end())
@@ -468,8 +481,7 @@ class PhraseMatcher:
             consumed = end
             phrase_id = self._entries[m.group()]
             if phrase_id is not None:
-                found.append(Match(phrase_id, start, end, norm.original[start:end]))
-        return found
+                yield phrase_id, m.start(), m.end(), start, end
 
 
 def contains_any(text: str | Normalized, phrases: Iterable[str]) -> Match | None:
@@ -507,6 +519,7 @@ _COUNTED = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65_536)
 def char_count(text: str) -> int:
     """How many characters an utterance counts for the pace check (Q3: 160–180 per minute).
 

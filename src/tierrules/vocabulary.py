@@ -19,6 +19,7 @@ __all__ = [
     "CLAUSE_PATTERN",
     "CUSTOMER_ATTRIBUTES",
     "ID_PATTERN",
+    "SEVERITIES",
     "TIERS",
     "BackofficeSeverity",
     "CaseAttribute",
@@ -48,9 +49,12 @@ def clause_pattern(letters: str) -> str:
 
 
 Channel = Literal["phone", "lobby", "online", "visit"]
+# One severity scale for cases, feedback and back-office requests, most severe first: a
+# case_updated raising a case to critical applies to every clock of the case.
 CaseSeverity = Literal["critical", "urgent", "important", "general"]
-FeedbackSeverity = Literal["urgent", "important", "general"]
-BackofficeSeverity = Literal["critical", "urgent", "general"]
+SEVERITIES: Final[tuple[CaseSeverity, ...]] = get_args(CaseSeverity)
+FeedbackSeverity = CaseSeverity
+BackofficeSeverity = CaseSeverity
 EmergencyCategory = Literal["personal_safety", "property", "service_interruption", "other"]
 Speaker = Literal["agent", "customer"]
 

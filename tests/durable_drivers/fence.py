@@ -38,7 +38,7 @@ def unmatched(rounds: str) -> None:
         # Pause marks match no engine rule at all (the default ruleset starts no clock on them).
         events = [] if i % 3 == 0 else [ev("case_paused", j, f"c{i}") for j in range(i % 3)]
         decision = engine.evaluate(events, now=now)
-        nonempty += decision != tierrules.Decision()
+        nonempty += bool(decision.obligations or decision.escalations or decision.violations)
     print(
         json.dumps(
             {

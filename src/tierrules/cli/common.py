@@ -1,24 +1,25 @@
 """What every command shares: reading events and instants, and turning errors into exit codes.
 
 Exit codes: 0 success, 1 a check failed or the engine failed, 2 bad input (events, ruleset,
-arguments, files), 130 interrupted (Ctrl-C). Never a traceback (see :func:`guarded`).
+arguments, files); :func:`tierrules.cli.main` adds 130 (Ctrl-C) and 141 (stdout closed).
+Never a traceback (see :func:`guarded`).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
+    from ..caselog import CaseRecord
     from ..ruleset.model import Ruleset
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 def read_bytes(path: str, limit: int | None) -> bytes:
@@ -85,11 +86,17 @@ def read_events_arg(path: str) -> list[Any]:
 
 
 def instant(text: str) -> dt.datetime:
-    """An ``argparse`` type: an ISO 8601 instant with a UTC offset, in the accepted years."""
-    from ..events import MAX_YEAR, MIN_YEAR
+    """An ``argparse`` type: an ISO 8601 instant with a UTC offset in the accepted years, or ``now``.
 
+    ``now`` is the instant the command line is read (in UTC; :func:`in_ruleset_zone` shows it
+    in the ruleset's timezone).
+    """
+    from ..events import MAX_YEAR, MIN_YEAR, parse_instant
+
+    if text.strip().lower() == "now":
+        return dt.datetime.now(dt.timezone.utc)
     try:
-        value = dt.datetime.fromisoformat(text)
+        value = parse_instant(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {text!r}") from None
     if value.tzinfo is None or value.utcoffset() is None:
@@ -133,7 +140,7 @@ def guarded(run: Callable[[], int]) -> int:
 
     tierrules' input errors exit 2 and its other errors 1. Anything else is a bug in
     tierrules: one line saying so, exit 1 (``TIERRULES_DEBUG=1`` shows the traceback).
-    Ctrl-C exits 130; a closed stdout (``| head``) ends quietly.
+    Ctrl-C and a closed stdout are left to :func:`tierrules.cli.main` (130, 141).
     """
     from ..errors import EventError, RulesetError, TierrulesError
     from ..policytest import PolicyTestError
@@ -146,12 +153,8 @@ def guarded(run: Callable[[], int]) -> int:
     except TierrulesError as err:
         print(f"tierrules: {err}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        print("tierrules: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        _quiet_stdout()
-        return EXIT_FAILED
+        raise
     except MemoryError:
         print("tierrules: out of memory", file=sys.stderr)
         return EXIT_FAILED
@@ -166,8 +169,25 @@ def guarded(run: Callable[[], int]) -> int:
         return EXIT_FAILED
 
 
-def _quiet_stdout() -> None:
-    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush is silent."""
-    with contextlib.suppress(OSError, ValueError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+def in_ruleset_zone(instant: dt.datetime, ruleset: Ruleset) -> dt.datetime:
+    """The same instant on the ruleset's clock (where decisions report theirs)."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        zone: dt.tzinfo | None = ZoneInfo(ruleset.timezone)
+    except (ValueError, OSError):  # a name only dateutil knows; the ruleset loaded, so it does
+        from dateutil import tz
+
+        zone = tz.gettz(ruleset.timezone)
+    return instant.astimezone(zone)
+
+
+def read_cases_arg(path: str) -> list[CaseRecord]:
+    """A case log (JSON Lines file or directory), or stdin for ``-`` (UTF-8, at most
+    ``Limits.max_input_bytes``)."""
+    from ..caselog import parse_cases, read_cases
+    from ..limits import DEFAULT_LIMITS
+
+    if path != "-":
+        return read_cases(Path(path))
+    return parse_cases(utf8_text(read_bytes("-", DEFAULT_LIMITS.max_input_bytes), "<stdin>"), "<stdin>")

@@ -31,14 +31,17 @@ __all__ = [
 PROFILE_EVENT = "customer_profile"
 _TIER_RULE_PREFIX = "tier:"
 
-RoleKind = Literal["start", "met", "cancel"]
+RoleKind = Literal["start", "met", "cancel", "reschedule"]
+# Fields of a start fact that can change after the event: the case attributes, and the
+# event's own severity (a case_updated raises or lowers it).
+_CHANGING = frozenset({"severity", *(f"case_{name}" for name in CASE_ATTRIBUTES)})
 
 
 @dataclass(frozen=True, slots=True)
 class Role:
-    """What a match of a case rule means: start, meet or cancel deadline ``deadline``."""
+    """What a match of a case rule means: start, meet, cancel or reschedule deadline ``deadline``."""
 
-    name: str  # "<rule id>#start" ...
+    name: str  # "<rule id>#start", "<rule id>#met", "<rule id>#met.2" ...
     kind: RoleKind
     deadline: int  # index into Ruleset.deadlines
 
@@ -68,6 +71,15 @@ def trigger_condition(
     for name, values in sorted((applies_to or {}).items()):
         terms.append(_any_of(case_fact_key(name), values))
     return terms[0] if len(terms) == 1 else AllOf(tuple(terms))
+
+
+def required_type(condition: Condition) -> str | None:
+    """The event type a condition requires (``type`` equal to it, alone or in an AllOf), if any."""
+    terms = condition.terms if isinstance(condition, AllOf) else (condition,)
+    for term in terms:
+        if isinstance(term, Equals) and term.field == "type" and isinstance(term.value, str):
+            return term.value
+    return None
 
 
 def tier_rules(spec: TiersSpec) -> tuple[MatchRule, ...]:
@@ -124,6 +136,19 @@ class CompiledRuleset:
             for r, c in zip(self.roles, self.conditions, strict=True)
         )
 
+    def matched_types(self) -> frozenset[str] | None:
+        """The event types some case rule can match (None: a rule that matches any type).
+
+        Facts of other types can never match, so they need not be matched at all.
+        """
+        found: set[str] = set()
+        for rule in self.case_rules:
+            wanted = required_type(rule.condition)
+            if wanted is None:
+                return None
+            found.add(wanted)
+        return frozenset(found)
+
     def tested_fields(self) -> frozenset[str]:
         """Every fact field some case rule tests."""
         found: set[str] = set()
@@ -141,6 +166,17 @@ class CompiledRuleset:
         used = self.tested_fields()
         return tuple((name, case_fact_key(name)) for name in CASE_ATTRIBUTES if case_fact_key(name) in used)
 
+    def watched_starts(self) -> tuple[frozenset[str], ...]:
+        """Per deadline rule, the changing fields its start condition tests (empty: none).
+
+        A rule whose start depends on them starts, stops or starts again when they change.
+        """
+        found: list[frozenset[str]] = [frozenset()] * len(self.ruleset.deadlines)
+        for role, condition in zip(self.roles, self.conditions, strict=True):
+            if role.kind == "start":
+                found[role.deadline] = fields(condition) & _CHANGING
+        return tuple(found)
+
     def digest(self) -> str:
         """A stable text of the match rules, for naming engine-side rulesets."""
         return json.dumps([repr(r) for r in (*self.case_rules, *self.tier_rules)])
@@ -156,11 +192,15 @@ def compile_ruleset(ruleset: Ruleset) -> CompiledRuleset:
         deadline_calendars.append(calendars[rule.calendar or ruleset.default_calendar])
         roles.append(Role(f"{rule.id}#start", "start", i))
         conditions.append(trigger_condition(rule.start, rule.applies_to))
-        roles.append(Role(f"{rule.id}#met", "met", i))
-        conditions.append(trigger_condition(rule.met_by))
+        for k, trigger in enumerate(rule.met_triggers, start=1):
+            roles.append(Role(f"{rule.id}#met" + (f".{k}" if k > 1 else ""), "met", i))
+            conditions.append(trigger_condition(trigger))
         if rule.cancelled_by is not None:
             roles.append(Role(f"{rule.id}#cancel", "cancel", i))
             conditions.append(trigger_condition(rule.cancelled_by))
+        if rule.due_before is not None and rule.due_before.rescheduled_by is not None:
+            roles.append(Role(f"{rule.id}#reschedule", "reschedule", i))
+            conditions.append(Equals("type", rule.due_before.rescheduled_by))
     return CompiledRuleset(
         ruleset=ruleset,
         calendars=calendars,

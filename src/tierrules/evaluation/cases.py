@@ -8,7 +8,7 @@ is kept as a time line.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,9 @@ class Case:
     timelines: dict[str, list[tuple[dt.datetime, Any]]] = field(default_factory=dict)
     pause_marks: list[tuple[dt.datetime, str]] = field(default_factory=list)
     staff: list[tuple[dt.datetime, str | None, str | None]] = field(default_factory=list)
+    # case_updated severities: they also raise or lower the own severity of the case's
+    # feedback and back-office requests (a late case_opened does not).
+    severity_updates: list[tuple[dt.datetime, Any]] = field(default_factory=list)
     _pauses: list[Pause] | None = None
 
     def set(self, name: str, at: dt.datetime, value: Any) -> None:
@@ -47,6 +50,25 @@ class Case:
     def changes(self, name: str, after: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime, Any]]:
         """Values taken strictly after ``after`` and no later than ``until``."""
         return [(t, v) for t, v in self.timelines.get(name, []) if after < t <= until]
+
+    def change_instants(
+        self, fields: Iterable[str], after: dt.datetime, until: dt.datetime
+    ) -> frozenset[dt.datetime]:
+        """When any of ``fields`` changed in (after, until]: ``case_<attribute>`` on the case's
+        time line, ``severity`` (an event's own) by case_updated."""
+        found = {t for t, _ in self.severity_updates if after < t <= until} if "severity" in fields else set()
+        for name in fields:
+            if name.startswith("case_"):
+                found.update(t for t, _ in self.changes(name.removeprefix("case_"), after, until))
+        return frozenset(found)
+
+    def severity_since(self, start: dt.datetime, at: dt.datetime, own: Any) -> Any:
+        """An event's own severity as of ``at``: the last change after ``start``, else its own."""
+        found = own
+        for t, value in self.severity_updates:
+            if start < t <= at:
+                found = value
+        return found
 
     def staff_at(self, at: dt.datetime) -> tuple[str | None, str | None]:
         """The agent and team named by the case's latest event at or before ``at``."""
@@ -84,6 +106,7 @@ def build_cases(ordered: Sequence[EventBase], customers: CustomerTimeline | None
                 case.set("channel", event.at, event.channel)
         elif isinstance(event, CaseUpdated):
             case.set("severity", event.at, event.severity)
+            case.severity_updates.append((event.at, event.severity))
         elif isinstance(event, CasePaused):
             case.pause_marks.append((event.at, "pause"))
         elif isinstance(event, CaseResumed):

@@ -111,14 +111,37 @@ class Target:
 Pause = tuple[dt.datetime, dt.datetime | None]
 
 
+# The explanation lists at most this many pauses (the total is still counted): a case with
+# thousands of pauses must not make every pausable obligation thousands of entries long.
+MAX_LISTED_PAUSES = 20
+
+
 @dataclass(slots=True)
 class Run:
-    """Where a budget runs out, given pauses."""
+    """Where a budget runs out, given pauses.
+
+    ``paused_for`` is the clock time the pauses cost (working time on a working clock),
+    ``paused_for_wall`` the elapsed time they lasted.
+    """
 
     due: dt.datetime
     paused_for: dt.timedelta = _ZERO
+    paused_for_wall: dt.timedelta = _ZERO
     pauses: list[Pause] = field(default_factory=list)
+    pauses_omitted: int = 0  # pauses that counted but are not listed (MAX_LISTED_PAUSES)
     open_pause: bool = False  # the clock is stopped at ``now``; ``due`` assumes it resumes now
+
+    def note_pause(
+        self, p0: dt.datetime, p1: dt.datetime, clock: Clock, *, open_at: dt.datetime | None = None
+    ) -> None:
+        """Count one pause (``open_at``: still open, counted until then)."""
+        end = p1 if open_at is None else max(open_at, p0)
+        self.paused_for += clock.measure(p0, end)
+        self.paused_for_wall += max(end - p0, _ZERO)
+        if len(self.pauses) < MAX_LISTED_PAUSES:
+            self.pauses.append((p0, None if open_at is not None else p1))
+        else:
+            self.pauses_omitted += 1
 
 
 def run_budget(
@@ -134,22 +157,18 @@ def run_budget(
     remaining = budget
     cursor = start
     run = Run(due=start)
-    for p0, p1 in pauses:
-        if p1 is not None and p1 <= cursor:
-            continue
+    for p0, p1 in pauses[_first_pause_after(pauses, cursor) :]:
         p0 = max(p0, cursor)
         available = clock.measure(cursor, p0)
         if remaining <= available:
             break
         remaining -= available
         if p1 is None:
-            run.pauses.append((p0, None))
-            run.paused_for += max(now - p0, _ZERO)
+            run.note_pause(p0, p0, clock, open_at=now)
             run.open_pause = True
             cursor = max(now, p0)
             break
-        run.pauses.append((p0, p1))
-        run.paused_for += p1 - p0
+        run.note_pause(p0, p1, clock)
         cursor = p1
     due = clock.add(cursor, remaining)
     if days_target and clock.working and run.pauses and not clock.calendar.is_open(due):
@@ -159,9 +178,23 @@ def run_budget(
     return run
 
 
+def _first_pause_after(pauses: Sequence[Pause], at: dt.datetime) -> int:
+    """The index of the first pause still running at or after ``at`` (pauses are in time order
+    and do not overlap, so their ends are sorted): a bisection, not a walk from the first."""
+    lo, hi = 0, len(pauses)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        end = pauses[mid][1]
+        if end is not None and end <= at:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 def due_with_pauses(target: Target, start: dt.datetime, pauses: Sequence[Pause], now: dt.datetime) -> Run:
     """The due time of ``target`` from ``start``; exact day arithmetic when nothing paused."""
-    if not any(p1 is None or p1 > start for _, p1 in pauses):
+    if _first_pause_after(pauses, start) == len(pauses):
         return Run(due=due_time(start, target.within, target.calendar))
     clock = target.clock()
     run = run_budget(
@@ -177,7 +210,7 @@ def warning_instants(
 ) -> list[tuple[int, dt.datetime]]:
     """When each percentage of the target's budget has elapsed (whole seconds, pauses skipped)."""
     clock = target.clock()
-    paused = any(p1 is None or p1 > start for _, p1 in pauses)
+    paused = _first_pause_after(pauses, start) < len(pauses)
     out = []
     for pct in percents:
         part = target.share(start, pct)
@@ -219,7 +252,8 @@ def explain_text(
             else f"{a.astimezone(tz):%m-%d %H:%M}–(still paused)"
             for a, b in run.pauses
         )
-        paused = f"; paused {spans}, {_fmt_delta(run.paused_for)} not counted"
+        more = f" and {run.pauses_omitted} more" if run.pauses_omitted else ""
+        paused = f"; paused {spans}{more}, {fmt_delta(run.paused_for)} not counted"
     due = local_due if local_due is not None else run.due.astimezone(tz)
     return (
         f"started {_stamp(local, seconds=True)}; {clock}; "
@@ -239,7 +273,7 @@ def _stamp(t: dt.datetime, *, seconds: bool = False) -> str:
     return "%04d-%02d-%02d %02d:%02d %s" % (t.year, t.month, t.day, t.hour, t.minute, day)  # noqa: UP031
 
 
-def _fmt_delta(d: dt.timedelta) -> str:
+def fmt_delta(d: dt.timedelta) -> str:
     total = int(d.total_seconds())
     hours, rest = divmod(total, 3600)
     minutes, seconds = divmod(rest, 60)

@@ -1,16 +1,17 @@
 """Evaluation: events in, a decision out.
 
 The matcher (durable_rules by default) decides which events trigger which rules (start,
-meet or cancel a clock, qualify for a tier); the time arithmetic, pairing within a case,
-statuses and etiquette are computed here in Python over the rule's business calendar.
+meet, cancel or reschedule a clock, qualify for a tier); the time arithmetic, pairing within
+a case, statuses and etiquette are computed in Python over the rules' business calendars.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from dateutil import tz
@@ -18,23 +19,110 @@ from dateutil import tz
 from ..compiler.compiled import CompiledRuleset
 from ..compiler.load import compiled as compiled_form
 from ..compiler.load import load_ruleset
-from ..decision import DeadlineWarning, Decision, Escalation, Obligation, Score, TierAssignment, Violation
+from ..decision import Decision
 from ..errors import EventError, Problem
 from ..events import EVENT_TYPES, EventBase, parse_events
 from ..limits import DEFAULT_LIMITS, Limits
 from ..matching import Matcher, MatcherKind, build_matcher
 from ..ruleset.model import Ruleset
+from .assemble import DecisionBuilder, ViolationCache
 from .cases import Case, build_cases
+from .conversation import Conversation, TurnCache
 from .etiquette import EtiquetteChecker
-from .obligations import Outcome, RuleContext, Started, Stops, clock_outcome
+from .facts import FactBuilder, MatchPlan, order_events, order_key
+from .obligations import Outcome, RuleContext, Stops, clock_outcome
 from .tiers import TierResult, evaluate_tiers
+
+__all__ = ["Engine", "EvaluationMemo", "evaluate"]
 
 _UTC = dt.timezone.utc
 _CUSTOMER_EVENTS = frozenset(t for t, model in EVENT_TYPES.items() if model.scope == "customer")
+_LEVEL_FIELDS = (("escalation_needed", "agent_level"), ("escalated", "to_level"))
 
 
-def _fact(event: EventBase) -> dict[str, Any]:
-    """A tier fact: the type and the matchable fields (case facts: :meth:`Engine._fact`)."""
+class EvaluationMemo(Protocol):
+    """Where :meth:`Engine.evaluate` keeps what it worked out for one case between calls.
+
+    Any object with an ``engine_state`` attribute will do (a session's per-case cache is
+    one). The engine reads and replaces ``engine_state`` only; it checks that what it kept
+    still describes the events it is given, and starts again when it does not.
+    """
+
+    engine_state: Any
+
+
+@dataclass
+class _Part:
+    """The deadline and tier part of a decision, worked out at ``now`` from the events that are
+    not words (utterances only count for etiquette), and valid until ``until``."""
+
+    version: int
+    now: dt.datetime
+    until: dt.datetime | None
+    reusable: bool  # no clock paused: nothing moves with now before ``until``
+    cases: dict[str, Case]
+    outcomes: list[Outcome]
+    tiers: TierResult | None
+
+
+@dataclass
+class _State:
+    """What an engine keeps for one memo: the events it last saw, in order, and the parts."""
+
+    engine: int
+    events: list[EventBase] = field(default_factory=list)
+    ordered: list[EventBase] = field(default_factory=list)
+    instants: list[dt.datetime] = field(default_factory=list)
+    last_key: tuple[Any, ...] | None = None
+    skeleton: list[EventBase] = field(default_factory=list)
+    skeleton_instants: list[dt.datetime] = field(default_factory=list)
+    version: int = 0
+    part: _Part | None = None
+    turns: TurnCache = field(default_factory=dict)
+    by_case: dict[str, list[EventBase]] = field(default_factory=dict)
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    violations: ViolationCache = field(default_factory=dict)
+
+    def follows(self, keys: list[tuple[Any, ...]]) -> bool:
+        """Whether events with these order keys come, in this order, after every one held."""
+        last = self.last_key
+        return last is not None and all(b > a for a, b in zip([last, *keys], keys, strict=False))
+
+    def append(
+        self, added: list[EventBase], keys: list[tuple[Any, ...]], affects: Callable[[EventBase], bool]
+    ) -> None:
+        """Add events that sort after every one held."""
+        self.ordered.extend(added)
+        self.instants.extend(k[0] for k in keys)
+        self._group(added)
+        self.last_key = keys[-1] if keys else self.last_key
+        grown = [e for e in added if affects(e)]
+        if grown:
+            self.skeleton.extend(grown)
+            self.skeleton_instants.extend(e.at.astimezone(_UTC) for e in grown)
+            self.version += 1
+
+    def reorder(self, parsed: list[EventBase], affects: Callable[[EventBase], bool]) -> None:
+        """Order ``parsed`` from scratch; what was kept of the conversations goes."""
+        ordered, instants = order_events(parsed)
+        self.ordered, self.instants = ordered, instants
+        self.last_key = max(order_key(e, i) for i, e in enumerate(parsed)) if parsed else None
+        kept = [i for i, e in enumerate(ordered) if affects(e)]
+        self.skeleton = [ordered[i] for i in kept]
+        self.skeleton_instants = [instants[i] for i in kept]
+        self.version += 1
+        self.by_case = {}
+        self._group(ordered)
+        self.conversations.clear()  # their events may no longer start their cases' events
+
+    def _group(self, events: Iterable[EventBase]) -> None:
+        for event in events:
+            if event.case_id is not None:
+                self.by_case.setdefault(event.case_id, []).append(event)
+
+
+def _profile_fact(event: EventBase) -> dict[str, Any]:
+    """A tier fact: the type and the matchable fields."""
     fact: dict[str, Any] = {"type": event.type}
     for name in event.matchable:
         fact[name] = getattr(event, name)
@@ -45,7 +133,9 @@ class Engine:
     """Evaluates events against one ruleset.
 
     Build it once and call :meth:`evaluate` on every event: the ruleset is validated and
-    compiled up front, and the engine is safe to share between threads.
+    compiled up front, and the engine is safe to share between threads. ``matcher`` picks
+    how rule conditions are matched: ``"durable"`` (durable_rules, the default) or
+    ``"python"``; ``TIERRULES_MATCHER`` sets the default.
 
     >>> import datetime as dt, tierrules
     >>> engine = tierrules.Engine(tierrules.load_ruleset())
@@ -56,8 +146,8 @@ class Engine:
     >>> [(o.rule, o.due_at.isoformat(), o.status) for o in decision.obligations]
     ... # doctest: +NORMALIZE_WHITESPACE
     [('E2.complaint-reply', '2026-11-25T09:30:00+08:00', 'pending'),
-     ('E9.complaint-response', '2026-11-25T17:30:00+08:00', 'pending'),
-     ('E9.complaint-resolution', '2026-11-26T17:30:00+08:00', 'pending')]
+     ('E9.complaint-resolution', '2026-11-26T17:30:00+08:00', 'pending'),
+     ('E9.complaint-response', '2026-11-25T17:30:00+08:00', 'pending')]
     """
 
     def __init__(
@@ -71,20 +161,9 @@ class Engine:
         self.limits: Limits = limits if limits is not None else DEFAULT_LIMITS
         self._ruleset = ruleset if ruleset is not None else load_ruleset()
         self._compiled: CompiledRuleset = compiled_form(self._ruleset)
-        # Reporting only (no arithmetic): the stdlib's C zoneinfo converts several times
-        # faster than dateutil's pure-Python tzfile, with the same offsets.
-        tzinfo: dt.tzinfo | None
-        try:
-            tzinfo = ZoneInfo(self._ruleset.timezone)
-        except (ValueError, OSError):  # a name only dateutil knows; the compiler accepted it
-            tzinfo = tz.gettz(self._ruleset.timezone)
-        assert tzinfo is not None
-        self._tz = tzinfo
+        self._tz = _zone(self._ruleset.timezone)
         self._matcher: Matcher = build_matcher(self._compiled.case_rules, matcher)
-        self._roles = self._compiled.shared
-        # Per event type, the fields the rules test; then the case attributes they test.
-        self._fact_fields = self._compiled.fact_fields()
-        self._case_fields = self._compiled.case_fields()
+        self._facts = FactBuilder(self._compiled)
         self._tier_matcher: Matcher | None = None
         if self._compiled.tier_rules:
             self._tier_matcher = build_matcher(self._compiled.tier_rules, self._matcher.kind)
@@ -92,9 +171,12 @@ class Engine:
             EtiquetteChecker(self._ruleset.etiquette) if self._ruleset.etiquette is not None else None
         )
         self._contexts = [
-            RuleContext(rule, cal, self._compiled.calendars, tzinfo)
+            RuleContext(rule, cal, self._compiled.calendars, self._tz, self._ruleset.levels)
             for rule, cal in zip(self._ruleset.deadlines, self._compiled.deadline_calendars, strict=True)
         ]
+        # Utterances no rule matches on are words only: they leave deadlines and tiers alone.
+        matched = self._compiled.matched_types()
+        self._words_only = matched is None or "utterance" not in matched
 
     @property
     def ruleset(self) -> Ruleset:
@@ -106,100 +188,173 @@ class Engine:
         """Which matcher decides rule matches: ``"durable"`` or ``"python"``."""
         return self._matcher.kind
 
-    def evaluate(self, events: Iterable[Mapping[str, Any] | EventBase], now: dt.datetime) -> Decision:
+    def evaluate(
+        self,
+        events: Iterable[Mapping[str, Any] | EventBase],
+        now: dt.datetime,
+        *,
+        memo: EvaluationMemo | None = None,
+    ) -> Decision:
         """Decide what the policy says about ``events`` at the instant ``now``.
 
-        ``now`` must be timezone-aware and no event may lie after it. The same events (in
-        any order) and the same ``now`` always give the same decision.
-        Raises :class:`EventError` naming the event's index and field on bad input.
+        ``now`` must be timezone-aware and no event may lie after it. The same events and
+        the same ``now`` always give the same decision; events are ordered by instant, then
+        by ``seq``, then as given (so only same-instant events without ``seq`` depend on
+        the order given). Raises :class:`EventError` naming the event's index and field on
+        bad input.
+
+        ``memo`` (an :class:`EvaluationMemo`: a session passes its per-case cache) lets
+        repeated calls on a growing list of events pay for what is new: when ``events`` is
+        the list given last time plus more, the order, the normalised words and the
+        deadline part are reused. The decision is the same as without it, byte for byte.
         """
         _check_now(now)
         parsed = parse_events(events, limits=self.limits, now=now)
-        ordered, instants = _ordered(parsed)
+        state = self._state(memo)
+        seen = self._extend(state, parsed)
+        self._check_levels(parsed, seen)
+        instants = state.instants
         _check_not_after(parsed, instants, now)
         # Clock comparisons are mostly against UTC instants: same-zone comparisons are cheap.
         now_utc = now.astimezone(_UTC)
-        tiers = self._tiers(ordered, now)
-        cases = build_cases(ordered, tiers.attributes if tiers is not None else None)
-        starts, stops = self._matches(ordered, instants, cases)
-        decision = _Builder()
-        for outcome in self._outcomes(ordered, instants, cases, starts, stops, now_utc):
+        part = self._part(state, now, now_utc)
+        cases = part.cases
+        extra = [c for c in state.by_case if c not in cases]
+        if extra:  # cases with words only
+            cases = {**cases, **{c: Case(c) for c in extra}}
+        decision = DecisionBuilder(self._tz, cases)
+        for outcome in part.outcomes:
             decision.add(outcome)
-        if tiers is not None:
-            decision.add_tiers(tiers, self._tz)
+        if part.tiers is not None:
+            decision.add_tiers(part.tiers)
         if self._etiquette is not None:
-            violations, scores = self._etiquette.evaluate(ordered, self._tz, _level_lookup(tiers), now)
-            decision.add_etiquette(violations, scores)
-        return decision.build(now_utc, self._tz)
+            found = self._etiquette.evaluate_cases(
+                state.by_case, self._tz, _level_lookup(part.tiers), now, state.turns, state.conversations
+            )
+            decision.add_etiquette(found, state.violations)
+        return decision.build(now_utc)
 
-    def _matches(
-        self, ordered: list[EventBase], instants: list[dt.datetime], cases: Mapping[str, Case]
-    ) -> tuple[dict[int, list[int]], dict[tuple[str, int, str], list[dt.datetime]]]:
-        """Which events start which deadline rules (rule index -> event indexes), and when each
-        case's events meet or cancel them ((kind, rule index, case) -> instants)."""
-        facts = [self._fact(e, cases.get(e.case_id) if e.case_id else None) for e in ordered]
-        matches = self._matcher.match(facts)
-        starts: dict[int, list[int]] = defaultdict(list)
-        stops: dict[tuple[str, int, str], list[dt.datetime]] = defaultdict(list)
-        for index in sorted(matches):
-            event = ordered[index]
-            for name in matches[index]:
-                for role in self._roles[name]:
-                    if role.kind == "start":
-                        starts[role.deadline].append(index)
-                    elif event.case_id is not None:
-                        stops[(role.kind, role.deadline, event.case_id)].append(instants[index])
-        return starts, stops
+    def _state(self, memo: EvaluationMemo | None) -> _State:
+        """The memo's state if it is this engine's, else a fresh one (kept in the memo)."""
+        held = getattr(memo, "engine_state", None) if memo is not None else None
+        if isinstance(held, _State) and held.engine == id(self):
+            return held
+        state = _State(id(self))
+        if memo is not None:
+            memo.engine_state = state
+        return state
 
-    def _outcomes(
-        self,
-        ordered: list[EventBase],
-        instants: list[dt.datetime],
-        cases: Mapping[str, Case],
-        starts: Mapping[int, list[int]],
-        stops: Mapping[tuple[str, int, str], list[dt.datetime]],
-        now: dt.datetime,
-    ) -> Iterator[Outcome]:
-        """Each started clock's outcome, rule by rule, starts in time order."""
-        for d_index, started in sorted(starts.items()):
+    def _extend(self, state: _State, parsed: list[EventBase]) -> int:
+        """Bring the state's ordered events up to ``parsed``; returns how many it had seen.
+
+        The same events plus later ones (the common case: a session appending) extend the
+        order; anything else orders again from scratch.
+        """
+        old = state.events
+        seen = len(old)
+        if seen > len(parsed) or not all(map(operator.is_, old, parsed)):
+            seen = 0
+        added = parsed[seen:]
+        keys = [order_key(e, seen + k) for k, e in enumerate(added)]
+        if seen and state.follows(keys):
+            state.append(added, keys, self._affects_clocks)
+        elif added or not seen:
+            state.reorder(parsed, self._affects_clocks)
+        state.events = list(parsed)
+        return seen
+
+    def _affects_clocks(self, event: EventBase) -> bool:
+        """Whether the deadline and tier part reads the event (words only: no)."""
+        return not (
+            self._words_only and event.type == "utterance" and event.agent_id is None and event.team is None
+        )
+
+    def _part(self, state: _State, now: dt.datetime, now_utc: dt.datetime) -> _Part:
+        """The deadline and tier part at ``now``: the one kept, while it still holds, else anew."""
+        part = state.part
+        if (
+            part is not None
+            and part.version == state.version
+            and (
+                part.now == now_utc
+                or (part.reusable and part.now < now_utc and (part.until is None or now_utc < part.until))
+            )
+        ):
+            return part
+        events = state.skeleton
+        tiers = self._tiers(events, now)
+        cases = build_cases(events, tiers.attributes if tiers is not None else None)
+        plan = MatchPlan.build(
+            self._compiled, self._matcher, self._facts, events, state.skeleton_instants, cases, now_utc
+        )
+        outcomes = list(self._outcomes(plan, cases, now_utc))
+        checks = [t for o in outcomes for t in o.next_checks if t > now_utc]
+        if tiers is not None:
+            checks += [t for t in tiers.next_changes.values() if t > now_utc]
+        part = _Part(
+            version=state.version,
+            now=now_utc,
+            until=min(checks) if checks else None,
+            reusable=not any(o.obligation.paused for o in outcomes),
+            cases=cases,
+            outcomes=outcomes,
+            tiers=tiers,
+        )
+        state.part = part
+        return part
+
+    def _outcomes(self, plan: MatchPlan, cases: Mapping[str, Case], now: dt.datetime) -> Iterator[Outcome]:
+        """Each started clock's outcome, rule by rule, starts in the order they started."""
+        for d_index, starts in sorted(plan.starts.items()):
             ctx = self._contexts[d_index]
-            counts: dict[str, int] = defaultdict(int)
-            for index in started:
-                event = ordered[index]
-                case_id = event.case_id or ""
-                counts[case_id] += 1
-                case_stops = Stops(
-                    stops.get(("met", d_index, case_id), ()), stops.get(("cancel", d_index, case_id), ())
-                )
-                found = clock_outcome(
-                    ctx, Started(event, counts[case_id], instants[index]), cases[case_id], case_stops, now
-                )
+            for started in starts:
+                case_id = started.event.case_id or ""
+                stops = plan.stops.get((d_index, case_id), Stops())
+                found = clock_outcome(ctx, started, cases[case_id], stops, now)
                 if found is not None:
                     yield found
 
-    def _fact(self, event: EventBase, case: Case | None) -> dict[str, Any]:
-        """What the engine sees of a case event: its type, the fields the rules test, and
-        the case attributes they test, as they were at the event."""
-        fact: dict[str, Any] = {"type": event.type}
-        for name in self._fact_fields[event.type]:
-            fact[name] = getattr(event, name)
-        if case is not None:
-            for name, key in self._case_fields:
-                value = case.value_at(name, event.at)
-                if value is not None:
-                    fact[key] = value
-        return fact
+    def _check_levels(self, events: list[EventBase], seen: int = 0) -> None:
+        """Escalation levels named by events (from ``seen`` on) must be levels the ruleset declares."""
+        levels = self._ruleset.levels
+        if not levels:
+            return
+        for i, event in enumerate(events[seen:], start=seen):
+            for kind, name in _LEVEL_FIELDS:
+                value = getattr(event, name, None) if event.type == kind else None
+                if value is not None and value not in levels:
+                    raise EventError(
+                        [
+                            Problem(
+                                "not a level of this ruleset "
+                                f"(levels: {', '.join(map(str, sorted(levels)))})",
+                                (i, name),
+                                value,
+                            )
+                        ]
+                    )
 
-    def _tiers(self, ordered: list[EventBase], now: dt.datetime) -> TierResult | None:
-        """Tier assignments: thresholds matched by the engine, the rest in Python."""
+    def _tiers(self, ordered: Sequence[EventBase], now: dt.datetime) -> TierResult | None:
+        """Tier assignments: thresholds matched by the matcher, the rest in Python."""
         spec = self._ruleset.tiers
         if spec is None or self._tier_matcher is None:
             return None
         if not any(e.type in _CUSTOMER_EVENTS for e in ordered):
             return None  # no customer events: no tiers, and cases keep the T5 defaults
         profiles = [i for i, e in enumerate(ordered) if e.type == "customer_profile"]
-        hits = self._tier_matcher.match([_fact(ordered[i]) for i in profiles]) if profiles else {}
+        hits = self._tier_matcher.match([_profile_fact(ordered[i]) for i in profiles]) if profiles else {}
         return evaluate_tiers(spec, ordered, {profiles[k]: v for k, v in hits.items()}, now, self._tz)
+
+
+def _zone(name: str) -> dt.tzinfo:
+    """The ruleset's zone for reporting: the stdlib's C zoneinfo converts several times faster
+    than dateutil's pure-Python tzfile, with the same offsets."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, OSError):  # a name only dateutil knows; the compiler accepted it
+        found = tz.gettz(name)
+        assert found is not None
+        return found
 
 
 def _check_now(now: object) -> None:
@@ -213,93 +368,6 @@ def _check_not_after(events: list[EventBase], instants: list[dt.datetime], now: 
         i, event = next((i, e) for i, e in enumerate(events) if e.at > now)
         raise EventError(
             [Problem(f"event is after now ({now.isoformat()})", (i, "at"), event.at.isoformat())]
-        )
-
-
-def _ordered(events: list[EventBase]) -> tuple[list[EventBase], list[dt.datetime]]:
-    """Events by instant, then by content: a total order, so arrival order never matters.
-
-    The same order as sorting on (instant, JSON text), whose text starts with the type; the
-    JSON is only rendered for events sharing an instant and a type. Returns the events and
-    their instants in UTC.
-    """
-    keyed = sorted(((e.at.astimezone(_UTC), e.type, i) for i, e in enumerate(events)))
-    out: list[EventBase] = []
-    i, n = 0, len(keyed)
-    while i < n:
-        j = i + 1
-        while j < n and keyed[j][:2] == keyed[i][:2]:
-            j += 1
-        if j - i == 1:
-            out.append(events[keyed[i][2]])
-        else:
-            out.extend(sorted((events[k[2]] for k in keyed[i:j]), key=lambda e: e.model_dump_json()))
-        i = j
-    return out, [k[0] for k in keyed]
-
-
-class _Builder:
-    """Collects outcomes and orders them deterministically."""
-
-    def __init__(self) -> None:
-        self.obligations: list[Obligation] = []
-        self.escalations: list[Escalation] = []
-        self.warnings: list[DeadlineWarning] = []
-        self.next_checks: list[dt.datetime] = []
-        self.tiers: list[TierAssignment] = []
-        self.violations: list[Violation] = []
-        self.scores: list[Score] = []
-
-    def add(self, outcome: Outcome) -> None:
-        self.obligations.append(outcome.obligation)
-        self.warnings.extend(outcome.warnings)
-        self.escalations.extend(outcome.escalations)
-        self.next_checks.extend(outcome.next_checks)
-
-    def add_etiquette(self, violations: list[dict[str, Any]], scores: list[dict[str, Any]]) -> None:
-        self.violations = [Violation(**v) for v in violations]
-        self.scores = [Score.model_validate(sc) for sc in scores]
-
-    def add_tiers(self, result: TierResult, tzinfo: dt.tzinfo) -> None:
-        self.tiers = list(result.assignments)
-        for ob in result.obligations:
-            self.obligations.append(
-                Obligation(
-                    id=ob.id,
-                    rule=ob.rule,
-                    source=ob.source,
-                    case_id=ob.case_id,
-                    customer_id=ob.customer_id,
-                    started_at=ob.started_at.astimezone(tzinfo),
-                    due_at=ob.due_at.astimezone(tzinfo),
-                    status=ob.status,
-                    met_at=ob.met_at.astimezone(tzinfo) if ob.met_at else None,
-                    explain={
-                        "clock": "wall",
-                        "text": f"{ob.rule}: cadence period for customer {ob.customer_id}",
-                    },
-                )
-            )
-        if result.next_change_at is not None:
-            self.next_checks.append(result.next_change_at)
-
-    def build(self, now: dt.datetime, tzinfo: dt.tzinfo) -> Decision:
-        self.obligations.sort(
-            key=lambda o: (o.case_id or "", o.customer_id or "", o.started_at, o.due_at, o.rule, o.id)
-        )
-        self.escalations.sort(key=lambda e: (e.at, e.case_id, e.rule, e.step))
-        self.warnings.sort(key=lambda w: (w.at, w.case_id, w.rule, w.obligation, w.percent))
-        future = [t for t in self.next_checks if t > now]
-        return Decision._trusted(
-            {
-                "obligations": self.obligations,
-                "escalations": self.escalations,
-                "violations": sorted(self.violations, key=lambda v: (v.at, v.case_id, v.rule)),
-                "warnings": self.warnings,
-                "tiers": self.tiers,
-                "scores": sorted(self.scores, key=lambda sc: sc.case_id),
-                "next_check_at": min(future).astimezone(tzinfo) if future else None,
-            }
         )
 
 

@@ -1,10 +1,15 @@
-"""Call etiquette (docs/policy.md Q1-Q9) and the per-case scorecard (A1).
+"""Conversation etiquette (docs/policy.md Q1-Q9) and the per-conversation scorecard (A1).
 
 The ``etiquette`` section (:mod:`tierrules.ruleset.etiquette`) applied by
-:func:`evaluate_etiquette`: pure Python over the validated, time-ordered events of every
-case. Text is matched with the :mod:`tierrules.text` layer
-(normalised: traditional or simplified, either punctuation width); every piece of evidence
-is a span of the utterance *as received*: ``utterance.text[start:end] == evidence.text``.
+:class:`EtiquetteChecker`: pure Python over the validated, time-ordered events of every case
+that is a conversation (:class:`~tierrules.evaluation.conversation.Conversation`). Text is
+matched on normalised text (:mod:`tierrules.text`: traditional or simplified, either
+punctuation width, no spaces between Chinese characters); every piece of evidence is a span
+of the utterance *as received*: ``utterance.text[start:end] == evidence.text``.
+
+Judgements follow what a careful reviewer decides (docs/etiquette.md has a table per clause):
+each check decides by the construction, not by a list of tested sentences, and reports
+``review`` rather than ``fail`` where the construction is ambiguous.
 
 Scoring (A1): every scorecard item names the checks it covers. An item is *not applicable*
 (left out of ``max``) when none of its checks applied to the case (no transfer: Q7 is N/A);
@@ -13,27 +18,19 @@ a person to judge and never cost points); an ``auto_fail`` item that fails sets 
 0 and fails the case. ``passed`` needs ``score / max * 100 >= pass_percent``.
 """
 
+from __future__ import annotations
+
 import datetime as dt
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import (
-    CallAnswered,
-    CallEnded,
-    CaseOpened,
-    ComplaintRegistered,
-    CustomerArrived,
-    EventBase,
-    TransferCompleted,
-    TransferRequested,
-    Utterance,
-)
+from ..events import CallAnswered, EventBase, TransferCompleted, TransferRequested, Utterance
 from ..ruleset.etiquette import (
     COMPLAINT_STEPS,
-    DEFAULT_FORBIDDEN,
     Check,
     ClosingCheck,
     ComplaintConversationCheck,
@@ -41,6 +38,7 @@ from ..ruleset.etiquette import (
     EtiquetteSpec,
     ForbiddenPhrasesCheck,
     GreetingCheck,
+    GreetingSlot,
     IdentityCheck,
     PaceCheck,
     PhoneOpeningCheck,
@@ -49,71 +47,56 @@ from ..ruleset.etiquette import (
     Severity,
     TransferCheck,
     VipGreeting,
+    Wording,
+    default_phrases,
 )
-from ..text import Match, Normalized, PhraseMatcher, char_count, contains_any, normalize
+from ..text import Match, PhraseMatcher, char_count, normalize
+from .conversation import Conversation, Found, Turn, TurnCache, compiled
 
-__all__ = ["EtiquetteChecker", "default_matcher", "evaluate_etiquette"]
+__all__ = ["EtiquetteChecker", "EtiquetteResult", "default_matcher", "evaluate_etiquette"]
 
 TierLevel = Callable[[str | None, dt.datetime], int | None]
 
 
 @functools.cache
 def default_matcher() -> PhraseMatcher:
-    """The matcher for :data:`DEFAULT_FORBIDDEN`, built on first use."""
-    return PhraseMatcher(DEFAULT_FORBIDDEN)
+    """The matcher for the default forbidden phrases, built on first use."""
+    return PhraseMatcher(default_phrases())
 
 
-# --- evaluation ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EtiquetteResult:
+    """Violations and scores of every judged case, and when a case's verdict can change
+    without a new event (a name window still open closes)."""
+
+    violations: list[dict[str, Any]]
+    scores: list[dict[str, Any]]
+    next_checks: dict[str, dt.datetime]
 
 
-class _Case:
-    """One case's events, split by kind, with the call start for turn offsets."""
+def _anchor(event: EventBase | None, at: dt.datetime) -> str:
+    """What a violation is about, stable as more events arrive: the host's event id, else the
+    instant (UTC) of the event or of the judgement."""
+    if event is not None and event.id is not None:
+        return event.id
+    when = event.at if event is not None else at
+    return when.astimezone(dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
 
-    def __init__(self, case_id: str, events: Sequence[EventBase]) -> None:
-        self.case_id = case_id
-        self.opened = next((e for e in events if isinstance(e, CaseOpened)), None)
-        self.answered = next((e for e in events if isinstance(e, CallAnswered)), None)
-        self.ended = next((e for e in events if isinstance(e, CallEnded)), None)
-        self.turns = [e for e in events if isinstance(e, Utterance)]
-        self.agent = [e for e in self.turns if e.speaker == "agent"]
-        self.transfers = [e for e in events if isinstance(e, TransferRequested | TransferCompleted)]
-        self.complaint = next((e for e in events if isinstance(e, ComplaintRegistered)), None)
-        self.vip_arrival = any(isinstance(e, CustomerArrived) and e.vip for e in events)
-        self.returning = self.opened is not None and self.opened.returning
-        self.events = list(events)
-        # The call's agent for reports: case_opened's, else the first event that names one.
-        staffed = [e for e in events if e.agent_id is not None or e.team is not None]
-        staffed.sort(key=lambda e: not isinstance(e, CaseOpened))
-        self.agent_id = staffed[0].agent_id if staffed else None
-        self.team = staffed[0].team if staffed else None
-        start = self.answered or self.opened or (events[0] if events else None)
-        self.start = start.at if start is not None else None
-        self._norm: dict[int, Normalized] = {}
 
-    def norm(self, turn: Utterance) -> Normalized:
-        key = id(turn)
-        if key not in self._norm:
-            self._norm[key] = normalize(turn.text)
-        return self._norm[key]
-
-    def offset(self, turn: Utterance) -> float:
-        """Seconds since the call started: ``offset_seconds`` when given, else from ``at``."""
-        if turn.offset_seconds is not None:
-            return turn.offset_seconds
-        return (turn.at - self.start).total_seconds() if self.start is not None else 0.0
-
-    @property
-    def is_call(self) -> bool:
-        return self.answered is not None or bool(self.turns)
+def _evidence(turn: Turn, found: Found) -> Match:
+    start, end = turn.norm.span(found.start, found.end)
+    return Match("", start, end, turn.norm.original[start:end])
 
 
 class _Out:
-    """Collects violations and which checks applied, for one case."""
+    """Collects violations and which checks applied, for one conversation."""
 
-    def __init__(self, case: _Case) -> None:
-        self.case = case
+    def __init__(self, conv: Conversation) -> None:
+        self.conv = conv
         self.violations: list[dict[str, Any]] = []
         self.applied: set[str] = set()
+        self.next_check: dt.datetime | None = None
+        self._ids: set[str] = set()
 
     def add(
         self,
@@ -123,324 +106,773 @@ class _Out:
         en: str,
         evidence: Match | None = None,
         severity: Severity | None = None,
+        event: EventBase | None = None,
         **extra: Any,
     ) -> None:
-        self.violations.append(
-            {
-                "rule": rule.id,
-                "source": rule.source,
-                "case_id": self.case.case_id,
-                "at": at,
-                "severity": severity or rule.severity,
-                "evidence": evidence.evidence if evidence is not None else None,
-                "message": {"zh": zh, "en": en},
-                "agent_id": self.case.agent_id,
-                "team": self.case.team,
-                **extra,
-            }
+        self.violations.append(self.make(rule, at, zh, en, evidence, severity, event, **extra))
+
+    def make(
+        self,
+        rule: Check,
+        at: dt.datetime,
+        zh: str,
+        en: str,
+        evidence: Match | None = None,
+        severity: Severity | None = None,
+        event: EventBase | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """A violation with its id (unique in the conversation), not yet added."""
+        what = str(extra.get("missing") or extra.get("phrase") or extra.get("expected") or "")
+        if evidence is not None:
+            what = f"{what}@{evidence.start}"
+        base = f"{self.conv.case_id}/{rule.id}/{_anchor(event, at)}" + (f"/{what}" if what else "")
+        key, n = base, 1
+        while key in self._ids:  # two findings of one kind in one event
+            n += 1
+            key = f"{base}/{n}"
+        self._ids.add(key)
+        return {
+            "id": key,
+            "rule": rule.id,
+            "source": rule.source,
+            "case_id": self.conv.case_id,
+            "at": at,
+            "severity": severity or rule.severity,
+            "evidence": evidence.evidence if evidence is not None else None,
+            "message": {"zh": zh, "en": en},
+            "agent_id": self.conv.agent_id,
+            "team": self.conv.team,
+            "event_id": event.id if event is not None else None,
+            **extra,
+        }
+
+    def keep(self, found: Iterable[dict[str, Any]]) -> None:
+        """Add violations made before (kept in the conversation's memo), ids and all."""
+        for v in found:
+            self._ids.add(v["id"])
+            self.violations.append(v)
+
+
+def _first_in(turns: Sequence[Turn], find: Callable[[str], Found | None]) -> tuple[Turn, Found] | None:
+    for turn in turns:
+        found = find(turn.text)
+        if found is not None:
+            return turn, found
+    return None
+
+
+# --- Q1 greeting --------------------------------------------------------------------------------
+
+
+def _slot_at(slots: Sequence[GreetingSlot], minute: int) -> int:
+    """The index of the slot in force at a minute of the day (the last wraps past midnight)."""
+    index = len(slots) - 1
+    for i, start in enumerate(_starts(tuple(slots))):
+        if start <= minute:
+            index = i
+    return index
+
+
+@functools.lru_cache(maxsize=64)
+def _starts(slots: tuple[GreetingSlot, ...]) -> tuple[int, ...]:
+    return tuple(slot.minutes() for slot in slots)
+
+
+def _fitting_slots(rule: GreetingCheck, local: dt.datetime) -> set[int]:
+    """The slot in force, and a neighbour within ``boundary_minutes`` of a boundary."""
+    minute = local.hour * 60 + local.minute
+    day = 24 * 60
+    found = {_slot_at(rule.slots, minute)}
+    for shift in (-rule.boundary_minutes, rule.boundary_minutes):
+        found.add(_slot_at(rule.slots, (minute + shift) % day))
+    return found
+
+
+_VIP = -1  # the VIP form: a greeting that fits any hour, strict or not
+
+
+Slots = frozenset[int] | None  # the slots a greeting fits; None: any hour
+
+
+def _greetings(rule: GreetingCheck) -> list[tuple[str, Slots]]:
+    """(normalised greeting, the slots it fits; None for a generic one, {_VIP} for the VIP form),
+    longest first. A greeting listed in two slots fits both (午安: midday and afternoon)."""
+    found: dict[str, Slots] = {}
+    for i, slot in enumerate(rule.slots):
+        for g in slot.greetings:
+            key = normalize(g).text
+            found[key] = (found.get(key) or frozenset()) | {i}
+    for g in rule.generic:
+        found[normalize(g).text] = None
+    for g in rule.vip.phrases if rule.vip is not None else ():
+        found[normalize(g).text] = frozenset({_VIP})
+    return sorted(found.items(), key=lambda kv: (-len(kv[0]), kv[0]))
+
+
+def _greeting_pattern(rule: GreetingCheck) -> tuple[re.Pattern[str], dict[str, Slots]]:
+    table = _greetings(rule)
+    parts = [re.escape(k) for k, _ in table]
+    if rule.vip is not None and rule.vip.address is not None:
+        head, tail = (normalize(p).text for p in rule.vip.address)
+        parts.append(f"(?P<vip>{re.escape(head)}.{{0,{rule.vip.max_gap}}}?{re.escape(tail)})")
+    return re.compile("|".join(parts)), dict(table)
+
+
+_greeting_pattern_of = functools.lru_cache(maxsize=64)(_greeting_pattern)
+
+
+def _first_greeting(rule: GreetingCheck, opening: Sequence[Turn]) -> tuple[Turn, Found, Slots] | None:
+    pattern, slots = _greeting_pattern_of(rule)
+    for turn in opening:
+        m = pattern.search(turn.text)
+        if m is not None:
+            slot = frozenset({_VIP}) if m.groupdict().get("vip") else slots[m.group()]
+            return turn, Found(m.start(), m.end()), slot
+    return None
+
+
+def _greeting(
+    rule: GreetingCheck,
+    conv: Conversation,
+    spec: EtiquetteSpec,
+    out: _Out,
+    tz: dt.tzinfo,
+    tier_level: TierLevel | None,
+) -> None:
+    opening = conv.opening(spec.opening)
+    if not opening or conv.channel not in rule.channels:
+        return
+    out.applied.add(rule.id)
+    first = opening[0]
+    local = first.event.at.astimezone(tz)
+    when = local.strftime("%H:%M")
+    fitting = _fitting_slots(rule, local)
+    expected = rule.slots[_slot_at(rule.slots, local.hour * 60 + local.minute)].greeting
+    heard = _first_greeting(rule, opening)
+    if heard is None:
+        out.add(
+            rule,
+            first.event.at,
+            f"{when} 开场未听到问候语（应为“{expected}”或“您好”）",
+            f"no greeting in the opening at {when} (expected {expected!r} or 您好)",
+            event=first.event,
+            expected=expected,
+            heard=None,
+        )
+        return
+    turn, found, slot = heard
+    evidence = _evidence(turn, found)
+    strict_in_person = rule.strict and conv.channel == "lobby"
+    vip = slot is not None and _VIP in slot
+    if not vip and ((slot is None and strict_in_person) or (slot is not None and slot.isdisjoint(fitting))):
+        out.add(
+            rule,
+            turn.event.at,
+            f"{when} 应问候“{expected}”，实际说了“{evidence.text}”",
+            f"at {when} the greeting should be {expected!r}; heard {evidence.text!r}",
+            evidence,
+            event=turn.event,
+            expected=expected,
+            heard=evidence.text,
+        )
+    if rule.strict:
+        _strict_additions(rule, conv, opening, out, tier_level)
+
+
+def _strict_additions(
+    rule: GreetingCheck, conv: Conversation, opening: Sequence[Turn], out: _Out, tier_level: TierLevel | None
+) -> None:
+    """The strict reading: the regulars' addition, and the VIP form in person."""
+    text = "".join(t.text for t in opening)
+    first = opening[0]
+    if rule.regular_phrases and conv.opened is not None and conv.opened.returning:
+        keys = [normalize(p).text for p in rule.regular_phrases]
+        if not any(k and k in text for k in keys):
+            out.add(
+                rule,
+                first.event.at,
+                f"老客户问候应加上“{rule.regular_phrases[0]}”",
+                f"a returning customer's greeting should add {rule.regular_phrases[0]!r}",
+                event=first.event,
+                expected=rule.regular_phrases[0],
+                regular=True,
+            )
+    if (
+        rule.vip is not None
+        and conv.channel == "lobby"
+        and _is_vip(rule.vip, conv, first.event.at, tier_level)
+        and not _vip_heard(rule.vip, text)
+    ):
+        out.add(
+            rule,
+            first.event.at,
+            "贵宾客户应使用贵宾问候（如 尊敬的XX客户，欢迎您再次莅临）",
+            "a VIP customer should hear the VIP greeting (e.g. 尊敬的XX客户，欢迎您再次莅临)",
+            event=first.event,
+            expected="VIP",
+            vip=True,
         )
 
 
-def _is_vip(vip: VipGreeting, case: _Case, at: dt.datetime, tier_level: TierLevel | None) -> bool:
-    if case.vip_arrival:
+def _is_vip(vip: VipGreeting, conv: Conversation, at: dt.datetime, tier_level: TierLevel | None) -> bool:
+    if conv.arrived is not None and conv.arrived.vip:
         return True
-    customer = case.opened.customer_id if case.opened is not None else None
+    customer = conv.opened.customer_id if conv.opened is not None else None
     return tier_level is not None and customer is not None and tier_level(customer, at) in vip.levels
 
 
-def _vip_greeting_heard(vip: VipGreeting, norm: Normalized) -> bool:
-    if vip.phrases and contains_any(norm, vip.phrases) is not None:
+def _vip_heard(vip: VipGreeting, text: str) -> bool:
+    if any(normalize(p).text in text for p in vip.phrases):
         return True
     if vip.address is None:
         return False
     head, tail = (normalize(part).text for part in vip.address)
-    if not head or not tail:
-        return False
-    pattern = re.escape(head) + f".{{0,{vip.max_gap}}}?" + re.escape(tail)
-    return re.search(pattern, norm.text) is not None
+    return bool(
+        head and tail and re.search(re.escape(head) + f".{{0,{vip.max_gap}}}?" + re.escape(tail), text)
+    )
 
 
-def _vip_expected(vip: VipGreeting) -> str:
-    if vip.address is not None:
-        return f"{vip.address[0]}…{vip.address[1]}"
-    return vip.phrases[0]
+# --- Q2 phone opening ------------------------------------------------------------------------------
 
 
-def _greeting(
-    rule: GreetingCheck, case: _Case, out: _Out, tz: dt.tzinfo, tier_level: TierLevel | None = None
+@functools.lru_cache(maxsize=4096)
+def organisation_forms(name: str, aliases: tuple[str, ...], affixes: tuple[str, ...]) -> frozenset[str]:
+    """The ways an agent names the organisation: its name, the given aliases, the name without
+    a bracketed part or its affixes (中国, 有限公司...), and the usual two-character short forms
+    of a longer name (交通银行 → 交行, 中国银行 → 中银 / 中行, 星河银行 → 星河)."""
+    full = normalize(name).text
+    bare = re.sub(r"\(.*?\)|\[.*?\]", "", full)
+    forms = {full, bare, *(normalize(a).text for a in aliases)}
+    for base in (bare, _strip_affixes(bare, affixes)):
+        forms.add(base)
+        if len(base) >= 4:
+            forms |= {base[:2], base[0] + base[-1], base[0] + base[2]}
+    # A word any organisation of the kind says (这里是银行) does not name this one.
+    return frozenset(f for f in forms if len(f) >= 2 and f not in _GENERIC_NAMES)
+
+
+_GENERIC_NAMES = frozenset(
+    ("中国", "银行", "公司", "集团", "保险", "证券", "基金", "客服", "中心", "服务", "医院", "酒店", "快递", "物业")
+)
+
+
+def _strip_affixes(name: str, affixes: Sequence[str]) -> str:
+    core = name
+    changed = True
+    while changed:
+        changed = False
+        for affix in (normalize(a).text for a in affixes):
+            if affix and core.startswith(affix) and len(core) > len(affix) + 1:
+                core, changed = core[len(affix) :], True
+            if affix and core.endswith(affix) and len(core) > len(affix) + 1:
+                core, changed = core[: -len(affix)], True
+    return core
+
+
+def names_organisation(text: str, name: str, aliases: Iterable[str], affixes: Sequence[str]) -> bool:
+    """Whether ``text`` names the organisation: one of its forms, or four characters or more of
+    its name in a row (a name said without its city: 永达丰田浦东店 for 上海永达丰田浦东店)."""
+    if any(form in text for form in organisation_forms(name, tuple(aliases), tuple(affixes))):
+        return True
+    full = re.sub(r"\(.*?\)", "", normalize(name).text)
+    run = min(4, len(full))
+    return any(full[i : i + run] in text for i in range(len(full) - run + 1))
+
+
+@functools.lru_cache(maxsize=4096)
+def agent_name_forms(name: str, prefixes: tuple[str, ...], compound: tuple[str, ...]) -> frozenset[str]:
+    """The agent's full name, given name (two characters or more), and 小/老 + surname or given name."""
+    full = normalize(name).text
+    surname = _surname(name, compound)
+    given = full[len(surname) :]
+    forms = {full}
+    if len(given) >= 2:
+        forms.add(given)
+    for prefix in prefixes:
+        forms.add(prefix + surname)
+        if len(given) == 1:
+            forms.add(prefix + given)
+        elif len(given) >= 2:
+            forms.add(prefix + given[-1])
+    return frozenset(f for f in forms if len(f) >= 2)
+
+
+def _phone_opening(
+    rule: PhoneOpeningCheck,
+    conv: Conversation,
+    spec: EtiquetteSpec,
+    out: _Out,
+    tier_level: TierLevel | None,
+    compound: tuple[str, ...],
 ) -> None:
-    if not case.agent:
+    if conv.channel != "phone" or (conv.answered is None and not conv.agent):
         return
     out.applied.add(rule.id)
-    first = case.agent[0]
-    if rule.vip is not None and _is_vip(rule.vip, case, first.at, tier_level):
-        norm = case.norm(first)
-        if _vip_greeting_heard(rule.vip, norm):
-            return
-        expected_vip = _vip_expected(rule.vip)
-        heard_slot = contains_any(norm, [s.greeting for s in rule.slots])
-        out.add(
-            rule,
-            first.at,
-            f"贵宾客户应使用贵宾问候（“{expected_vip}”，如 尊敬的XX客户，欢迎您再次莅临）"
-            + (f"，实际说了“{heard_slot.text}”" if heard_slot is not None else "，未听到贵宾问候"),
-            f"a VIP customer should hear the VIP greeting ({expected_vip!r}, e.g. 尊敬的XX客户)"
-            + (f"; heard {heard_slot.text!r}" if heard_slot is not None else "; no VIP greeting heard"),
-            heard_slot,
-            expected=expected_vip,
-            heard=heard_slot.text if heard_slot is not None else None,
-            vip=True,
-        )
+    if conv.answered is not None:
+        _rings(rule, conv, conv.answered, out, tier_level)
+    opening = conv.opening(spec.opening)
+    if not opening or conv.opened is None:
         return
-    if (
-        rule.regular_phrases
-        and case.returning
-        and contains_any(case.norm(first), rule.regular_phrases) is None
-    ):
-        expected_regular = rule.regular_phrases[0]
-        out.add(
-            rule,
-            first.at,
-            f"老客户问候应加上“{expected_regular}”",
-            f"a returning customer's greeting should add {expected_regular!r}",
-            expected=expected_regular,
-            heard=None,
-            regular=True,
-        )
-    local = first.at.astimezone(tz)
-    minute = local.hour * 60 + local.minute
-    expected = rule.slots[-1]  # before the first slot: the last one wraps past midnight
-    for slot in rule.slots:
-        if slot.minutes() <= minute:
-            expected = slot
-    norm = case.norm(first)
-    if contains_any(norm, [expected.greeting]) is not None:
-        return
-    heard = contains_any(norm, [s.greeting for s in rule.slots if s.greeting != expected.greeting])
-    when = local.strftime("%H:%M")
-    if heard is not None:
-        out.add(
-            rule,
-            first.at,
-            f"{when} 应问候“{expected.greeting}”，实际说了“{heard.text}”",
-            f"at {when} the greeting should be {expected.greeting!r}; heard {heard.text!r}",
-            heard,
-            expected=expected.greeting,
-            heard=heard.text,
-        )
-    else:
-        out.add(
-            rule,
-            first.at,
-            f"{when} 首句应问候“{expected.greeting}”，未听到问候语",
-            f"at {when} the first agent turn should greet with {expected.greeting!r}; no greeting heard",
-            expected=expected.greeting,
-            heard=None,
-        )
+    text = "".join(t.text for t in opening)
+    first = opening[0]
+    if rule.require_organisation and conv.opened.organisation:
+        opened = conv.opened
+        if not names_organisation(
+            text, opened.organisation or "", opened.organisation_aliases, rule.organisation_affixes
+        ):
+            out.add(
+                rule,
+                first.event.at,
+                f"开场未报单位名称“{conv.opened.organisation}”",
+                f"the opening does not state the organisation {conv.opened.organisation!r}",
+                event=first.event,
+                missing="organisation",
+            )
+    if rule.require_agent_name and conv.opened.agent_name:
+        forms = agent_name_forms(conv.opened.agent_name, rule.name_prefixes, compound)
+        if not any(f in text for f in forms):
+            number = compiled(rule.staff_number).search(text)
+            out.add(
+                rule,
+                first.event.at,
+                "开场只报了工号，未报本人姓名" if number else f"开场未报本人姓名“{conv.opened.agent_name}”",
+                "the opening gives a staff number, not the agent's name"
+                if number
+                else f"the opening does not state the agent's name {conv.opened.agent_name!r}",
+                severity="review" if number else None,
+                event=first.event,
+                missing="agent_name",
+            )
 
 
-def _phone_opening(rule: PhoneOpeningCheck, case: _Case, out: _Out, tier_level: TierLevel | None) -> None:
-    if case.answered is None:
-        return
-    out.applied.add(rule.id)
+def _rings(
+    rule: PhoneOpeningCheck,
+    conv: Conversation,
+    answered: CallAnswered,
+    out: _Out,
+    tier_level: TierLevel | None,
+) -> None:
     limit = rule.max_rings
     if rule.max_rings_level1 is not None and tier_level is not None:
-        customer = case.opened.customer_id if case.opened is not None else None
-        if tier_level(customer, case.answered.at) == 1:
+        customer = conv.opened.customer_id if conv.opened is not None else None
+        if tier_level(customer, answered.at) == 1:
             limit = rule.max_rings_level1
-    rings = case.answered.rings
-    if rings > limit:
+    if answered.rings > limit:
         out.add(
             rule,
-            case.answered.at,
-            f"电话响铃 {rings} 声才接听，应在 {limit} 声内接听",
-            f"answered after {rings} rings; the limit is {limit}",
-            rings=rings,
+            answered.at,
+            f"电话响铃 {answered.rings} 声才接听，应在 {limit} 声内接听",
+            f"answered after {answered.rings} rings; the limit is {limit}",
+            event=answered,
+            rings=answered.rings,
             max_rings=limit,
         )
-    if not case.agent or case.opened is None:
-        return
-    first = case.agent[0]
-    norm = case.norm(first)
-    wanted = []
-    if rule.require_organisation and case.opened.organisation:
-        wanted.append(("organisation", "单位名称", case.opened.organisation))
-    if rule.require_agent_name and case.opened.agent_name:
-        wanted.append(("agent_name", "本人姓名", case.opened.agent_name))
-    for field, zh_name, value in wanted:
-        if contains_any(norm, [value]) is None:
-            out.add(
-                rule,
-                first.at,
-                f"接听首句未报{zh_name}“{value}”",
-                f"the first agent turn does not state the {field.replace('_', ' ')} {value!r}",
-                missing=field,
-            )
 
 
-def _name_forms(rule: CustomerNameCheck, name: str, gender: str | None) -> list[str]:
-    surname = name[0]
-    honorifics = list(rule.any_gender)
-    if gender != "female":
+# --- Q4 customer name ------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=4096)
+def _surname(name: str, compound: tuple[str, ...]) -> str:
+    """The surname: a listed compound one, else two characters of a four-character name
+    (given names have one or two: 张简雅婷 is 张简 + 雅婷), else the first character."""
+    full = normalize(name).text
+    for c in sorted(compound, key=len, reverse=True):
+        key = normalize(c).text
+        if full.startswith(key) and len(full) > len(key):
+            return key
+    return full[:2] if len(full) == 4 else full[:1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _name_pattern(rule: CustomerNameCheck, name: str, gender: str | None) -> re.Pattern[str]:
+    """The right ways to say one person's name: full name, or surname + a fitting honorific."""
+    surname = _surname(name, rule.compound_surnames)
+    honorifics = list(rule.titles)
+    if gender in (None, "unknown", "male"):
         honorifics += rule.male
-    if gender != "male":
+    if gender in (None, "unknown", "female"):
         honorifics += rule.female
-    return [name, *(surname + h for h in honorifics)]
+    keys = {normalize(name).text} | {surname + normalize(h).text for h in honorifics}
+    ordered = sorted(keys, key=lambda k: (-len(k), k))
+    return re.compile("|".join(re.escape(k) for k in ordered))
 
 
-def _customer_name(rule: CustomerNameCheck, case: _Case, out: _Out, now: dt.datetime | None) -> None:
-    if case.opened is None or not case.opened.customer_name or not case.is_call:
+@functools.lru_cache(maxsize=64)
+def _any_address(rule: CustomerNameCheck) -> re.Pattern[str]:
+    """Anyone addressed by surname + honorific (for who is greeted first in a group)."""
+    honorifics = sorted(
+        {normalize(h).text for h in (*rule.male, *rule.female, *rule.titles)}, key=len, reverse=True
+    )
+    compound = "|".join(re.escape(normalize(c).text) for c in rule.compound_surnames)
+    return re.compile(f"(?:{compound}|[\u4e00-\u9fff])(?:{'|'.join(map(re.escape, honorifics))})")
+
+
+def _customer_name(rule: CustomerNameCheck, conv: Conversation, out: _Out, now: dt.datetime | None) -> None:
+    opened = conv.opened
+    if opened is None or not conv.agent or not (opened.customer_name or opened.group_leader_name):
         return
-    start = case.start if case.start is not None else case.events[0].at
-    window_end = start + dt.timedelta(seconds=rule.within_seconds)
-    if now is not None and now < window_end and case.ended is None:
-        return  # the window is still open: not judged yet
+    window_start = conv.start or conv.agent[0].event.at
+    window_end = window_start + dt.timedelta(seconds=rule.within_seconds)
+    ended = conv.ended
+    if now is not None and now < window_end and ended is None:
+        out.next_check = window_end  # the window is still open: judged when it closes
+        return
     out.applied.add(rule.id)
-    forms = _name_forms(rule, case.opened.customer_name, case.opened.customer_gender)
-    keys = sorted({normalize(f).text for f in forms} - {""}, key=lambda k: (-len(k), k))
-    pattern = re.compile("|".join(re.escape(k) for k in keys))
-    mentions = 0
-    for turn in case.agent:
-        if case.offset(turn) <= rule.within_seconds:
-            mentions += len(pattern.findall(case.norm(turn).text))
-    if mentions < rule.min_mentions:
-        out.add(
-            rule,
-            window_end if case.ended is None else min(window_end, case.ended.at),
-            f"前 {rule.within_seconds:g} 秒内称呼客户姓名 {mentions} 次，"
-            f"应至少 {rule.min_mentions} 次（如 {forms[1]}）",
-            f"the customer's name was said {mentions} time(s) in the first {rule.within_seconds:g} s; "
-            f"at least {rule.min_mentions} required (e.g. {forms[1]})",
-            mentions=mentions,
-        )
-
-
-def _pace(rule: PaceCheck, case: _Case, out: _Out) -> None:
-    for turn in case.agent:
-        if turn.duration_seconds is None or turn.duration_seconds < rule.min_duration_seconds:
-            continue
-        out.applied.add(rule.id)
-        rate = char_count(turn.text) / (turn.duration_seconds / 60)
-        if not rule.min_per_minute <= rate <= rule.max_per_minute:
-            word = ("过慢", "too slow") if rate < rule.min_per_minute else ("过快", "too fast")
+    if opened.customer_name:
+        pattern = _name_pattern(rule, opened.customer_name, opened.customer_gender)
+        # Mentions in the turns said within the window, counted as the conversation grows.
+        memo: dict[str, Any] = conv.memo.setdefault(rule.id, {"turns": 0, "mentions": 0})
+        for t in conv.agent[memo["turns"] :]:
+            if t.offset <= rule.within_seconds:
+                memo["mentions"] += len(pattern.findall(t.text))
+        memo["turns"] = len(conv.agent)
+        mentions: int = memo["mentions"]
+        if mentions < rule.min_mentions:
+            at = window_end if ended is None else min(window_end, ended.at)
             out.add(
                 rule,
-                turn.at,
-                f"语速{word[0]}：每分钟 {rate:.0f} 字，"
-                f"标准 {rule.min_per_minute:g}-{rule.max_per_minute:g} 字",
-                f"pace {word[1]}: {rate:.0f} characters per minute, standard "
-                f"{rule.min_per_minute:g}-{rule.max_per_minute:g}",
-                per_minute=round(rate, 1),
+                at,
+                f"前 {rule.within_seconds:g} 秒内正确称呼客户 {mentions} 次，应至少 {rule.min_mentions} 次",
+                f"the customer's name was said correctly {mentions} time(s) in the first "
+                f"{rule.within_seconds:g} s; at least {rule.min_mentions} required",
+                mentions=mentions,
             )
+    if rule.group_leader_first and opened.group_leader_name:
+        _leader_first(rule, conv, out)
 
 
-def _forbidden(
-    rule: ForbiddenPhrasesCheck,
-    matcher: PhraseMatcher,
-    specs: dict[str, PhraseSpec],
-    case: _Case,
-    out: _Out,
-) -> None:
-    if not case.agent:
+def _leader_first(rule: CustomerNameCheck, conv: Conversation, out: _Out) -> None:
+    assert conv.opened is not None and conv.opened.group_leader_name
+    leader = _name_pattern(rule, conv.opened.group_leader_name, conv.opened.group_leader_gender)
+    anyone = _any_address(rule)
+    for turn in conv.agent:
+        first = anyone.search(turn.text)
+        lead = leader.search(turn.text)
+        if lead is not None and (first is None or lead.start() <= first.start()):
+            return
+        if first is not None:
+            evidence = _evidence(turn, Found(first.start(), first.end()))
+            out.add(
+                rule,
+                turn.event.at,
+                f"团队接待应先问候负责人“{conv.opened.group_leader_name}”，实际先称呼了“{evidence.text}”",
+                f"the group's leader {conv.opened.group_leader_name!r} should be greeted first; "
+                f"{evidence.text!r} was addressed first",
+                evidence,
+                event=turn.event,
+                missing="leader_first",
+            )
+            return
+
+
+# --- Q3 pace --------------------------------------------------------------------------------------
+
+
+def _pace(rule: PaceCheck, conv: Conversation, out: _Out) -> None:
+    # Sums over the agent's timed turns, kept as the conversation grows.
+    memo: dict[str, Any] = conv.memo.setdefault(
+        rule.id, {"turns": 0, "seconds": 0.0, "chars": 0, "last": None}
+    )
+    for t in conv.agent[memo["turns"] :]:
+        if t.event.duration_seconds and t.event.duration_seconds >= rule.min_duration_seconds:
+            memo["seconds"] += t.event.duration_seconds
+            memo["chars"] += char_count(t.event.text)
+            memo["last"] = t
+    memo["turns"] = len(conv.agent)
+    last: Turn | None = memo["last"]
+    if last is None:
         return
     out.applied.add(rule.id)
-    for turn in case.agent:
-        for match in matcher.find(case.norm(turn)):
-            spec = specs[match.phrase_id]
+    seconds = memo["seconds"]
+    rate = memo["chars"] / (seconds / 60)
+    low, high = rule.min_per_minute, rule.max_per_minute
+    if low <= rate <= high:
+        return
+    margin = rule.fail_margin
+    far = margin is not None and (rate > high * (1 + margin) or rate < low * (1 - margin))
+    word = ("过慢", "too slow") if rate < low else ("过快", "too fast")
+    out.add(
+        rule,
+        last.event.at,
+        f"语速{word[0]}：每分钟 {rate:.0f} 字，标准 {low:g}-{high:g} 字",
+        f"pace {word[1]}: {rate:.0f} characters per minute over the call, standard {low:g}-{high:g}",
+        severity="fail" if far else "review",
+        event=last.event,
+        per_minute=round(rate, 1),
+    )
+
+
+# --- Q5 forbidden phrases ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Phrases:
+    """A forbidden-phrase list built once: the literal matcher, the variants, the allow contexts."""
+
+    matcher: PhraseMatcher
+    specs: dict[str, PhraseSpec]
+    variants: tuple[tuple[str, re.Pattern[str]], ...]
+    contexts: re.Pattern[str] | None
+    # Findings by turn text (a session judges the same turns again as a call grows).
+    _found: dict[str, list[tuple[str, Found]]] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def build(cls, rule: ForbiddenPhrasesCheck) -> _Phrases:
+        specs = rule.phrase_specs()
+        matcher = default_matcher() if rule.phrases == "default" else PhraseMatcher(specs)
+        variants = tuple((s.id, re.compile(v)) for s in specs for v in s.variants)
+        keys = sorted({normalize(c).text for s in specs for c in s.contexts()} - {""}, key=len, reverse=True)
+        parts = [re.escape(k) for k in keys] + [f"(?:{p})" for s in specs for p in s.allow_patterns]
+        contexts = re.compile("|".join(parts)) if parts else None
+        return cls(matcher, {s.id: s for s in specs}, variants, contexts)
+
+    def find(self, turn: Turn) -> list[tuple[str, Found]]:
+        """(phrase id, span) of every forbidden phrase in the turn's own words."""
+        text = turn.text
+        held = self._found.get(text)
+        if held is None:
+            held = self._find(turn)
+            if len(self._found) >= 20_000:
+                self._found.clear()
+            self._found[text] = held
+        return held
+
+    def _find(self, turn: Turn) -> list[tuple[str, Found]]:
+        text = turn.text
+        allowed = [Found(m.start(), m.end()) for m in self.contexts.finditer(text)] if self.contexts else []
+        found = [
+            (pid, Found(a, b))
+            for pid, a, b in self.matcher.spans(turn.norm)
+            if not any(x.start <= a and b <= x.end for x in allowed)
+        ]
+        for phrase_id, pattern in self.variants:
+            for m in pattern.finditer(text):
+                span = Found(m.start(), m.end())
+                if span.end == span.start or any(
+                    a.start <= span.start and span.end <= a.end for a in allowed
+                ):
+                    continue
+                if any(s.start < span.end and span.start < s.end for _, s in found):
+                    continue
+                found.append((phrase_id, span))
+        return sorted((f for f in found if turn.own(f[1])), key=lambda f: f[1].start)
+
+
+def _sentence(text: str, found: Found) -> str:
+    start = max((text.rfind(ch, 0, found.start) for ch in ".!?;"), default=-1) + 1
+    ends = [i for i in (text.find(ch, found.end) for ch in ".!?;") if i >= 0]
+    return text[start : min(ends) if ends else len(text)]
+
+
+def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversation, out: _Out) -> None:
+    if not conv.agent:
+        return
+    out.applied.add(rule.id)
+    reading = compiled(rule.policy_reading)
+    # Each turn's findings are its own: kept per turn as the conversation grows.
+    memo: dict[str, Any] = conv.memo.setdefault(rule.id, {"turns": 0, "found": []})
+    for turn in conv.agent[memo["turns"] :]:
+        for phrase_id, found in phrases.find(turn):
+            spec = phrases.specs[phrase_id]
+            evidence = _evidence(turn, found)
+            aloud = reading.search(_sentence(turn.text, found)) is not None
             instead_zh = f"，可改说“{spec.suggest[0]}”" if spec.suggest else ""
             instead_en = f"; say {spec.suggest[0]!r} instead" if spec.suggest else ""
-            out.add(
-                rule,
-                turn.at,
-                f"服务禁语“{match.text}”{instead_zh}",
-                f"forbidden phrase {match.text!r} ({spec.phrase}){instead_en}",
-                match,
-                phrase=match.phrase_id,
-            )
-
-
-def _identity(rule: IdentityCheck, case: _Case, out: _Out) -> None:
-    reason_given = False
-    for turn in case.agent:
-        norm = case.norm(turn)
-        request = contains_any(norm, rule.request_phrases)
-        reason = contains_any(norm, rule.reason_phrases)
-        if request is not None:
-            out.applied.add(rule.id)
-            if not reason_given and (reason is None or reason.start > request.start):
-                out.add(
+            memo["found"].append(
+                out.make(
                     rule,
-                    turn.at,
+                    turn.event.at,
+                    f"服务禁语“{evidence.text}”{instead_zh}"
+                    + ("（宣读条款时，请人工复核）" if aloud else ""),
+                    f"forbidden phrase {evidence.text!r} ({spec.phrase}){instead_en}"
+                    + (" (read from a rule: for review)" if aloud else ""),
+                    evidence,
+                    severity="review" if aloud else None,
+                    event=turn.event,
+                    phrase=phrase_id,
+                )
+            )
+    memo["turns"] = len(conv.agent)
+    out.keep(memo["found"])
+
+
+# --- Q6 identity ------------------------------------------------------------------------------------
+
+
+def _identity(rule: IdentityCheck, conv: Conversation, out: _Out) -> None:
+    """The first request for identity data decides: the reason came before it, or it did not.
+
+    Kept as the conversation grows: turns already followed by another utterance are settled
+    (a request split over two turns is found once the second arrives).
+    """
+    reasons, requests = compiled(rule.reason), compiled(rule.request)
+    memo: dict[str, Any] = conv.memo.setdefault(rule.id, {"turns": 0, "reason": False, "decided": None})
+    decided = memo["decided"]
+    if decided is not None:
+        out.applied.add(rule.id)
+        if decided is not True:
+            out.keep([decided])
+        return
+    reason_given = memo["reason"]
+    for i in range(memo["turns"], len(conv.agent)):
+        turn = conv.agent[i]
+        settled = conv.next_turn(turn) is not None
+        request = conv.search_on(requests, turn)
+        if request is not None and turn.own(request):
+            out.applied.add(rule.id)
+            reason = reasons.search(turn.text)
+            if not reason_given and (reason is None or reason.start > request.start):
+                found = out.make(
+                    rule,
+                    turn.event.at,
                     "核实身份前未说明原因（如“为了保障您的账户安全”）",
                     "identity data requested before giving the reason (e.g. 为了保障您的账户安全)",
-                    request,
+                    _evidence(turn, request),
+                    event=turn.event,
+                    missing="reason",
                 )
-        if reason is not None:
+                out.keep([found])
+                if settled:
+                    memo["decided"] = found
+                return
+            if settled:  # the reason came first: nothing later can undo it
+                memo["decided"] = True
+            return
+        if reasons.search(turn.text) is not None:
             reason_given = True
+        if settled:
+            memo["turns"], memo["reason"] = i + 1, reason_given
 
 
-def _transfer(rule: TransferCheck, case: _Case, out: _Out) -> None:
-    requests = [e for e in case.transfers if isinstance(e, TransferRequested)]
+# --- Q7 transfer -------------------------------------------------------------------------------------
+
+
+def _transfer(rule: TransferCheck, conv: Conversation, out: _Out) -> None:
+    requests = [e for e in conv.transfers if isinstance(e, TransferRequested)]
     if not requests:
         return
     out.applied.add(rule.id)
     previous: dt.datetime | None = None
     for request in requests:
-        said = [t for t in case.agent if t.at <= request.at and (previous is None or t.at > previous)]
-        for phrases, key, zh, en in (
-            (rule.reason_phrases, "reason", "转接前未说明转接原因", "giving the reason"),
-            (rule.wait_phrases, "wait", "转接前未说明预计等待时间", "stating the expected wait"),
-            (rule.consent_phrases, "consent", "转接前未征得客户同意", "asking the customer's consent"),
+        said = [
+            t for t in conv.agent if t.event.at <= request.at and (previous is None or t.event.at > previous)
+        ]
+        for wording, key, zh, en in (
+            (rule.reason, "reason", "转接前未说明转接原因", "giving the reason"),
+            (rule.wait, "wait", "转接前未说明预计等待时间", "stating the expected wait"),
+            (rule.consent, "consent", "转接前未征得客户同意", "asking the customer's consent"),
         ):
-            if not any(contains_any(case.norm(t), phrases) is not None for t in said):
-                out.add(rule, request.at, zh, f"transfer without {en} first", missing=key)
+            words = compiled(wording)
+            if not any(words.search(t.text) is not None for t in said):
+                out.add(rule, request.at, zh, f"transfer without {en} first", event=request, missing=key)
         previous = request.at
         if rule.stay_until_picked_up:
-            done = next(
-                (e for e in case.transfers if isinstance(e, TransferCompleted) and e.at >= request.at), None
-            )
-            if done is None or not done.picked_up:
-                at = (
-                    done.at if done is not None else (case.ended.at if case.ended is not None else request.at)
-                )
-                out.add(
-                    rule,
-                    at,
-                    "转接未等到对方接听即离开",
-                    "the agent left the transfer before it was picked up",
-                    missing="picked_up",
-                )
+            _stayed(conv, request, out, rule)
 
 
-def _closing(rule: ClosingCheck, case: _Case, out: _Out) -> None:
-    if case.ended is None:
+def _stayed(conv: Conversation, request: TransferRequested, out: _Out, rule: TransferCheck) -> None:
+    done = next((e for e in conv.transfers if isinstance(e, TransferCompleted) and e.at >= request.at), None)
+    ended = conv.ended
+    if done is None and ended is None:
+        return  # the transfer is still under way: nothing to judge yet
+    if done is None or not done.picked_up:
+        at = done.at if done is not None else (ended.at if ended is not None else request.at)
+        out.add(
+            rule,
+            at,
+            "转接未等到对方接听即离开",
+            "the agent left the transfer before it was picked up",
+            event=done or request,
+            missing="picked_up",
+        )
+
+
+# --- Q8 closing -------------------------------------------------------------------------------------
+
+
+def _closing(rule: ClosingCheck, conv: Conversation, out: _Out, identity: Wording | None = None) -> None:
+    ended = conv.ended
+    if ended is None or not conv.agent:
         return
     out.applied.add(rule.id)
-    at = case.ended.at
-    for phrases, key, zh, en in (
-        (
-            rule.question_phrases,
-            "question",
-            f"结束前未询问“{rule.question_phrases[0]}”",
-            f"no closing question such as {rule.question_phrases[0]!r}",
-        ),
-        (
-            rule.thanks_phrases,
-            "thanks",
-            f"结束前未致谢（如“{rule.thanks_phrases[0]}”）",
-            f"no thanks such as {rule.thanks_phrases[0]!r} at the close",
-        ),
-    ):
-        if not any(contains_any(case.norm(t), phrases) is not None for t in case.agent):
-            out.add(rule, at, zh, en, missing=key)
-    if rule.customer_hangs_up_first and case.ended.hung_up_by != "customer":
+    at = ended.at
+    tail = conv.agent[-rule.closing_turns :]
+    question = _first_in(tail, compiled(rule.question).search)
+    if question is None:
+        out.add(
+            rule,
+            at,
+            "结束前未询问客户是否还有其他需要",
+            "no closing question (anything else?)",
+            event=ended,
+            missing="question",
+        )
+    # Thanks belong to the close: from the closing question on (else the last two turns).
+    closing = conv.agent[conv.agent.index(question[0]) :] if question is not None else conv.agent[-2:]
+    if conv.channel == "phone":
+        _phone_close(rule, conv, closing, question, out, at, ended, identity)
+    elif _first_in(closing, compiled(rule.lobby_thanks).search) is None:
+        out.add(
+            rule, at, "送客时未致谢", "no thanks when seeing the customer off", event=ended, missing="thanks"
+        )
+
+
+def _phone_close(
+    rule: ClosingCheck,
+    conv: Conversation,
+    closing: Sequence[Turn],
+    question: tuple[Turn, Found] | None,
+    out: _Out,
+    at: dt.datetime,
+    ended: EventBase,
+    identity: Wording | None,
+) -> None:
+    if _first_in(closing, compiled(rule.thanks).search) is None:
+        out.add(
+            rule,
+            at,
+            "结束前未致谢（如“感谢您的来电”）",
+            "no thanks at the close (e.g. 感谢您的来电)",
+            event=ended,
+            missing="thanks",
+        )
+    # The summary comes before the closing question: the agent's turns up to it, near the end.
+    last = conv.agent.index(question[0]) if question is not None else len(conv.agent) - 1
+    before = conv.agent[max(0, last - rule.summary_turns) : last + 1]
+    # 跟您核对一下手机号 checks identity; it does not sum anything up.
+    checking = compiled(identity).search if identity is not None else lambda _: None
+    recaps = [t for t in before if checking(t.text) is None]
+    summed = _first_in(recaps, compiled(rule.summary).search) is not None
+    if not summed and last >= 0:
+        attached = [conv.agent[last]]
+        if last > 0 and conv.next_turn(conv.agent[last - 1]) is conv.agent[last]:
+            attached.insert(0, conv.agent[last - 1])
+        summed = _first_in(attached, compiled(rule.completion).search) is not None
+    if not summed:
+        out.add(
+            rule,
+            at,
+            "结束前未总结要点（如“我们今天讨论的主要内容是……”）",
+            "no summary before the closing question (S2: 通话结束前应总结要点)",
+            severity=rule.summary_severity,
+            event=ended,
+            missing="summary",
+        )
+    hung_up = getattr(ended, "hung_up_by", None)
+    if rule.customer_hangs_up_first and hung_up is not None and hung_up != "customer":
         out.add(
             rule,
             at,
             "坐席先挂断电话，应让客户先挂机",
             "the agent hung up first; let the customer hang up first",
+            event=ended,
             missing="customer_hangs_up_first",
         )
+
+
+# --- Q9 complaint ------------------------------------------------------------------------------------
 
 
 _STEP_TEXT: dict[str, tuple[str, str]] = {
@@ -461,39 +893,86 @@ _STEP_TEXT: dict[str, tuple[str, str]] = {
 }
 
 
-def _complaint(
-    rule: ComplaintConversationCheck,
-    matchers: dict[str, PhraseMatcher],
-    case: _Case,
-    out: _Out,
-) -> None:
-    if case.complaint is None or case.ended is None or not case.turns:
+def _complaint_said(rule: ComplaintConversationCheck, conv: Conversation) -> Turn | None:
+    """The customer's turn that complains in words (我要投诉), not one that says it is not a complaint."""
+    words, not_words = compiled(rule.complaint_words), compiled(rule.not_a_complaint)
+    for turn in conv.customer:
+        negated = list(not_words.find_all(turn.text))
+        for found in words.find_all(turn.text):
+            if not any(n.start <= found.start < n.end or n.start <= found.end - 1 < n.end for n in negated):
+                return turn
+    return None
+
+
+def _step_turns(wording: Any, negations: Sequence[str], turns: Iterable[Turn]) -> Iterator[Turn]:
+    """The agent turns that say a step in their own words, not right after a negation."""
+    words = compiled(wording)
+    keys = [normalize(n).text for n in negations]
+    for turn in turns:
+        for found in words.find_all(turn.text):
+            before = turn.text[: found.start]
+            if not any(k and before.endswith(k) for k in keys) and turn.own(found):
+                yield turn
+                break
+
+
+def _restated(rule: ComplaintConversationCheck, conv: Conversation, raised: Turn | None) -> bool:
+    """A restatement that asks for confirmation, or one between the complaint and the feedback."""
+    since = raised.offset if raised is not None else -1.0
+    after = [t for t in conv.agent if t.offset >= since]
+    feedback = [
+        t.offset
+        for step in ("deadline", "number")
+        for t in _step_turns(rule.step(step), rule.negations, after)
+    ]
+    first_feedback = min(feedback, default=float("inf"))
+    confirm = compiled(rule.confirm)
+    return any(
+        confirm.search(turn.text) is not None or since <= turn.offset < first_feedback
+        for turn in _step_turns(rule.restate, rule.negations, conv.agent)
+    )
+
+
+def _complaint(rule: ComplaintConversationCheck, conv: Conversation, out: _Out) -> None:
+    ended = conv.ended
+    if ended is None or not conv.turns:
+        return
+    said = _complaint_said(rule, conv) if conv.complaint is None else None
+    if conv.complaint is None and said is None:
         return
     out.applied.add(rule.id)
     for step in COMPLAINT_STEPS:
-        matcher = matchers[step]
-        if any(matcher.find(case.norm(t)) for t in case.agent):
+        if step == "restate":
+            if _restated(rule, conv, said if said is not None else _complaint_said(rule, conv)):
+                continue
+        elif next(_step_turns(rule.step(step), rule.negations, conv.agent), None) is not None:
             continue
+        review = step in rule.review_steps or (
+            step == "contact" and rule.contact_review_on_phone and conv.channel == "phone"
+        )
         zh, en = _STEP_TEXT[step]
         out.add(
             rule,
-            case.ended.at,
+            ended.at,
             f"投诉处理：{zh}",
             f"complaint handling: {en}",
-            severity="review" if step in rule.review_steps else rule.severity,
+            severity="review" if review else rule.severity,
+            event=ended,
             missing=step,
         )
 
 
-def _score(card: Scorecard, case_id: str, out: _Out) -> dict[str, Any]:
+# --- scoring ----------------------------------------------------------------------------------------
+
+
+def _score(card: Scorecard, conv: Conversation, out: _Out) -> dict[str, Any]:
     failed_rules = {v["rule"] for v in out.violations if v["severity"] == "fail"}
     items: list[dict[str, Any]] = []
     score = 0.0
     total = 0.0
     auto_failed = False
     for item in card.items:
-        applicable = any(ref in out.applied for ref in item.checks)
-        if not applicable:
+        if not any(ref in out.applied for ref in item.checks):
             items.append({"id": item.id, "weight": item.weight, "status": "n/a", "earned": 0.0})
             continue
         failed = sorted(ref for ref in item.checks if ref in failed_rules)
@@ -509,16 +988,21 @@ def _score(card: Scorecard, case_id: str, out: _Out) -> dict[str, Any]:
     if auto_failed:
         score = 0.0
     percent = 100.0 if total == 0 else round(score / total * 100, 2)
+    passed = not auto_failed and percent >= card.pass_percent
     return {
-        "case_id": case_id,
+        "case_id": conv.case_id,
         "score": score,
         "max": total,
         "percent": percent,
-        "passed": not auto_failed and percent >= card.pass_percent,
+        "passed": passed,
         "auto_failed": auto_failed,
         "items": items,
-        "agent_id": out.case.agent_id,
-        "team": out.case.team,
+        "agent_id": conv.agent_id,
+        "team": conv.team,
+        "message": {
+            "zh": f"得分 {score:g}/{total:g}（{percent:g}%），" + ("合格" if passed else "不合格"),
+            "en": f"scored {score:g} of {total:g} ({percent:g}%): " + ("passed" if passed else "failed"),
+        },
     }
 
 
@@ -527,16 +1011,10 @@ class EtiquetteChecker:
 
     def __init__(self, spec: EtiquetteSpec) -> None:
         self.spec = spec
-        self._matcher: PhraseMatcher | None = None
-        self._phrase_specs: dict[str, PhraseSpec] = {}
-        if spec.forbidden_phrases is not None:
-            fp = spec.forbidden_phrases
-            self._matcher = default_matcher() if fp.phrases == "default" else PhraseMatcher(fp.phrase_specs())
-            self._phrase_specs = {p.id: p for p in fp.phrase_specs()}
-        self._complaint_matchers: dict[str, PhraseMatcher] = {}
-        if spec.complaint_conversation is not None:
-            cc = spec.complaint_conversation
-            self._complaint_matchers = {step: PhraseMatcher(cc.step_specs(step)) for step in COMPLAINT_STEPS}
+        fp = spec.forbidden_phrases
+        self._phrases = _Phrases.build(fp) if fp is not None else None
+        self._markers = fp.quote_markers if fp is not None else ()
+        self._compound = spec.customer_name.compound_surnames if spec.customer_name is not None else ()
 
     def evaluate(
         self,
@@ -544,49 +1022,90 @@ class EtiquetteChecker:
         tz: dt.tzinfo,
         tier_level: TierLevel | None = None,
         now: dt.datetime | None = None,
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """See :func:`evaluate_etiquette`."""
-        spec = self.spec
-        events = list(events_sorted)
-        # Only calls are judged: most evaluations have none and stop here.
-        calls = {
-            e.case_id for e in events if isinstance(e, CallAnswered | Utterance) and e.case_id is not None
-        }
-        if not calls:
-            return [], []
+        turns: TurnCache | None = None,
+        conversations: dict[str, Conversation] | None = None,
+    ) -> EtiquetteResult:
+        """See :func:`evaluate_etiquette`. ``turns`` and ``conversations`` keep the normalised
+        turns and each case's conversation (with what the checks worked out over it) between
+        calls on a growing list of events: a conversation that only gained later words is
+        extended, anything else is built again."""
         by_case: dict[str, list[EventBase]] = defaultdict(list)
-        for event in events:
-            if event.case_id in calls:
+        for event in events_sorted:
+            if event.case_id is not None:
                 by_case[event.case_id].append(event)
+        return self.evaluate_cases(by_case, tz, tier_level, now, turns, conversations)
+
+    def evaluate_cases(
+        self,
+        by_case: Mapping[str, Sequence[EventBase]],
+        tz: dt.tzinfo,
+        tier_level: TierLevel | None = None,
+        now: dt.datetime | None = None,
+        turns: TurnCache | None = None,
+        conversations: dict[str, Conversation] | None = None,
+    ) -> EtiquetteResult:
+        """:meth:`evaluate` with the events already grouped by case (each case's in time order).
+
+        With ``conversations``, a kept conversation's events must be the start of its case's
+        events now (the engine, which keeps both, makes sure): it is extended, not rebuilt.
+        """
         violations: list[dict[str, Any]] = []
         scores: list[dict[str, Any]] = []
+        next_checks: dict[str, dt.datetime] = {}
         for case_id in sorted(by_case):
-            case = _Case(case_id, by_case[case_id])
-            if not case.is_call:
+            conv = self._conversation(case_id, by_case[case_id], turns, conversations)
+            if conv is None or not conv.is_conversation:
                 continue
-            out = _Out(case)
-            if spec.greeting is not None:
-                _greeting(spec.greeting, case, out, tz, tier_level)
-            if spec.phone_opening is not None:
-                _phone_opening(spec.phone_opening, case, out, tier_level)
-            if spec.pace is not None:
-                _pace(spec.pace, case, out)
-            if spec.customer_name is not None:
-                _customer_name(spec.customer_name, case, out, now)
-            if spec.forbidden_phrases is not None and self._matcher is not None:
-                _forbidden(spec.forbidden_phrases, self._matcher, self._phrase_specs, case, out)
-            if spec.identity_check is not None:
-                _identity(spec.identity_check, case, out)
-            if spec.transfer is not None:
-                _transfer(spec.transfer, case, out)
-            if spec.closing is not None:
-                _closing(spec.closing, case, out)
-            if spec.complaint_conversation is not None:
-                _complaint(spec.complaint_conversation, self._complaint_matchers, case, out)
+            out = self._judge(conv, tz, tier_level, now)
             violations += out.violations
-            if spec.scorecard is not None:
-                scores.append(_score(spec.scorecard, case_id, out))
-        return violations, scores
+            if out.next_check is not None:
+                next_checks[case_id] = out.next_check
+            if self.spec.scorecard is not None:
+                scores.append(_score(self.spec.scorecard, conv, out))
+        return EtiquetteResult(violations, scores, next_checks)
+
+    def _conversation(
+        self,
+        case_id: str,
+        events: Sequence[EventBase],
+        turns: TurnCache | None,
+        kept: dict[str, Conversation] | None,
+    ) -> Conversation | None:
+        conv = kept.get(case_id) if kept is not None else None
+        if conv is not None and len(conv.events) <= len(events) and conv.extend(events[len(conv.events) :]):
+            return conv
+        # Only conversations are judged: a call answered, or words said.
+        if not any(isinstance(e, CallAnswered | Utterance) for e in events):
+            return None
+        conv = Conversation(case_id, events, self._markers, turns)
+        if kept is not None:
+            kept[case_id] = conv
+        return conv
+
+    def _judge(
+        self, conv: Conversation, tz: dt.tzinfo, tier_level: TierLevel | None, now: dt.datetime | None
+    ) -> _Out:
+        spec, out = self.spec, _Out(conv)
+        if spec.greeting is not None:
+            _greeting(spec.greeting, conv, spec, out, tz, tier_level)
+        if spec.phone_opening is not None:
+            _phone_opening(spec.phone_opening, conv, spec, out, tier_level, self._compound)
+        if spec.pace is not None:
+            _pace(spec.pace, conv, out)
+        if spec.customer_name is not None:
+            _customer_name(spec.customer_name, conv, out, now)
+        if spec.forbidden_phrases is not None and self._phrases is not None:
+            _forbidden(spec.forbidden_phrases, self._phrases, conv, out)
+        if spec.identity_check is not None:
+            _identity(spec.identity_check, conv, out)
+        if spec.transfer is not None:
+            _transfer(spec.transfer, conv, out)
+        if spec.closing is not None:
+            identity = spec.identity_check.request if spec.identity_check is not None else None
+            _closing(spec.closing, conv, out, identity)
+        if spec.complaint_conversation is not None:
+            _complaint(spec.complaint_conversation, conv, out)
+        return out
 
 
 def evaluate_etiquette(
@@ -598,11 +1117,13 @@ def evaluate_etiquette(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Etiquette violations and per-case scores for the time-ordered events of all cases.
 
-    Only cases that are calls (a ``call_answered`` or an ``utterance``) are judged. Returns
-    ``(violations, scores)``: violations in case order then check order then time; one score
-    per judged case when the section has a scorecard. ``tier_level(customer_id, at)`` gives the
-    customer's service level (T3) for Q2's stricter level-1 ring limit and Q1's VIP greeting.
-    With ``now``, Q4 is not judged while its window is still open on a call that has not ended.
-    Builds the matchers on every call: the engine keeps an :class:`EtiquetteChecker` instead.
+    Only cases that are conversations (a ``call_answered`` or an ``utterance``) are judged.
+    Returns ``(violations, scores)``: violations in case order then check order then time; one
+    score per judged case when the section has a scorecard. ``tier_level(customer_id, at)``
+    gives the customer's service level (T3) for Q2's stricter level-1 ring limit and the VIP
+    greeting. With ``now``, Q4 is not judged while its window is still open on a conversation
+    that has not ended. Builds the matchers on every call: the engine keeps an
+    :class:`EtiquetteChecker` instead.
     """
-    return EtiquetteChecker(spec).evaluate(events_sorted, tz, tier_level, now)
+    found = EtiquetteChecker(spec).evaluate(events_sorted, tz, tier_level, now)
+    return found.violations, found.scores

@@ -1,11 +1,17 @@
-"""From one started clock to an obligation, its warnings, its escalations and its next check."""
+"""From one started clock to an obligation, its warnings, its escalations and its next checks.
+
+A clock is started by an event (or by the change that made its rule apply) and stopped by
+the first *paired* event that meets it: any of the rule's ``met_by`` events, at or after the
+start, carrying the same ``pair_by`` value (the same visit) when both carry one, and reaching
+the escalation level when the rule requires it. Everything here is pure Python over the
+rule's calendar; the matcher has already decided which events play which role.
+"""
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +22,7 @@ from ..calendars import BusinessCalendar
 from ..decision import DeadlineWarning, Escalation, Obligation, Status
 from ..events import EventBase
 from ..ruleset.model import DeadlineRule
-from ..vocabulary import Duration
+from ..vocabulary import Duration, Text
 from .cases import Case
 from .clocks import (
     Pause,
@@ -29,17 +35,21 @@ from .clocks import (
     warning_instants,
 )
 
+__all__ = ["Outcome", "RuleContext", "Started", "Stop", "Stops", "before", "clock_outcome"]
+
 _UTC = dt.timezone.utc
+_ONE_SECOND = dt.timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
 class RuleContext:
-    """A deadline rule with its calendars resolved."""
+    """A deadline rule with its calendars and the ruleset's escalation levels resolved."""
 
     rule: DeadlineRule
     calendar: BusinessCalendar
     calendars: Mapping[str, BusinessCalendar]
     tz: dt.tzinfo
+    levels: Mapping[int, Text] | None = None
 
     @functools.cached_property
     def fixed(self) -> Target | None:
@@ -91,26 +101,37 @@ def before(anchor: dt.datetime, by: Duration, tz: dt.tzinfo) -> dt.datetime:
     return anchor - dt.timedelta(**{by.unit: by.amount})
 
 
-def first_at_or_after(times: Sequence[dt.datetime], start: dt.datetime) -> dt.datetime | None:
-    pos = bisect.bisect_left(times, start)
-    return times[pos] if pos < len(times) else None
-
-
 @dataclass(frozen=True, slots=True)
 class Started:
-    """One start of a rule's clock: the event, the n-th start of the rule in its case, its UTC instant."""
+    """One start of a rule's clock.
+
+    ``at`` is where counting starts (UTC); ``attached`` when the rule began to apply (later
+    than ``at`` only for a retroactive start after an attribute change); ``until`` when it
+    stopped applying (the attribute changed back), or None.
+    """
 
     event: EventBase
     ordinal: int
     at: dt.datetime
+    attached: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    """An event that meets, cancels or reschedules a rule's clocks in its case, at a UTC instant."""
+
+    at: dt.datetime
+    event: EventBase
 
 
 @dataclass(frozen=True, slots=True)
 class Stops:
-    """When a case's events met or cancelled a rule (UTC instants, in time order)."""
+    """A case's events that meet, cancel or reschedule a rule, each list in time order."""
 
-    met: Sequence[dt.datetime] = ()
-    cancel: Sequence[dt.datetime] = ()
+    met: Sequence[Stop] = ()
+    cancel: Sequence[Stop] = ()
+    reschedule: Sequence[Stop] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,13 +146,21 @@ class Outcome:
 
 @dataclass(slots=True)
 class _Clock:
-    """The clock of one obligation as the target rules and pauses make it run."""
+    """The clock of one obligation as the target rules, pauses and reschedules make it run."""
 
     target: Target
     run: Run
     changes: list[dict[str, Any]]
-    breach_known: dt.datetime | None  # when a retarget made an already-passed due time known
+    breach_known: dt.datetime | None  # when a change made an already-passed due time known
     explain: dict[str, Any] | None  # built once the obligation is known to be owed
+
+
+@dataclass(frozen=True, slots=True)
+class _Chain:
+    """Where an obligation escalates: the first level, and its priority (E4 order)."""
+
+    level: int
+    priority: int | None
 
 
 def clock_outcome(
@@ -139,43 +168,132 @@ def clock_outcome(
 ) -> Outcome | None:
     """The obligation ``started`` owes under ``ctx.rule`` and what follows from it at ``now``.
 
-    None when it was cancelled unowed (a ``cancelled_by`` event before it fell due or was met).
+    None when it is not owed: cancelled (a paired ``cancelled_by`` event before it fell due
+    or was met), or the rule stopped applying (``started.until``) before it fell due unmet.
     """
-    start = started.at
-    met_at = first_at_or_after(stops.met, start) if stops.met else None
+    start, until = started.at, started.until
+    chain = _chain(ctx, started.event) if ctx.rule.escalate is not None else None
+    accepts = _acceptor(ctx, started.event, chain)
+    met = _first(stops.met, start, until, accepts)
+    met_at = met.at if met is not None else None
     pauses = case.pauses if ctx.rule.pausable else []
-    clock = _due_before_clock(ctx, started) if ctx.rule.due_before is not None else None
-    if clock is None:
-        clock = _running_clock(ctx, start, case, pauses, met_at, now)
+    if ctx.rule.due_before is not None:
+        clock = _due_before_clock(
+            ctx, started, [s for s in stops.reschedule if _paired(ctx, started.event, s)], met_at
+        )
+    else:
+        # A met clock stopped at met_at: a pause still open then ends there, not at now.
+        clock = _running_clock(ctx, start, case, pauses, met_at, min(now, met_at) if met_at else now)
     due = clock.run.due
-    cancel_at = first_at_or_after(stops.cancel, start) if stops.cancel else None
-    if cancel_at is not None and cancel_at < due and (met_at is None or cancel_at < met_at):
+    cancel = _first(stops.cancel, start, until, lambda s: _paired(ctx, started.event, s))
+    if cancel is not None and cancel.at < due and (met_at is None or cancel.at < met_at):
         return None  # e.g. the customer was served before the waiting clock came due
+    if until is not None and met_at is None and due > until:
+        return None  # the rule stopped applying before the clock ran out
+    if started.attached is not None and started.attached > start and due < started.attached:
+        clock.breach_known = started.attached  # a retroactive start already past its due time
     if clock.explain is None:
         clock.explain = _explain(ctx, clock.target, start, clock.run)
-    obligation = _obligation(ctx, started, case, clock, met_at, now)
+    obligation = _obligation(ctx, started, case, clock, met, now)
     checks = [due] if obligation.status == "pending" and not obligation.paused else []
-    warnings, warn_checks = _warnings(ctx, obligation, clock, start, pauses, met_at, now)
-    escalations, escalation_checks = _escalations(ctx, started, obligation, clock, met_at, now)
+    horizon = min(now, until) if until is not None else now
+    warnings, warn_checks = _warnings(
+        ctx, obligation, clock, start, pauses, met_at, horizon, min(now, met_at) if met_at else now
+    )
+    escalations, escalation_checks = _escalations(
+        ctx, started, chain, obligation, clock, met_at, horizon, now
+    )
+    if until is not None:
+        warn_checks, escalation_checks = (), ()
     return Outcome(obligation, warnings, escalations, (*checks, *warn_checks, *escalation_checks))
 
 
-def _due_before_clock(ctx: RuleContext, started: Started) -> _Clock:
-    """A scheduling-courtesy clock (E12): due some time before an instant the event names."""
+def _first(
+    stops: Sequence[Stop], start: dt.datetime, until: dt.datetime | None, accepts: Callable[[Stop], bool]
+) -> Stop | None:
+    """The first stop at or after ``start`` (and not after ``until``) that ``accepts`` takes."""
+    for stop in stops:
+        if stop.at < start:
+            continue
+        if until is not None and stop.at > until:
+            return None
+        if accepts(stop):
+            return stop
+    return None
+
+
+def _paired(ctx: RuleContext, start: EventBase, stop: Stop) -> bool:
+    """With ``pair_by``, a stop carrying a value meets only the start with the same value."""
+    name = ctx.rule.pair_by
+    if name is None:
+        return True
+    mine, theirs = getattr(start, name, None), getattr(stop.event, name, None)
+    return mine is None or theirs is None or mine == theirs
+
+
+def _acceptor(ctx: RuleContext, start: EventBase, chain: _Chain | None) -> Callable[[Stop], bool]:
+    """Which stops meet this clock: paired, and reaching the escalation level when required."""
+    if not ctx.rule.met_requires_level or chain is None:
+        return lambda stop: _paired(ctx, start, stop)
+    level = chain.level
+
+    def accepts(stop: Stop) -> bool:
+        reached = getattr(stop.event, "to_level", None)
+        return _paired(ctx, start, stop) and isinstance(reached, int) and reached >= level
+
+    return accepts
+
+
+def _anchored_due(
+    anchor: dt.datetime, booked: dt.datetime, by: Duration, tz: dt.tzinfo
+) -> tuple[dt.datetime, str]:
+    """When a ``due_before`` clock falls due, and why: the lead time before the anchor when the
+    booking leaves room for it; else the anchor itself (a too-late booking still owes the
+    courtesy before the visit); else at once (the anchor had passed when it was booked)."""
+    lead = before(anchor, by, tz)
+    if lead >= booked:
+        return lead, ""
+    if anchor >= booked:
+        return anchor, f"booked less than {by} ahead: due at the {anchor.astimezone(tz):%H:%M} visit itself"
+    return booked, "booked after the visit's time: due at once"
+
+
+def _due_before_clock(
+    ctx: RuleContext, started: Started, reschedules: Sequence[Stop], met_at: dt.datetime | None
+) -> _Clock:
+    """A scheduling-courtesy clock (E12): due some time before an instant the event names,
+    following the visit when it is rescheduled."""
     rule, tz = ctx.rule, ctx.tz
-    assert rule.due_before is not None
-    anchor = getattr(started.event, rule.due_before.field).astimezone(_UTC)
-    due = max(started.at, before(anchor, rule.due_before.by, tz))
+    spec = rule.due_before
+    assert spec is not None
+    anchor = getattr(started.event, spec.field).astimezone(_UTC)
+    due, note = _anchored_due(anchor, started.at, spec.by, tz)
+    changes: list[dict[str, Any]] = []
+    for moved in reschedules:
+        if moved.at < started.at or (met_at is not None and met_at <= moved.at):
+            continue
+        new_anchor = getattr(moved.event, spec.field).astimezone(_UTC)
+        record: dict[str, Any] = {
+            "at": moved.at.astimezone(tz).isoformat(),
+            "attribute": spec.field,
+            "to": new_anchor.astimezone(tz).isoformat(),
+            "due_before": due.astimezone(tz).isoformat(),
+        }
+        if due <= moved.at:
+            changes.append({**record, "applied": False, "note": "already breached; stays breached"})
+            break
+        anchor = new_anchor
+        due, note = _anchored_due(anchor, moved.at, spec.by, tz)
+        changes.append({**record, "due_after": due.astimezone(tz).isoformat(), "applied": True})
     explain: dict[str, Any] = {
         "clock": "wall",
-        "target": f"{rule.due_before.by} before {rule.due_before.field}",
+        "target": f"{spec.by} before {spec.field}",
         "anchor": anchor.astimezone(tz).isoformat(),
-        "text": f"due {rule.due_before.by} before {rule.due_before.field} "
-        f"{anchor.astimezone(tz):%Y-%m-%d %H:%M}"
-        + ("; scheduled too late, due at once" if due == started.at else ""),
+        "text": f"due {spec.by} before {spec.field} {anchor.astimezone(tz):%Y-%m-%d %H:%M}"
+        + (f"; {note}" if note else ""),
     }
-    target = Target(rule.due_before.by, ctx.calendar, f"due_before {rule.due_before.field}")
-    return _Clock(target, Run(due=due), [], None, explain)
+    target = Target(spec.by, ctx.calendar, f"due_before {spec.field}")
+    return _Clock(target, Run(due=due), changes, None, explain)
 
 
 def _running_clock(
@@ -191,24 +309,26 @@ def _running_clock(
     run = due_with_pauses(target, start, pauses, now)
     changes: list[dict[str, Any]] = []
     breach_known: dt.datetime | None = None
-    for name in ctx.watched:
-        for changed_at, value in case.changes(name, start, now):
-            if met_at is not None and met_at <= changed_at:
-                break
-            new_target = ctx.target(case, changed_at, {name: value})
-            if new_target.within == target.within and new_target.calendar is target.calendar:
-                continue
-            record = _change_record(ctx, name, value, changed_at, target, new_target, run)
-            if run.due <= changed_at:
-                changes.append({**record, "applied": False, "note": "already breached; stays breached"})
-                break
-            new_run = due_with_pauses(new_target, start, pauses, now)
-            changes.append(
-                {**record, "due_after": new_run.due.astimezone(ctx.tz).isoformat(), "applied": True}
-            )
-            target, run = new_target, new_run
-            if run.due < changed_at:
-                breach_known = changed_at
+    # Every watched attribute's changes in time order (at one instant, by name): each new
+    # target reads the others as they are by then.
+    timeline = sorted(
+        (changed_at, name, value) for name in ctx.watched for changed_at, value in case.changes(name, start, now)
+    )
+    for changed_at, name, value in timeline:
+        if met_at is not None and met_at <= changed_at:
+            break
+        new_target = ctx.target(case, changed_at, {name: value})
+        if new_target.within == target.within and new_target.calendar is target.calendar:
+            continue
+        record = _change_record(ctx, name, value, changed_at, target, new_target, run)
+        if run.due <= changed_at:
+            changes.append({**record, "applied": False, "note": "already breached; stays breached"})
+            break
+        new_run = due_with_pauses(new_target, start, pauses, now)
+        changes.append({**record, "due_after": new_run.due.astimezone(ctx.tz).isoformat(), "applied": True})
+        target, run = new_target, new_run
+        if run.due < changed_at:
+            breach_known = changed_at
     return _Clock(target, run, changes, breach_known, None)
 
 
@@ -253,6 +373,8 @@ def _explain(ctx: RuleContext, target: Target, start: dt.datetime, run: Run) -> 
             within_text=within_text,
         ),
     }
+    if run.pauses_omitted:
+        explain["pauses_omitted"] = run.pauses_omitted
     if counting_from is not None:
         explain["counting_from"] = counting_from.astimezone(tz).isoformat()
     return explain
@@ -271,18 +393,19 @@ def _obligation(
     started: Started,
     case: Case,
     clock: _Clock,
-    met_at: dt.datetime | None,
+    met: Stop | None,
     now: dt.datetime,
 ) -> Obligation:
     rule, tz, run = ctx.rule, ctx.tz, clock.run
     event = started.event
     agent_id, team = (event.agent_id, event.team) if event.agent_id or event.team else case.staff_at(event.at)
+    met_at = met.at if met is not None else None
     return Obligation._trusted(
         {
-            "id": f"{started.event.case_id}/{rule.id}/{started.ordinal}",
+            "id": f"{event.case_id}/{rule.id}/{started.ordinal}",
             "rule": rule.id,
             "source": rule.source,
-            "case_id": started.event.case_id or "",
+            "case_id": event.case_id or "",
             "started_at": started.at.astimezone(tz),
             "due_at": run.due.astimezone(tz),
             "status": _status(run, met_at, now),
@@ -294,6 +417,10 @@ def _obligation(
             "explain": clock.explain,
             "agent_id": agent_id,
             "team": team,
+            "message": rule.description,
+            "paused_for_wall": run.paused_for_wall,
+            "start_event_id": event.id,
+            "met_event_id": met.event.id if met is not None else None,
         }
     )
 
@@ -305,9 +432,11 @@ def _warnings(
     start: dt.datetime,
     pauses: Sequence[Pause],
     met_at: dt.datetime | None,
+    horizon: dt.datetime,
     now: dt.datetime,
 ) -> tuple[tuple[DeadlineWarning, ...], tuple[dt.datetime, ...]]:
-    """Warnings already due at ``now``, and the instants of those still to come."""
+    """Warnings already due by ``horizon`` (``now``, or when the rule stopped applying), and
+    the instants of those still to come."""
     rule = ctx.rule
     if not rule.warn_at or rule.due_before is not None:
         return (), ()
@@ -317,36 +446,39 @@ def _warnings(
     for pct, at in warning_instants(clock.target, start, pauses, now, rule.warn_at):
         if met_at is not None and met_at <= at:
             continue
-        if at <= now and not (clock.run.open_pause and at >= now):
+        if at <= horizon and not (clock.run.open_pause and at >= now):
             warnings.append(_warning(ctx, obligation, pct, at))
-        elif watching:
+        elif watching and at > now:
             upcoming.append(at)
     return tuple(warnings), tuple(upcoming)
 
 
 def _warning(ctx: RuleContext, obligation: Obligation, percent: int, at: dt.datetime) -> DeadlineWarning:
+    rule = ctx.rule
+    due = obligation.due_at
     return DeadlineWarning._trusted(
         {
+            "id": f"{obligation.id}/warning/{percent}",
             "obligation": obligation.id,
-            "rule": ctx.rule.id,
-            "source": ctx.rule.source,
+            "rule": rule.id,
+            "source": rule.source,
             "case_id": obligation.case_id or "",
             "at": at.astimezone(ctx.tz),
             "percent": percent,
-            "due_at": obligation.due_at,
+            "due_at": due,
+            "message": Text(
+                zh=f"{rule.source}：时限已过去 {percent}%，须在 {due:%m-%d %H:%M} 前完成："
+                f"{rule.description.zh}",
+                en=f"{rule.source}: {percent}% of the time has passed; due {due:%m-%d %H:%M}: "
+                f"{rule.description.en}",
+            ),
         }
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Chain:
-    """Where an obligation's escalations go: the first level, its priority, the steps after."""
-
-    level: int
-    priority: int | None
-
-
 def _chain(ctx: RuleContext, event: EventBase) -> _Chain:
+    """The first level an obligation escalates to (capped at ``top`` and the highest declared
+    level: an agent at the top reports to the top), and its priority."""
     spec = ctx.rule.escalate
     assert spec is not None
     priority = None
@@ -357,42 +489,41 @@ def _chain(ctx: RuleContext, event: EventBase) -> _Chain:
     level = spec.to_level if spec.to_level is not None else int(getattr(event, spec.above_field or "")) + 1
     if spec.top is not None:
         level = min(level, spec.top)
+    if ctx.levels:
+        level = min(level, max(ctx.levels))
     return _Chain(level, priority)
 
 
 def _escalations(
     ctx: RuleContext,
     started: Started,
+    chain: _Chain | None,
     obligation: Obligation,
     clock: _Clock,
     met_at: dt.datetime | None,
+    horizon: dt.datetime,
     now: dt.datetime,
 ) -> tuple[tuple[Escalation, ...], tuple[dt.datetime, ...]]:
-    """Escalations raised by ``now`` (at start for skip-level rules, then one per chain step
+    """Escalations raised by ``horizon`` (at start for skip-level rules, then one per chain step
     while unmet), and the next step's instant when it is still to come."""
     spec = ctx.rule.escalate
-    if spec is None or (not spec.at_start and obligation.status != "breached"):
+    if spec is None or chain is None or (not spec.at_start and obligation.status != "breached"):
         return (), ()
-    chain = _chain(ctx, started.event)
     level = chain.level
     out: list[Escalation] = []
     if spec.at_start:
-        text = f"{ctx.rule.source}: {ctx.rule.start.event} escalates at once to level {level}"
-        out.append(_escalation(ctx, obligation, started.at, level, 0, text, chain.priority))
+        out.append(_escalation(ctx, obligation, started.at, level, 0, chain.priority))
         if spec.top is not None:
-            level = spec.top
+            level = min(spec.top, max(ctx.levels)) if ctx.levels else spec.top
     if obligation.status != "breached":
         return tuple(out), ()
     due = clock.run.due
     at = max(due, clock.breach_known) if clock.breach_known else due
     step = 1 if spec.at_start else 0
-    while at <= now and (met_at is None or met_at > at):
-        out.append(
-            _escalation(
-                ctx, obligation, at, level, step, _breach_reason(ctx, obligation, step), chain.priority
-            )
-        )
-        if spec.every is None or spec.top is None or level >= spec.top:
+    while at <= horizon and (met_at is None or met_at > at):
+        out.append(_escalation(ctx, obligation, at, level, step, chain.priority))
+        top = spec.top if spec.top is not None else level
+        if spec.every is None or level >= top:
             return tuple(out), ()
         level += 1
         step += 1
@@ -401,13 +532,9 @@ def _escalations(
     return tuple(out), upcoming
 
 
-def _breach_reason(ctx: RuleContext, obligation: Obligation, step: int) -> str:
-    rule = ctx.rule
-    return (
-        f"{rule.source} breached: no {rule.met_by.event} within {obligation.explain.get('target')} "
-        f"of {rule.start.event} at {obligation.started_at.isoformat()} (due {obligation.due_at.isoformat()})"
-        + (f"; chain step {step}" if step else "")
-    )
+def _level_name(ctx: RuleContext, level: int) -> Text:
+    name = ctx.levels.get(level) if ctx.levels else None
+    return name if name is not None else Text(zh=f"第{level}级", en=f"level {level}")
 
 
 def _escalation(
@@ -416,18 +543,33 @@ def _escalation(
     at: dt.datetime,
     level: int,
     step: int,
-    reason: str,
     priority: int | None,
 ) -> Escalation:
+    rule = ctx.rule
+    name = _level_name(ctx, level)
+    if step == 0 and rule.escalate is not None and rule.escalate.at_start:
+        reason = f"{rule.source}: {rule.start.event} escalates at once to level {level}"
+        zh = f"{rule.source}：{rule.description.zh}——立即越级上报至{name.zh}（第{level}级）"
+    else:
+        met_by = " or ".join(t.event for t in rule.met_triggers)
+        reason = (
+            f"{rule.source} breached: no {met_by} within {obligation.explain.get('target')} "
+            f"of {rule.start.event} at {obligation.started_at.isoformat()} "
+            f"(due {obligation.due_at.isoformat()})" + (f"; chain step {step}" if step else "")
+        )
+        zh = f"{rule.source} 超时未完成：{rule.description.zh}——上报至{name.zh}（第{level}级）"
     return Escalation._trusted(
         {
-            "rule": ctx.rule.id,
-            "source": ctx.rule.source,
+            "id": f"{obligation.id}/escalation/{step}",
+            "obligation": obligation.id,
+            "rule": rule.id,
+            "source": rule.source,
             "case_id": obligation.case_id or "",
             "at": at.astimezone(ctx.tz),
             "to_level": level,
             "reason": reason,
             "step": step,
             "priority": priority,
+            "message": Text(zh=zh, en=f"{reason}: escalate to {name.en} (level {level})"),
         }
     )

@@ -45,7 +45,7 @@ from ..ruleset.tiers import (
     TiersSpec,
     plain_number,
 )
-from ..vocabulary import TIERS, Months, ServiceClass, ServiceLevel, Tier
+from ..vocabulary import TIERS, Months, ServiceClass, ServiceLevel, Text, Tier
 
 _num = plain_number
 _RANK = RANK
@@ -95,6 +95,7 @@ class CadenceObligation:
     due_at: dt.datetime
     status: CadenceStatus
     met_at: dt.datetime | None
+    message: Text | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ class TierResult:
     """The earliest instant after ``now`` at which this result changes without a new event
     (a pending cadence falls due, an override expires), or None."""
     timelines: Mapping[str, tuple[tuple[dt.datetime, TierState], ...]] = field(repr=False)
+    next_changes: Mapping[str, dt.datetime] = field(default_factory=dict)
+    """Per customer, the earliest instant after ``now`` at which their part changes."""
 
     def timeline(self, customer_id: str) -> tuple[tuple[dt.datetime, TierState], ...]:
         """(from, state) steps, oldest first; every instant the tier, class, level or rule changes."""
@@ -457,6 +460,7 @@ def _cadences(
                         due_at=due,
                         status=status,
                         met_at=met_at,
+                        message=cadence.description,
                     )
                 )
                 if next_start is None:
@@ -503,7 +507,7 @@ def evaluate_tiers(
     assignments: list[TierAssignment] = []
     obligations: list[CadenceObligation] = []
     timelines: dict[str, tuple[tuple[dt.datetime, TierState], ...]] = {}
-    changes: list[dt.datetime] = []
+    per_customer: dict[str, dt.datetime] = {}
     for customer_id in sorted(customers):
         customer = customers[customer_id]
         customer.set_steps(ev.soft_land(profiles[customer_id]))
@@ -522,16 +526,33 @@ def evaluate_tiers(
                     source=state.source,
                     reasons=_reasons(ev, customer),
                     next_tier=_next_tier(ev, customer, state),
+                    message=_message(customer_id, state),
                 )
             )
-        obligations.extend(_cadences(ev, customer, timeline))
+        found = _cadences(ev, customer, timeline)
+        obligations.extend(found)
         # The state's next step (an override expiring) changes the decision without an event.
-        changes += [at for at, _ in timeline if at > now][:1]
+        mine = [at for at, _ in timeline if at > now][:1] + [o.due_at for o in found if o.status == "pending"]
+        if mine:
+            per_customer[customer_id] = min(mine)
     obligations.sort(key=lambda o: (o.customer_id, o.started_at, o.due_at, o.rule, o.id))
-    changes += [o.due_at for o in obligations if o.status == "pending"]
+    changes = list(per_customer.values())
     return TierResult(
         assignments=assignments,
         obligations=obligations,
         next_change_at=min(changes).astimezone(tz) if changes else None,
         timelines=timelines,
+        next_changes=per_customer,
+    )
+
+
+_TIER_ZH = {"diamond": "钻石", "platinum": "白金", "gold": "黄金", "silver": "白银", "standard": "普通"}
+
+
+def _message(customer_id: str, state: TierState) -> Text:
+    return Text(
+        zh=f"客户 {customer_id}：{_TIER_ZH[state.tier]}客户"
+        f"（{state.service_class} 类，第 {state.service_level} 级服务）",
+        en=f"customer {customer_id}: {state.tier} "
+        f"(class {state.service_class}, service level {state.service_level})",
     )

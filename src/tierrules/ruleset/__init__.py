@@ -1,7 +1,8 @@
 """Stage 1, the ruleset: what a policy author writes, as validated models.
 
 YAML is read with positions (:mod:`.reader`); each section has its pydantic models
-(:mod:`.model` for the document, calendars and deadlines; :mod:`.tiers`; :mod:`.etiquette`);
+(:mod:`.model` for the document, calendars and deadlines; :mod:`.tiers`; :mod:`.etiquette`;
+:mod:`.targets`);
 :mod:`.checks` finds what pydantic cannot (names that resolve, values that mean something).
 Nothing here evaluates anything. The models are re-exported here: they are the public types
 of a :class:`Ruleset`.
@@ -17,6 +18,7 @@ from .etiquette import (
     GreetingCheck,
     GreetingSlot,
     IdentityCheck,
+    Opening,
     PaceCheck,
     PhoneOpeningCheck,
     PhraseSpec,
@@ -24,6 +26,7 @@ from .etiquette import (
     ScorecardItem,
     TransferCheck,
     VipGreeting,
+    Wording,
 )
 from .model import (
     CalendarSpec,
@@ -35,6 +38,7 @@ from .model import (
     Ruleset,
     Trigger,
 )
+from .targets import Target
 from .tiers import (
     CadenceRule,
     OverrideRule,
@@ -64,6 +68,7 @@ __all__ = [
     "GreetingSlot",
     "HolidaySourceSpec",
     "IdentityCheck",
+    "Opening",
     "OverrideRule",
     "PaceCheck",
     "PhoneOpeningCheck",
@@ -75,6 +80,7 @@ __all__ = [
     "ServiceRule",
     "ServiceSpec",
     "SoftLandingRule",
+    "Target",
     "ThresholdRule",
     "Thresholds",
     "TierRule",
@@ -83,4 +89,5 @@ __all__ = [
     "Trigger",
     "VipCardRule",
     "VipGreeting",
+    "Wording",
 ]

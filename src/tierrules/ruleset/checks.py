@@ -19,6 +19,7 @@ from ..events import EVENT_TYPES, field_choices, field_kind
 from ..vocabulary import CASE_ATTRIBUTES, CaseAttribute, Duration
 from .etiquette import check as check_etiquette
 from .model import CalendarSpec, DeadlineRule, EscalationSpec, Ruleset, Trigger
+from .targets import check as check_targets
 from .tiers import check as check_tiers
 
 __all__ = ["iter_problems"]
@@ -31,6 +32,7 @@ def iter_problems(ruleset: Ruleset) -> Iterator[Problem]:
     if ruleset.default_calendar not in ruleset.calendars:
         yield _unknown("calendar", ruleset.default_calendar, ruleset.calendars, "default_calendar")
     yield from _timezone(ruleset.timezone, "timezone")
+    yield from descend(_levels(ruleset.levels), "levels")
     yield from descend(_deadlines(ruleset), "deadlines")
     deadline_ids = {rule.id: i for i, rule in enumerate(ruleset.deadlines)}
     if ruleset.tiers is not None:
@@ -45,6 +47,7 @@ def iter_problems(ruleset: Ruleset) -> Iterator[Problem]:
                 )
     if ruleset.etiquette is not None:
         yield from descend(check_etiquette(ruleset.etiquette), "etiquette")
+    yield from descend(check_targets(ruleset), "targets")
 
 
 def _unknown(what: str, name: str, choices: Any, *path: str | int) -> Problem:
@@ -193,6 +196,13 @@ def _weekly_open(spec: CalendarSpec) -> tuple[float, int]:
     return seconds, days
 
 
+def _levels(levels: Mapping[int, Any] | None) -> Iterator[Problem]:
+    if levels is None:
+        return
+    if sorted(levels) != list(range(1, len(levels) + 1)):
+        yield Problem("levels are numbered 1, 2, 3 ... without gaps", (), sorted(levels), rank=Rank.INVALID)
+
+
 def _deadlines(ruleset: Ruleset) -> Iterator[Problem]:
     seen: dict[str, int] = {}
     for i, rule in enumerate(ruleset.deadlines):
@@ -204,21 +214,90 @@ def _deadlines(ruleset: Ruleset) -> Iterator[Problem]:
                 rank=Rank.UNKNOWN_NAME,
             )
         seen.setdefault(rule.id, i)
-        yield from descend(_deadline(rule, ruleset.calendars), i)
+        yield from descend(_deadline(rule, ruleset), i)
         yield from descend(_horizon(rule, ruleset.calendars, ruleset.default_calendar), i)
 
 
-def _deadline(rule: DeadlineRule, calendars: Mapping[str, CalendarSpec]) -> Iterator[Problem]:
+def _deadline(rule: DeadlineRule, ruleset: Ruleset) -> Iterator[Problem]:
+    calendars = ruleset.calendars
     if rule.calendar is not None and rule.calendar not in calendars:
         yield _unknown("calendar", rule.calendar, calendars, "calendar")
     yield from descend(_trigger(rule.start), "start")
     yield from descend(_applies_to(rule.applies_to), "applies_to")
-    yield from descend(_trigger(rule.met_by), "met_by")
+    if isinstance(rule.met_by, list):
+        for k, trigger in enumerate(rule.met_by):
+            yield from descend(_trigger(trigger), "met_by", k)
+    else:
+        yield from descend(_trigger(rule.met_by), "met_by")
     if rule.cancelled_by is not None:
         yield from descend(_trigger(rule.cancelled_by), "cancelled_by")
     yield from _targets(rule, calendars)
     if rule.escalate is not None and rule.start.event in EVENT_TYPES:
         yield from descend(_escalation(rule.escalate, rule.start.event), "escalate")
+        yield from descend(_declared_levels(rule.escalate, ruleset.levels), "escalate")
+    yield from _pairing(rule)
+    yield from _required_level(rule)
+
+
+def _declared_levels(spec: EscalationSpec, levels: Mapping[int, Any] | None) -> Iterator[Problem]:
+    if levels is None:
+        return
+    for key in ("to_level", "top"):
+        value = getattr(spec, key)
+        if value is not None and value not in levels:
+            yield Problem(
+                f"not a declared level (levels: {', '.join(map(str, sorted(levels)))})",
+                (key,),
+                value,
+                rank=Rank.UNKNOWN_NAME,
+            )
+
+
+def _pairing(rule: DeadlineRule) -> Iterator[Problem]:
+    """``pair_by`` names a field of the start event, which the paired events may carry too."""
+    name = rule.pair_by
+    if name is None or rule.start.event not in EVENT_TYPES:
+        return
+    fields = EVENT_TYPES[rule.start.event].model_fields
+    if name not in fields:
+        yield Problem(
+            f"event {rule.start.event!r} has no field {name!r}",
+            ("pair_by",),
+            name,
+            suggestion=did_you_mean(name, fields),
+            rank=Rank.UNKNOWN_NAME,
+        )
+        return
+    paired = [t.event for t in rule.met_triggers]
+    if rule.cancelled_by is not None:
+        paired.append(rule.cancelled_by.event)
+    if not any(e in EVENT_TYPES and name in EVENT_TYPES[e].model_fields for e in paired):
+        yield Problem(
+            f"none of the met_by or cancelled_by events has a field {name!r} to pair on",
+            ("pair_by",),
+            name,
+            rank=Rank.INVALID,
+        )
+
+
+def _required_level(rule: DeadlineRule) -> Iterator[Problem]:
+    if not rule.met_requires_level:
+        return
+    if rule.escalate is None:
+        yield Problem(
+            "met_requires_level needs an 'escalate' level to reach",
+            ("met_requires_level",),
+            rank=Rank.INVALID,
+        )
+    for k, trigger in enumerate(rule.met_triggers):
+        if trigger.event in EVENT_TYPES and "to_level" not in EVENT_TYPES[trigger.event].model_fields:
+            where = ("met_by", k) if isinstance(rule.met_by, list) else ("met_by",)
+            yield Problem(
+                f"event {trigger.event!r} has no to_level to compare",
+                (*where, "event"),
+                trigger.event,
+                rank=Rank.INVALID,
+            )
 
 
 def _trigger(trigger: Trigger) -> Iterator[Problem]:
@@ -328,6 +407,24 @@ def _due_before(rule: DeadlineRule) -> Iterator[Problem]:
         yield Problem("due_before counts wall-clock time only", ("due_before", "by"), rank=Rank.INVALID)
     if rule.pausable:
         yield Problem("a due_before rule cannot pause", ("pausable",), rank=Rank.INVALID)
+    moved_by = rule.due_before.rescheduled_by
+    if moved_by is not None:
+        if moved_by not in EVENT_TYPES:
+            yield _unknown("event type", moved_by, EVENT_TYPES, "due_before", "rescheduled_by")
+        elif name not in EVENT_TYPES[moved_by].model_fields:
+            yield Problem(
+                f"event {moved_by!r} has no field {name!r} to move the instant",
+                ("due_before", "rescheduled_by"),
+                moved_by,
+                rank=Rank.INVALID,
+            )
+        elif rule.pair_by is None:
+            yield Problem(
+                "rescheduling needs pair_by (which visit moved)",
+                ("due_before", "rescheduled_by"),
+                moved_by,
+                rank=Rank.INVALID,
+            )
 
 
 def _escalation(spec: EscalationSpec, event: str) -> Iterator[Problem]:

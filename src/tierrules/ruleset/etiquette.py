@@ -8,29 +8,23 @@ simplified characters, with either width of punctuation.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, field_validator, model_validator
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
-from ..errors import PathPart, Problem, Rank, did_you_mean
+from ..errors import PathPart, Problem, Rank, descend, did_you_mean
 from ..text import normalize
-from ..vocabulary import ID_PATTERN, ServiceLevel, Text, clause_pattern
+from ..vocabulary import ID_PATTERN, Text, clause_pattern
 
 Severity = Literal["fail", "review"]
 
 _Q_CLAUSE = clause_pattern("Q")
 _HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-
-
-def _not_blank_phrase(value: str) -> str:
-    if not value.strip():
-        raise ValueError("a phrase cannot be blank")
-    return value
-
-
-# A phrase in a check's list: validated where it is written, so no model built from it later fails.
-Phrase = Annotated[str, AfterValidator(_not_blank_phrase)]
 
 
 class PhraseSpec(BaseModel):
@@ -51,6 +45,16 @@ class PhraseSpec(BaseModel):
     negations: tuple[str, ...] = Field(
         default=(), description="Words that cancel it when directly before it."
     )
+    variants: tuple[str, ...] = Field(
+        default=(),
+        description="Regular expressions (on the normalised text) for the same words said otherwise: "
+        "您先别着急 for 请您别着急. A variant inside an allow context or a quotation is not a violation.",
+    )
+    allow_patterns: tuple[str, ...] = Field(
+        default=(),
+        description="Regular expressions for harmless constructions around the phrase: a match of the "
+        "phrase (or a variant) inside one is not a violation (不可能让您白跑 is a promise).",
+    )
     suggest: tuple[str, ...] = Field(default=(), description="Suggested replacements, for messages.")
     note: str | None = Field(default=None, description="Why the phrase, its allow-list and negations.")
 
@@ -61,7 +65,7 @@ class PhraseSpec(BaseModel):
             raise ValueError("a phrase cannot be blank")
         return value
 
-    @field_validator("allow", "negations", "suggest")
+    @field_validator("allow", "negations", "suggest", "variants", "allow_patterns")
     @classmethod
     def _no_blank_items(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if any(not item.strip() for item in value):
@@ -155,144 +159,91 @@ def phrase_problems(phrases: Sequence[PhraseSpec], path: tuple[PathPart, ...] = 
     return problems
 
 
-_TRY = "我们可以尝试"  # S2 语言禁忌: say 我们可以尝试 / 让我为您查询 instead
-_CHECK = "让我为您查询"
-# Negations of a flat statement: "not impossible" / "not without exceptions" is a concession.
-_NOT = ("并非", "并不是", "不是", "绝非", "也不是", "不是说")
-
-DEFAULT_FORBIDDEN: tuple[PhraseSpec, ...] = (
-    PhraseSpec(
-        id="Q5.bu-xing",
-        phrase="不行",
-        allow=(
-            "行不行",  # asking the customer: 这样处理行不行?
-            "不行的话",  # a conditional that offers an alternative: 不行的话我们可以…
-            "如果不行",
-            "要是不行",
-            "实在不行",  # 实在不行我们给您换货: a fallback offered, not a refusal
-            "不行驶",  # 不 + 行驶 / 行使: another word (车辆不行驶时, 不行使权利)
-            "不行使",
-        ),
-        suggest=(_TRY,),
-        note="直接拒绝型 flat refusal (S0 §3 2.1, S2 语言禁忌). Not flagged: the question 行不行, "
-        "conditionals offering an alternative, 不 before the words 行驶/行使. Still flagged: "
-        "rhetorical 不行吗 (a challenge from an agent) and 不行不行.",
-    ),
-    PhraseSpec(
-        id="Q5.bu-ke-neng",
-        phrase="不可能",
-        allow=(
-            "没有不可能",  # "nothing is impossible"
-            "没什么不可能",
-            "没有什么不可能",
-            "不可能不",  # double negation: 我们不可能不管您 = we will certainly help
-        ),
-        negations=_NOT,
-        suggest=(_TRY,),
-        note="直接拒绝型 flat refusal (S0 §3 2.1, S2 语言禁忌). Negated (并非不可能) or doubly negated "
-        "(不可能不管您) it is a reassurance.",
-    ),
-    PhraseSpec(
-        id="Q5.wo-bu-zhi-dao",
-        phrase="我不知道",
-        allow=(
-            "我不知道您是否",  # "I wonder whether you…": a polite embedded question
-            "我不知道是否",
-        ),
-        suggest=(_CHECK,),
-        note="回避型 brush-off (S2 语言禁忌). Allowed only as the polite 'I wonder whether' "
-        "(我不知道您是否方便). 我们不知道 is other words and not matched.",
-    ),
-    PhraseSpec(
-        id="Q5.zhe-ge-wo-bu-guan",
-        phrase="这个我不管",
-        allow=(
-            "这个我不管怎样",  # 不管 as "no matter": 这个我不管怎样都会帮您处理
-            "这个我不管怎么样",
-            "这个我不管如何",
-            "这个我不管多",
-        ),
-        suggest=(_CHECK,),
-        note="回避型 brush-off (S0 §3 2.1). 不管 followed by 怎样/如何/多 is the conjunction 'no matter'.",
-    ),
-    PhraseSpec(
-        id="Q5.ni-zhe-yang-zuo-bu-dui",
-        phrase="你这样做不对",
-        negations=("不是说", "并不是说", "并非说"),
-        note="冲突型 blame (S0 §3 2.1; S2: 避免争辩或指责客户). 'Not saying you are wrong' is not blame.",
-    ),
-    PhraseSpec(
-        id="Q5.zhe-shi-gui-ding",
-        phrase="这是规定",
-        allow=(
-            "这是规定的办理时限",  # 规定的 + noun: informing, "this is the prescribed time limit"
-            "这是规定的时限",
-            "这是规定的期限",
-            "这是规定的时间",
-            "这是规定的流程",
-            "这是规定动作",  # set phrase: the standard procedure
-        ),
-        note="推脱式 rule-hiding (S2 案例二). Informing the customer of a prescribed limit or procedure "
-        "is not; sentence-final 这是规定的。 still is.",
-    ),
-    PhraseSpec(
-        id="Q5.mei-you-li-wai",
-        phrase="没有例外",
-        negations=("并非", "不是", "也不是", "并不是"),
-        note="推脱式 rule-hiding (S2 案例二). 'It is not that there are no exceptions' opens a door.",
-    ),
-    PhraseSpec(
-        id="Q5.wo-men-gui-ding-ru-ci",
-        phrase="我们规定如此",
-        suggest=("我理解您赶时间，等待确实让人着急",),
-        note="推脱式回应 (S2 同理心): answer with empathy instead.",
-    ),
-    PhraseSpec(
-        id="Q5.nin-bu-liao-jie-wo-men-de-gong-zuo",
-        phrase="您不了解我们的工作",
-        note="否定性语言 (S2 案例二).",
-    ),
-    PhraseSpec(
-        id="Q5.yao-me-jie-shou-yao-me-li-kai",
-        phrase="要么接受要么离开",
-        note="对抗性语言 (S2 案例二).",
-    ),
-    PhraseSpec(
-        id="Q5.ni-zong-shi-zhe-yang",
-        phrase="你总是这样",
-        allow=("谢谢你总是这样", "感谢你总是这样"),  # thanks for always being so (supportive)
-        note="情绪化表达 (S4 §4: 避免歧义与情绪化表达). Thanking the customer for always doing so is not.",
-    ),
-    PhraseSpec(
-        id="Q5.ni-tai-bu-fu-ze",
-        phrase="你太不负责",
-        note="情绪化表达 (S4 §4). Also found in 你太不负责任了.",
-    ),
-    PhraseSpec(
-        id="Q5.qing-nin-bie-zhao-ji",
-        phrase="请您别着急",
-        suggest=("谢谢您的耐心",),
-        note="防御性语言 (S3 有效沟通): say 谢谢您的耐心 instead. Matches the Taiwan form 請您別著急.",
-    ),
-)
+def pattern_problems(patterns: Sequence[str], path: tuple[PathPart, ...]) -> Iterator[Problem]:
+    """Regular expressions that do not compile, or that match the empty string."""
+    for k, pattern in enumerate(patterns):
+        try:
+            compiled = re.compile(pattern)
+        except re.error as err:
+            yield Problem(f"not a regular expression: {err}", (*path, k), pattern, rank=Rank.INVALID)
+            continue
+        if compiled.fullmatch(""):
+            yield Problem("a pattern that matches nothing at all would match everywhere", (*path, k), pattern)
 
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Wording(_Spec):
+    """Ways of saying one thing: literal ``phrases`` and regular-expression ``patterns``.
+
+    Both are matched against the normalised text (simplified characters, ASCII punctuation,
+    no spaces between Chinese characters), so a phrase may be written in either script. A
+    plain list in YAML is a list of phrases. QA leads extend these lists as they find the
+    words their agents use.
+    """
+
+    phrases: tuple[str, ...] = Field(default=(), description="Literal phrases, any of which counts.")
+    patterns: tuple[str, ...] = Field(
+        default=(), description="Regular expressions on the normalised text, any of which counts."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return {"phrases": tuple(value)}
+        return value
+
+    @property
+    def empty(self) -> bool:
+        return not self.phrases and not self.patterns
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        phrases = {"type": "array", "items": {"type": "string"}, "description": "Literal phrases."}
+        return {"anyOf": [phrases, handler(core)]}
+
+
+def _wording(*phrases: str, patterns: tuple[str, ...] = ()) -> Any:
+    return Field(default_factory=lambda: Wording(phrases=phrases, patterns=patterns))
+
+
 class Check(_Spec):
+    """What every check has: a rule id, its clause, a description and the severity of a finding."""
+
     id: str = Field(pattern=ID_PATTERN, description="Unique rule id, e.g. 'Q5.forbidden-phrases'.")
     source: str = Field(pattern=_Q_CLAUSE, description="The policy clause (docs/policy.md), e.g. 'Q5'.")
     description: Text
     severity: Severity = Field(default="fail", description="fail costs scorecard points; review does not.")
 
 
+class Opening(_Spec):
+    """The agent's opening: speech recognition splits it over several turns, so it is the agent's
+    turns in the first ``seconds`` of the conversation (at most ``turns`` of them, at least one)."""
+
+    seconds: float = Field(default=20, gt=0, le=600)
+    turns: int = Field(default=3, ge=1, le=20)
+
+
 class GreetingSlot(_Spec):
-    """From ``start`` (local HH:MM) until the next slot's start, the agent greets with ``greeting``."""
+    """From ``start`` (local HH:MM) until the next slot's start, these greetings fit the time."""
 
     start: str = Field(pattern=_HHMM)
-    greeting: str = Field(min_length=1)
+    greetings: tuple[str, ...] = Field(min_length=1, description="The first is the one the policy names.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_greeting(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "greeting" in value and "greetings" not in value:
+            value = {**value, "greetings": [value["greeting"]]}
+            del value["greeting"]
+        return value
+
+    @property
+    def greeting(self) -> str:
+        return self.greetings[0]
 
     def minutes(self) -> int:
         hours, minutes = self.start.split(":")
@@ -300,40 +251,51 @@ class GreetingSlot(_Spec):
 
 
 class VipGreeting(_Spec):
-    """Q1's VIP form (尊敬的XX客户，欢迎您再次莅临), expected instead of the time-of-day greeting.
+    """Q1's VIP form (尊敬的XX客户，欢迎您再次莅临), an in-person greeting the policy allows (可).
 
-    A case is VIP when the customer's service level (T3, from the tier result) is one of
-    ``levels`` at the first agent turn, or a ``customer_arrived`` event of the case says
-    ``vip: true``. The greeting is heard when the first agent turn contains one of ``phrases``,
-    or ``address[0]`` followed by ``address[1]`` at most ``max_gap`` characters later
-    (尊敬的张先生客户 ... 尊敬的客户), after normalisation.
+    Expected only with ``strict``: a VIP customer (service level in ``levels``, or a
+    ``customer_arrived`` with ``vip: true``) visiting in person. Heard when the opening contains
+    one of ``phrases``, or ``address[0]`` followed by ``address[1]`` within ``max_gap`` characters.
     """
 
-    levels: tuple[ServiceLevel, ...] = Field(default=(1,), min_length=1)
-    phrases: tuple[Phrase, ...] = Field(default=("欢迎您再次莅临",))
-    address: tuple[Phrase, Phrase] | None = ("尊敬的", "客户")
+    levels: tuple[int, ...] = Field(default=(1,), min_length=1)
+    phrases: tuple[str, ...] = Field(default=("欢迎您再次莅临",))
+    address: tuple[str, str] | None = ("尊敬的", "客户")
     max_gap: int = Field(
-        default=10, ge=0, le=1_000, description="Characters allowed between the address parts."
+        default=10, ge=0, le=100, description="Characters allowed between the address parts."
     )
 
 
 class GreetingCheck(Check):
-    """Q1: the agent's first turn greets by the time of day (ruleset timezone).
+    """Q1: the agent's first words greet — by the time of day in person, 您好 on the phone.
 
-    The last slot runs past midnight until the first slot starts (晚上好 before 08:00).
-    With ``vip``, VIP customers are expected to hear the VIP form instead.
+    The first greeting heard in the opening decides: a generic greeting (``generic``: 您好)
+    fits any hour unless ``strict`` (then, in person, only the slot's greetings do); a greeting
+    of the time slot fits; a greeting of another slot is wrong (within ``boundary_minutes`` of
+    a slot boundary, the neighbouring slot's greetings are fine too); no greeting at all is
+    wrong. The last slot runs past midnight until the first. With ``strict``, a returning
+    customer must also hear ``regular_phrases`` and an in-person VIP the VIP form.
     """
 
     slots: tuple[GreetingSlot, ...] = Field(min_length=1)
+    generic: tuple[str, ...] = Field(default=("您好", "你好"), description="Greetings that fit any hour.")
+    boundary_minutes: int = Field(default=5, ge=0, le=120)
+    strict: bool = Field(default=False, description="Opt in to the strict reading (see the class docs).")
+    channels: tuple[Literal["phone", "lobby"], ...] = Field(default=("phone", "lobby"))
     vip: VipGreeting | None = None
-    regular_phrases: tuple[Phrase, ...] = Field(
-        default=(),
-        description="Regulars' addition (很高兴再次为您服务), expected when case_opened says returning.",
+    regular_phrases: tuple[str, ...] = Field(
+        default=(), description="Regulars' addition (很高兴再次为您服务), required only when strict."
     )
 
 
 class PhoneOpeningCheck(Check):
-    """Q2: answered by ring ``max_rings``; the first agent turn names the organisation and the agent."""
+    """Q2 (phone): answered by ring ``max_rings``; the opening names the organisation and the agent.
+
+    The organisation may be said by its name, an alias the event gives, or a short form
+    (its name without ``organisation_affixes``; 交行 for a bank 交通银行). The agent may say
+    their full name, their given name, or a ``name_prefixes`` form (小李, 老李). A bare staff
+    number (``staff_number``) instead of a name is for review.
+    """
 
     max_rings: int = Field(default=3, ge=1, le=100)
     max_rings_level1: int | None = Field(
@@ -341,60 +303,114 @@ class PhoneOpeningCheck(Check):
     )
     require_organisation: bool = True
     require_agent_name: bool = True
+    name_prefixes: tuple[str, ...] = Field(default=("小", "老"))
+    organisation_affixes: tuple[str, ...] = Field(
+        default=("中国", "股份有限公司", "有限责任公司", "有限公司", "集团", "公司", "客服中心", "服务中心"),
+        description="Dropped from the organisation's name to find the short forms agents say.",
+    )
+    staff_number: Wording = _wording(patterns=(r"工号[0-9a-z]+", r"[0-9]+号(客服|话务员|坐席|专员)"))
 
 
 class CustomerNameCheck(Check):
-    """Q4: the customer's name at least ``min_mentions`` times within ``within_seconds`` of the start."""
+    """Q4: the customer's name, correctly, at least ``min_mentions`` times in the first
+    ``within_seconds``; in a group, the leader addressed before anyone else.
 
-    min_mentions: int = Field(default=2, ge=1, le=1_000)
-    within_seconds: float = Field(default=60, gt=0, le=86_400, allow_inf_nan=False)
-    male: tuple[Phrase, ...] = Field(default=("先生",), description="Honorifics after the surname, male.")
-    female: tuple[Phrase, ...] = Field(default=("女士",), description="Honorifics after the surname, female.")
-    any_gender: tuple[Phrase, ...] = Field(default=("总",), description="Honorifics for anyone (张总).")
+    A correct mention is the full name, or the surname with an honorific that fits: ``male``
+    for a man, ``female`` for a woman, ``titles`` for anyone (老师, 王总, 李经理). A compound
+    surname (``compound_surnames``) stays whole: 欧先生 is not 欧阳明's name.
+    """
+
+    min_mentions: int = Field(default=2, ge=1, le=20)
+    within_seconds: float = Field(default=60, gt=0, le=3600)
+    male: tuple[str, ...] = Field(default=("先生",), description="Honorifics after the surname, male.")
+    female: tuple[str, ...] = Field(
+        default=("女士", "小姐"), description="Honorifics after the surname, female."
+    )
+    titles: tuple[str, ...] = Field(
+        default=("老师", "总"), description="Honorifics for anyone (王总, 李经理)."
+    )
+    compound_surnames: tuple[str, ...] = Field(default=("欧阳", "上官", "司马", "诸葛", "慕容"))
+    group_leader_first: bool = True
 
 
 class PaceCheck(Check):
-    """Q3: agent turns at ``min_per_minute``-``max_per_minute`` counted characters per minute."""
+    """Q3: the agent speaks ``min_per_minute``-``max_per_minute`` counted characters per minute,
+    over all their turns that give a duration (at least ``min_duration_seconds`` long)."""
 
     severity: Severity = "review"
-    min_per_minute: float = Field(default=160, gt=0, le=100_000, allow_inf_nan=False)
-    max_per_minute: float = Field(default=180, gt=0, le=100_000, allow_inf_nan=False)
-    min_duration_seconds: float = Field(
-        default=5, ge=0, le=86_400, allow_inf_nan=False, description="Shorter turns are not judged."
+    min_per_minute: float = Field(default=160, gt=0, le=10_000)
+    max_per_minute: float = Field(default=180, gt=0, le=10_000)
+    min_duration_seconds: float = Field(default=5, ge=0, le=3600, description="Shorter turns are not judged.")
+    fail_margin: float | None = Field(
+        default=None,
+        ge=0,
+        le=10,
+        description="Beyond the range by more than this share (0.2: 20%) the pace fails; closer, "
+        "it is for review (S2's 左右: about). None: always review.",
     )
 
 
 class ForbiddenPhrasesCheck(Check):
-    """Q5: forbidden phrases in agent turns (``default``: the built-in list, ``_text.DEFAULT_FORBIDDEN``)."""
+    """Q5: forbidden phrases in the agent's own words.
+
+    ``phrases``: the list (``default``: the bundled ruleset's). Not the agent's own words, so
+    never a violation: text in quotation marks, and reported speech after a ``quote_markers``
+    word (您是说…, 商家回复您…) up to the end of its clause. A phrase in a sentence with a
+    ``policy_reading`` marker (条款, 合同) is the agent reading a rule aloud: for review.
+    """
 
     phrases: Literal["default"] | tuple[PhraseSpec, ...] = "default"
+    quote_markers: tuple[str, ...] = Field(default=("您是说", "您说", "商家说", "对方说"))
+    policy_reading: Wording = _wording("条款", "合同")
 
     def phrase_specs(self) -> tuple[PhraseSpec, ...]:
-        return DEFAULT_FORBIDDEN if self.phrases == "default" else self.phrases
+        return default_phrases() if self.phrases == "default" else self.phrases
 
 
 class IdentityCheck(Check):
-    """Q6: before asking for identity data (``request_phrases``) the agent gives the reason."""
+    """Q6: the reason is given (this turn before the request, or an earlier agent turn) before
+    the agent asks for identity data."""
 
-    reason_phrases: tuple[Phrase, ...] = Field(min_length=1)
-    request_phrases: tuple[Phrase, ...] = Field(min_length=1)
+    reason: Wording
+    request: Wording
 
 
 class TransferCheck(Check):
-    """Q7: before a transfer, say why, the expected wait and ask consent; stay until picked up."""
+    """Q7 (phone): before a transfer, say why, the expected wait (a time) and ask consent, in the
+    agent's turns since the previous transfer; stay until the other side picks up."""
 
-    reason_phrases: tuple[Phrase, ...] = Field(min_length=1)
-    wait_phrases: tuple[Phrase, ...] = Field(min_length=1)
-    consent_phrases: tuple[Phrase, ...] = Field(min_length=1)
+    reason: Wording
+    wait: Wording
+    consent: Wording
     stay_until_picked_up: bool = True
 
 
 class ClosingCheck(Check):
-    """Q8: ask whether there is anything else, thank the caller, let the customer hang up first."""
+    """Q8: the close of a conversation that has ended.
 
-    question_phrases: tuple[Phrase, ...] = Field(min_length=1)
-    thanks_phrases: tuple[Phrase, ...] = Field(min_length=1)
+    Phone: a summary (``summary`` in the closing question's turn or the ``summary_turns``
+    agent turns before it; ``completion`` only in that turn or the agent turn just before it,
+    with no customer turn between) before the closing question (``question``), thanks
+    (``thanks``), and the customer hangs up first. In person: the closing question and thanks
+    (``lobby_thanks``). A summary is hard to hear in words: a missing one is ``summary_severity``.
+    """
+
+    summary: Wording
+    completion: Wording = Field(
+        default_factory=Wording,
+        description="'It is done' (已经为您解锁): a summary only right before the closing question.",
+    )
+    question: Wording
+    thanks: Wording
+    lobby_thanks: Wording
     customer_hangs_up_first: bool = True
+    summary_severity: Severity = "fail"
+    summary_turns: int = Field(
+        default=2, ge=0, le=20, description="Agent turns before the closing question the summary may be in."
+    )
+    closing_turns: int = Field(
+        default=4, ge=1, le=50, description="Agent turns at the end the close is looked for in."
+    )
 
 
 ComplaintStep = Literal["restate", "deadline", "number", "contact", "apology"]
@@ -402,35 +418,37 @@ COMPLAINT_STEPS: tuple[ComplaintStep, ...] = ("restate", "deadline", "number", "
 
 
 class ComplaintConversationCheck(Check):
-    """Q9: in a call with a ``complaint_registered`` event, the agent's turns contain every step.
-
-    Steps: ``restate`` (让我确认一下), ``deadline`` (a handling time limit), ``number`` (投诉编号 /
-    工单号), ``contact`` (a contact for follow-up) and ``apology`` (thank or apologise). Judged
-    once the call has ended, over all agent turns of the case (the complaint is often recorded
-    after the conversation). A phrase directly after one of ``negations`` does not count
-    (暂时没有工单号 is not a complaint number). Each missing step is one violation with
-    ``missing: <step>``; steps in ``review_steps`` are ``review`` (no points), the rest take
-    the check's ``severity``.
+    """Q9: a complaint (a ``complaint_registered`` event, or the customer's own words:
+    ``complaint_words`` not preceded by ``not_a_complaint``) is handled in the agent's turns:
+    restate, a deadline, a complaint number, a contact, an apology or thanks. Judged once the
+    conversation has ended. A step phrase right after one of ``negations`` does not count
+    (暂时没有工单号). A restatement counts in a turn that asks for confirmation (``confirm``),
+    or between the complaint and the first deadline or number. A missing ``contact`` on a phone
+    call is for review (the caller has the number they rang); ``review_steps`` always are.
     """
 
-    restate_phrases: tuple[Phrase, ...] = Field(min_length=1)
-    deadline_phrases: tuple[Phrase, ...] = Field(min_length=1)
-    number_phrases: tuple[Phrase, ...] = Field(min_length=1)
-    contact_phrases: tuple[Phrase, ...] = Field(min_length=1)
-    apology_phrases: tuple[Phrase, ...] = Field(min_length=1)
-    negations: tuple[Phrase, ...] = ()
+    complaint_words: Wording = _wording("投诉")
+    not_a_complaint: Wording = _wording(
+        "不是要投诉", "不是投诉", "不投诉", "没想投诉", "不想投诉", "不用投诉"
+    )
+    restate: Wording
+    # A restatement seeks the customer's confirmation (S2: 复述关键点确认理解无误): a restate
+    # phrase counts in a turn that asks for it (对吗) or before the agent's feedback (a deadline
+    # or number); a recap after the feedback that asks nothing is the Q8 summary instead.
+    confirm: Wording = _wording(
+        "对吗", "是吗", "对吧", "是吧", "对不对", "是不是", "没错吧", "是这样吗", "系咪", "系唔系", "啱唔啱"
+    )
+    deadline: Wording
+    number: Wording
+    contact: Wording
+    apology: Wording
+    negations: tuple[str, ...] = ()
     review_steps: tuple[ComplaintStep, ...] = ()
+    contact_review_on_phone: bool = True
 
-    def step_phrases(self, step: ComplaintStep) -> tuple[str, ...]:
-        value: tuple[str, ...] = getattr(self, f"{step}_phrases")
+    def step(self, name: ComplaintStep) -> Wording:
+        value: Wording = getattr(self, name)
         return value
-
-    def step_specs(self, step: ComplaintStep) -> tuple[PhraseSpec, ...]:
-        """The step's phrases as :class:`PhraseSpec` entries carrying the negations."""
-        return tuple(
-            PhraseSpec(id=f"{step}.{k}", phrase=phrase, negations=self.negations)
-            for k, phrase in enumerate(self.step_phrases(step))
-        )
 
 
 class ScorecardItem(_Spec):
@@ -446,13 +464,14 @@ class ScorecardItem(_Spec):
 class Scorecard(_Spec):
     """Per-case scorecard: item weights must add up to 100."""
 
-    pass_percent: float = Field(default=80, ge=0, le=100, allow_inf_nan=False)
+    pass_percent: float = Field(default=80, ge=0, le=100)
     items: tuple[ScorecardItem, ...] = Field(min_length=1)
 
 
 class EtiquetteSpec(_Spec):
     """The ``etiquette`` ruleset section: each check is optional; absent means not checked."""
 
+    opening: Opening = Field(default_factory=Opening)
     greeting: GreetingCheck | None = None
     phone_opening: PhoneOpeningCheck | None = None
     pace: PaceCheck | None = None
@@ -474,98 +493,115 @@ class EtiquetteSpec(_Spec):
         return out
 
 
+@functools.cache
+def default_phrases() -> tuple[PhraseSpec, ...]:
+    """The forbidden phrases of the bundled default ruleset (what ``phrases: default`` means)."""
+    from importlib import resources
+
+    from .reader import SourceMap, read_yaml
+
+    packaged = resources.files("tierrules") / "rulesets" / "default" / "etiquette.yaml"
+    path = Path(str(packaged))
+    if not path.is_file():
+        path = Path(__file__).resolve().parents[3] / "rulesets" / "default" / "etiquette.yaml"
+    data = read_yaml(path, SourceMap())
+    listed = data["etiquette"]["forbidden_phrases"]["phrases"]
+    return tuple(PhraseSpec.model_validate(item) for item in listed)
+
+
 # --- validation ---------------------------------------------------------------------------
 
 
 def check(spec: EtiquetteSpec) -> list[Problem]:
     """Cross-field problems of the section, paths relative to ``etiquette``."""
-    problems: list[Problem] = []
-    ids: dict[str, str] = {}
-    for name, rule in spec.checks():
-        if rule.id in ids:
-            problems.append(Problem(f"duplicate rule id (also {ids[rule.id]})", (name, "id"), rule.id))
-        ids.setdefault(rule.id, name)
+    return list(_problems(spec))
+
+
+def _problems(spec: EtiquetteSpec) -> Iterator[Problem]:
+    yield from _duplicate_ids(spec)
     if spec.greeting is not None:
-        seen: dict[int, int] = {}
-        for i, slot in enumerate(spec.greeting.slots):
-            if slot.minutes() in seen:
-                problems.append(
-                    Problem(
-                        "two greeting slots start at the same time",
-                        ("greeting", "slots", i, "start"),
-                        slot.start,
-                    )
-                )
-            seen[slot.minutes()] = i
-            if i and slot.minutes() < spec.greeting.slots[i - 1].minutes():
-                problems.append(
-                    Problem(
-                        "greeting slots must be in time order", ("greeting", "slots", i, "start"), slot.start
-                    )
-                )
+        yield from descend(_greeting(spec.greeting), "greeting")
     if spec.pace is not None and spec.pace.min_per_minute > spec.pace.max_per_minute:
-        problems.append(
-            Problem(
-                "min_per_minute is above max_per_minute", ("pace", "min_per_minute"), spec.pace.min_per_minute
-            )
+        yield Problem(
+            "min_per_minute is above max_per_minute", ("pace", "min_per_minute"), spec.pace.min_per_minute
         )
     if spec.phone_opening is not None:
         level1 = spec.phone_opening.max_rings_level1
         if level1 is not None and level1 > spec.phone_opening.max_rings:
-            problems.append(
-                Problem(
-                    "max_rings_level1 is looser than max_rings", ("phone_opening", "max_rings_level1"), level1
-                )
+            yield Problem(
+                "max_rings_level1 is looser than max_rings", ("phone_opening", "max_rings_level1"), level1
             )
-    vip = spec.greeting.vip if spec.greeting is not None else None
-    if vip is not None and not vip.phrases and vip.address is None:
-        problems.append(
-            Problem("the VIP greeting needs phrases or an address", ("greeting", "vip", "phrases"), [])
-        )
-    if spec.complaint_conversation is not None:
-        cc = spec.complaint_conversation
-        for step in COMPLAINT_STEPS:
-            for problem in phrase_problems(cc.step_specs(step)):
-                index = problem.absolute_path[0] if problem.absolute_path else None
-                where: tuple[Any, ...] = ("complaint_conversation", f"{step}_phrases")
-                path = (*where, index) if isinstance(index, int) else where
-                problems.append(Problem(problem.message, path, problem.value))
     if spec.forbidden_phrases is not None and spec.forbidden_phrases.phrases != "default":
-        problems += phrase_problems(spec.forbidden_phrases.phrases, ("forbidden_phrases", "phrases"))
+        yield from phrase_problems(spec.forbidden_phrases.phrases, ("forbidden_phrases", "phrases"))
+        for i, phrase in enumerate(spec.forbidden_phrases.phrases):
+            yield from pattern_problems(phrase.variants, ("forbidden_phrases", "phrases", i, "variants"))
+            yield from pattern_problems(
+                phrase.allow_patterns, ("forbidden_phrases", "phrases", i, "allow_patterns")
+            )
+    yield from _wordings(spec)
+    if spec.scorecard is not None:
+        yield from descend(_scorecard(spec.scorecard, {rule.id for _, rule in spec.checks()}), "scorecard")
+
+
+def _duplicate_ids(spec: EtiquetteSpec) -> Iterator[Problem]:
+    ids: dict[str, str] = {}
     for name, rule in spec.checks():
-        for field, value in rule:
-            if isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
+        if rule.id in ids:
+            yield Problem(
+                f"duplicate rule id (also {ids[rule.id]})", (name, "id"), rule.id, rank=Rank.UNKNOWN_NAME
+            )
+        ids.setdefault(rule.id, name)
+
+
+def _greeting(rule: GreetingCheck) -> Iterator[Problem]:
+    seen: dict[int, int] = {}
+    for i, slot in enumerate(rule.slots):
+        if slot.minutes() in seen:
+            yield Problem("two greeting slots start at the same time", ("slots", i, "start"), slot.start)
+        seen[slot.minutes()] = i
+        if i and slot.minutes() < rule.slots[i - 1].minutes():
+            yield Problem("greeting slots must be in time order", ("slots", i, "start"), slot.start)
+    if rule.vip is not None and not rule.vip.phrases and rule.vip.address is None:
+        yield Problem("the VIP greeting needs phrases or an address", ("vip", "phrases"), [])
+
+
+def _wordings(spec: EtiquetteSpec) -> Iterator[Problem]:
+    """Every phrase must normalise to something; every pattern must compile."""
+    for name, rule in spec.checks():
+        for field_name, value in rule:
+            if isinstance(value, Wording):
+                yield from pattern_problems(value.patterns, (name, field_name, "patterns"))
+                for k, phrase in enumerate(value.phrases):
+                    if not normalize(phrase).text:
+                        yield Problem(
+                            "the phrase normalises to nothing", (name, field_name, "phrases", k), phrase
+                        )
+            elif isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
                 for k, phrase in enumerate(value):
                     if not normalize(phrase).text:
-                        problems.append(Problem("the phrase normalises to nothing", (name, field, k), phrase))
-    card = spec.scorecard
-    if card is not None:
-        total = sum(item.weight for item in card.items)
-        if abs(total - 100) > 1e-9:
-            problems.append(
-                Problem(
-                    f"scorecard weights add up to {total:g}, not 100",
-                    ("scorecard", "items"),
-                    [item.weight for item in card.items],
-                    notes=("docs/policy.md A1's source table adds up to 110%; choose weights that add up to 100",),
+                        yield Problem("the phrase normalises to nothing", (name, field_name, k), phrase)
+
+
+def _scorecard(card: Scorecard, ids: set[str]) -> Iterator[Problem]:
+    total = sum(item.weight for item in card.items)
+    if abs(total - 100) > 1e-9:
+        yield Problem(
+            f"scorecard weights add up to {total:g}, not 100",
+            ("items",),
+            [item.weight for item in card.items],
+            notes=("docs/policy.md A1's source table adds up to 110%; choose weights that add up to 100",),
+        )
+    item_ids: set[str] = set()
+    for i, item in enumerate(card.items):
+        if item.id in item_ids:
+            yield Problem("duplicate scorecard item id", ("items", i, "id"), item.id)
+        item_ids.add(item.id)
+        for k, ref in enumerate(item.checks):
+            if ref not in ids:
+                yield Problem(
+                    "unknown check id (not configured in this section)",
+                    ("items", i, "checks", k),
+                    ref,
+                    suggestion=did_you_mean(ref, ids),
+                    rank=Rank.UNKNOWN_NAME,
                 )
-            )
-        item_ids: set[str] = set()
-        for i, item in enumerate(card.items):
-            if item.id in item_ids:
-                problems.append(
-                    Problem("duplicate scorecard item id", ("scorecard", "items", i, "id"), item.id)
-                )
-            item_ids.add(item.id)
-            for k, ref in enumerate(item.checks):
-                if ref not in ids:
-                    problems.append(
-                        Problem(
-                            "unknown check id (not configured in this section)",
-                            ("scorecard", "items", i, "checks", k),
-                            ref,
-                            suggestion=did_you_mean(ref, ids),
-                            rank=Rank.UNKNOWN_NAME,
-                        )
-                    )
-    return problems

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from ..calendars import BusinessCalendar, HolidaySource, parse_hours
 from ..vocabulary import CLAUSE_PATTERN, ID_PATTERN, CaseAttribute, Duration, Text
 from .etiquette import EtiquetteSpec
+from .targets import Target
 from .tiers import TiersSpec
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -24,8 +25,6 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# Levels a chain escalates to; chains step at most this many times (one escalation each).
-MAX_LEVEL = 100
 # A condition's integer is matched by the rule engine, which reads 64-bit integers.
 ConditionValue = str | Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | bool
 
@@ -52,14 +51,13 @@ class EscalationSpec(_Model):
     ``at_start`` escalates as soon as the clock starts, breach or not (emergencies skip levels).
     """
 
-    to_level: int | None = Field(default=None, ge=1, le=MAX_LEVEL)
+    to_level: int | None = Field(default=None, ge=1, le=1000)
     above_field: str | None = Field(
-        default=None, description="Escalate to this start-event field's value + 1."
+        default=None,
+        description="Escalate to this start-event field's value + 1 (capped at the highest declared level).",
     )
     every: Duration | None = Field(default=None, description="Next level after each further interval unmet.")
-    top: int | None = Field(
-        default=None, ge=1, le=MAX_LEVEL, description="The highest level the chain reaches."
-    )
+    top: int | None = Field(default=None, ge=1, le=1000, description="The highest level the chain reaches.")
     at_start: bool = Field(default=False, description="Escalate when the clock starts (skip-level).")
     priority: PrioritySpec | None = None
 
@@ -71,10 +69,18 @@ class EscalationSpec(_Model):
 
 
 class DueBefore(_Model):
-    """Due a duration before an instant the start event names (scheduling courtesy, E12)."""
+    """Due a duration before an instant the start event names (scheduling courtesy, E12).
+
+    With ``rescheduled_by``, a later event of that type (paired by the rule's ``pair_by``)
+    carrying the same field moves the instant: the clock follows the visit. A booking made
+    later than ``by`` before the instant is owed at the instant itself.
+    """
 
     field: str = Field(min_length=1)
     by: Duration
+    rescheduled_by: str | None = Field(
+        default=None, min_length=1, description="An event type whose same-named field moves the instant."
+    )
 
 
 class DeadlineRule(_Model):
@@ -88,14 +94,34 @@ class DeadlineRule(_Model):
     source: str = Field(pattern=CLAUSE_PATTERN, description="The policy clause (docs/policy.md), e.g. 'E2'.")
     description: Text
     start: Trigger
-    met_by: Trigger
+    met_by: Trigger | list[Trigger] = Field(
+        description="The event that meets it, or a list of events any of which meets it "
+        "(a resolution also answers: [complaint_replied, complaint_resolved])."
+    )
     within: Duration | None = Field(default=None, description="The target (the fallback with within_by).")
     within_by: dict[CaseAttribute, dict[str, Duration]] | None = Field(
         default=None, description="Target by the case's current attribute value, e.g. severity."
     )
     due_before: DueBefore | None = None
     applies_to: dict[CaseAttribute, list[str | int]] = Field(
-        default_factory=dict, description="Only cases whose attributes (at the start) match."
+        default_factory=dict,
+        description="Only while the case's attributes match: the clock starts, stops or starts again "
+        "when they change.",
+    )
+    on_attribute_change: Literal["reattach", "retroactive"] = Field(
+        default="reattach",
+        description="When an attribute change makes the rule apply after the start event: reattach "
+        "(the clock starts at the change) or retroactive (it counts from the start event).",
+    )
+    pair_by: str | None = Field(
+        default=None,
+        description="A start-event field (e.g. visit_id) that met_by, cancelled_by and rescheduling "
+        "events must share when they carry it.",
+    )
+    met_requires_level: bool = Field(
+        default=False,
+        description="An escalated event meets it only when its to_level reaches the level the rule "
+        "escalates to.",
     )
     cancelled_by: Trigger | None = Field(
         default=None, description="An event that ends the obligation unowed if it comes before the due time."
@@ -109,6 +135,18 @@ class DeadlineRule(_Model):
         default=None, description="Calendar by the case's current attribute value, e.g. service_level."
     )
     escalate: EscalationSpec | None = None
+
+    @property
+    def met_triggers(self) -> tuple[Trigger, ...]:
+        """Every event that meets the rule, the first listed first."""
+        return tuple(self.met_by) if isinstance(self.met_by, list) else (self.met_by,)
+
+    @field_validator("met_by")
+    @classmethod
+    def _some_met_by(cls, value: Trigger | list[Trigger]) -> Trigger | list[Trigger]:
+        if isinstance(value, list) and not value:
+            raise ValueError("list at least one event that meets the rule")
+        return value
 
     @field_validator("warn_at")
     @classmethod
@@ -184,10 +222,18 @@ class Ruleset(_Model):
     timezone: str = Field(min_length=1, description="Timezone decisions are reported in.")
     default_calendar: str = Field(min_length=1)
     calendars: dict[str, CalendarSpec] = Field(min_length=1)
+    levels: dict[int, Text] | None = Field(
+        default=None,
+        description="The escalation levels, lowest first (1 front line ...); escalations and events "
+        "naming a level outside them are refused.",
+    )
     deadlines: list[DeadlineRule] = Field(default_factory=list)
     tiers: TiersSpec | None = Field(default=None, description="Tier assignment and cadences (T clauses).")
     etiquette: EtiquetteSpec | None = Field(
         default=None, description="Etiquette checks and the call scorecard (Q clauses, A1)."
+    )
+    targets: list[Target] = Field(
+        default_factory=list, description="Shares of cases that must keep a rule over a period (reports)."
     )
 
     # The compiled form, attached at load time so evaluation never recompiles.

@@ -1,0 +1,306 @@
+"""One case's conversation, as the etiquette checks read it.
+
+A conversation is a phone call (a ``call_answered``, or a case opened on the phone) or an
+in-person visit (a ``customer_arrived``, or a case opened in the lobby or on a visit): its
+turns in order, each normalised once, with the parts of an agent's turn that are someone
+else's words (quotation marks, reported speech) marked so they are never judged as the
+agent's own; when it started, when the agent's opening was, and whether it has ended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from ..events import (
+    CallAnswered,
+    CallEnded,
+    CaseOpened,
+    ComplaintRegistered,
+    CustomerArrived,
+    CustomerLeft,
+    EventBase,
+    ReceptionCompleted,
+    TransferCompleted,
+    TransferRequested,
+    Utterance,
+)
+from ..ruleset.etiquette import Opening, Wording
+from ..text import Normalized, normalize
+
+__all__ = ["Conversation", "Found", "Turn", "TurnCache", "Words"]
+
+Channel = Literal["phone", "lobby"]
+# Where a clause ends in normalised text (NFKC and the punctuation map make these ASCII).
+_CLAUSE_END = re.compile(r"[,.!?;:]|$")
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A match in a turn's normalised text: ``[start, end)``."""
+
+    start: int
+    end: int
+
+
+# Results kept per compiled wording, by text: a session re-judges a growing conversation on
+# every event, and the same turns must not be searched again. Bounded: cleared when full.
+_RESULTS_CAP = 20_000
+
+
+class Words:
+    """A :class:`Wording` compiled once: its phrases (normalised) and patterns as one search."""
+
+    def __init__(self, wording: Wording) -> None:
+        keys = sorted({normalize(p).text for p in wording.phrases} - {""}, key=lambda k: (-len(k), k))
+        parts = [re.escape(k) for k in keys] + [f"(?:{p})" for p in wording.patterns]
+        self._pattern = re.compile("|".join(parts)) if parts else None
+        self._first: dict[str, Found | None] = {}
+        self._all: dict[str, tuple[Found, ...]] = {}
+
+    def search(self, text: str, start: int = 0) -> Found | None:
+        """The leftmost match at or after ``start``."""
+        if self._pattern is None:
+            return None
+        if start:
+            m = self._pattern.search(text, start)
+            return Found(m.start(), m.end()) if m else None
+        try:
+            return self._first[text]
+        except KeyError:
+            m = self._pattern.search(text)
+            found = Found(m.start(), m.end()) if m else None
+            if len(self._first) >= _RESULTS_CAP:
+                self._first.clear()
+            self._first[text] = found
+            return found
+
+    def find_all(self, text: str) -> Iterator[Found]:
+        """Every non-empty match, left to right."""
+        if self._pattern is None:
+            return iter(())
+        found = self._all.get(text)
+        if found is None:
+            found = tuple(
+                Found(m.start(), m.end()) for m in self._pattern.finditer(text) if m.end() > m.start()
+            )
+            if len(self._all) >= _RESULTS_CAP:
+                self._all.clear()
+            self._all[text] = found
+        return iter(found)
+
+
+@functools.lru_cache(maxsize=256)
+def compiled(wording: Wording) -> Words:
+    """The compiled form of a wording (wordings are frozen, so shared between calls)."""
+    return Words(wording)
+
+
+@dataclass(eq=False)
+class Turn:
+    """One utterance: its event, its normalised text, and who spoke."""
+
+    event: Utterance
+    norm: Normalized
+    offset: float  # seconds since the conversation started
+    quoted: list[tuple[int, int]] = field(default_factory=list)  # others' words, in norm.text
+
+    @property
+    def text(self) -> str:
+        return self.norm.text
+
+    @property
+    def is_agent(self) -> bool:
+        return self.event.speaker == "agent"
+
+    def own(self, found: Found) -> bool:
+        """Whether a match lies outside every quoted span (it is the speaker's own words)."""
+        return not any(a <= found.start and found.end <= b for a, b in self.quoted)
+
+
+E = TypeVar("E", bound=EventBase)
+
+
+def _first(events: Sequence[EventBase], kind: type[E]) -> E | None:
+    """The first event of a kind."""
+    return next((e for e in events if isinstance(e, kind)), None)
+
+
+def _staff(events: Sequence[EventBase]) -> tuple[str | None, str | None]:
+    """The agent and team: the case's opening names them, else the first event that does."""
+    staffed = sorted(
+        (e for e in events if e.agent_id is not None or e.team is not None),
+        key=lambda e: not isinstance(e, CaseOpened),
+    )
+    return (staffed[0].agent_id, staffed[0].team) if staffed else (None, None)
+
+
+TurnCache = dict[int, Turn]
+"""Turns already built, by ``id`` of their utterance (checked to be the same object)."""
+
+
+def _quoted_spans(text: str, markers: Sequence[str]) -> list[tuple[int, int]]:
+    """Text in quotation marks, and reported speech after a marker up to the end of its clause."""
+    spans: list[tuple[int, int]] = []
+    opened: int | None = None
+    for i, ch in enumerate(text):
+        if ch == '"':
+            if opened is None:
+                opened = i
+            else:
+                spans.append((opened, i + 1))
+                opened = None
+    for marker in markers:
+        at = text.find(marker)
+        while at >= 0:
+            end = _CLAUSE_END.search(text, at + len(marker))
+            stop = end.start() if end is not None else len(text)
+            if stop == at + len(marker) and end is not None and text[stop : stop + 1] in (":", ","):
+                # 他说：“…” / 他说，不可能 — the words follow the colon or comma
+                nxt = _CLAUSE_END.search(text, stop + 1)
+                stop = nxt.start() if nxt is not None else len(text)
+            spans.append((at, stop))
+            at = text.find(marker, at + 1)
+    return spans
+
+
+class Conversation:
+    """A case's conversation: its channel, turns, opening, end, transfers and complaint."""
+
+    def __init__(
+        self,
+        case_id: str,
+        events: Sequence[EventBase],
+        markers: Sequence[str] = (),
+        turns: TurnCache | None = None,
+    ) -> None:
+        self.case_id = case_id
+        self.events = list(events)
+        self.opened = _first(events, CaseOpened)
+        self.answered = _first(events, CallAnswered)
+        self.arrived = _first(events, CustomerArrived)
+        self.call_ended = _first(events, CallEnded)
+        self.left = _first(events, CustomerLeft) or _first(events, ReceptionCompleted)
+        self.transfers = [e for e in events if isinstance(e, TransferRequested | TransferCompleted)]
+        self.complaint = _first(events, ComplaintRegistered)
+        self.channel = self._channel()
+        first = self.answered or self.arrived or self.opened or (events[0] if events else None)
+        self.start: dt.datetime | None = first.at if first is not None else None
+        utterances = [e for e in events if isinstance(e, Utterance)]
+        self._markers = markers
+        self._cache = turns
+        self.turns = [self._turn(u, markers, turns) for u in utterances]
+        self.agent = [t for t in self.turns if t.is_agent]
+        self._next = {id(a): b for a, b in zip(self.turns, self.turns[1:], strict=False)}
+        self.customer = [t for t in self.turns if not t.is_agent]
+        self.agent_id, self.team = _staff(events)
+        self.memo: dict[str, Any] = {}
+        """What checks worked out over the turns so far (:meth:`extend` keeps it)."""
+
+    def extend(self, events: Sequence[EventBase]) -> bool:
+        """Add later utterances (in order) to the conversation; False if ``events`` are anything
+        else, or change who is staffed: then the conversation must be built again."""
+        if not all(isinstance(e, Utterance) for e in events):
+            return False
+        if (
+            self.agent_id is None
+            and self.team is None
+            and any(e.agent_id is not None or e.team is not None for e in events)
+        ):
+            return False
+        for event in events:
+            assert isinstance(event, Utterance)
+            turn = self._turn(event, self._markers, self._cache)
+            if self.turns:
+                self._next[id(self.turns[-1])] = turn
+            self.turns.append(turn)
+            (self.agent if turn.is_agent else self.customer).append(turn)
+        self.events.extend(events)
+        if self.channel is None:  # words make it a call (see _channel)
+            self.channel = self._channel()
+        return True
+
+    @property
+    def markers(self) -> Sequence[str]:
+        return self._markers
+
+    def _channel(self) -> Channel | None:
+        if self.answered is not None or self.call_ended is not None:
+            return "phone"
+        if self.arrived is not None or self.left is not None:
+            return "lobby"
+        if self.opened is not None:
+            return "phone" if self.opened.channel == "phone" else "lobby"
+        # Only utterances: judged as a call (Q1's generic greeting fits either way).
+        return "phone" if any(isinstance(e, Utterance) for e in self.events) else None
+
+    def _turn(self, event: Utterance, markers: Sequence[str], cache: TurnCache | None) -> Turn:
+        offset = self._offset(event)
+        if cache is not None:
+            held = cache.get(id(event))
+            if held is not None and held.event is event and held.offset == offset:
+                return held
+        norm = normalize(event.text)
+        quoted = _quoted_spans(norm.text, markers) if event.speaker == "agent" else []
+        turn = Turn(event, norm, offset, quoted)
+        if cache is not None:
+            cache[id(event)] = turn
+        return turn
+
+    def _offset(self, event: Utterance) -> float:
+        if event.offset_seconds is not None and self.answered is not None:
+            return event.offset_seconds
+        return (event.at - self.start).total_seconds() if self.start is not None else 0.0
+
+    @property
+    def is_conversation(self) -> bool:
+        """Something to judge: a call, or words said."""
+        return self.answered is not None or bool(self.turns)
+
+    @property
+    def ended(self) -> EventBase | None:
+        """The event that ended it: the call, or the customer leaving."""
+        return self.call_ended if self.channel == "phone" else (self.left or self.call_ended)
+
+    def next_turn(self, turn: Turn) -> Turn | None:
+        """The utterance after ``turn`` (anyone's), if any."""
+        return self._next.get(id(turn))
+
+    def search_on(self, words: Words, turn: Turn) -> Found | None:
+        """A match in ``turn``, or one that speech recognition split into the same speaker's next
+        turn (先把您的身份证 / 给我登记一下): then the part in ``turn``."""
+        found = words.search(turn.text)
+        if found is not None:
+            return found
+        nxt = self._next.get(id(turn))
+        if nxt is None or nxt.event.speaker != turn.event.speaker:
+            return None
+        joined = words.search(turn.text + nxt.text)
+        if joined is not None and joined.start < len(turn.text) < joined.end:
+            return Found(joined.start, len(turn.text))
+        return None
+
+    def opening(self, spec: Opening) -> list[Turn]:
+        """The agent's opening: what they say before the customer first speaks (at least their
+        first turn), within ``spec.seconds`` of their first turn, at most ``spec.turns`` turns.
+
+        Speech recognition splits one opening over several turns; a greeting said only after
+        the customer has spoken is an answer, not the opening.
+        """
+        if not self.agent:
+            return []
+        first = self.agent[0]
+        window = dt.timedelta(seconds=spec.seconds)
+        replied = next((t.event.at for t in self.customer if t.event.at > first.event.at), None)
+        found = []
+        for t in self.agent:  # in time order: stop at the first turn past the opening
+            if t.event.at - first.event.at > window or (replied is not None and t.event.at >= replied):
+                break
+            found.append(t)
+            if len(found) == spec.turns:
+                break
+        return (found or [first])[: spec.turns]
