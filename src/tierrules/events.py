@@ -826,10 +826,8 @@ def parse_events(
                 )
             ]
         )
-    if _MODELS.issuperset(map(type, items)):
-        events = cast(list[EventBase], items)  # already events: validated when they were made
-    else:
-        events = _validated(items)
+    # Models were validated when they were made; anything else is validated now.
+    events = cast(list[EventBase], items) if _MODELS.issuperset(map(type, items)) else _validated(items)
     problem = _limit_problem(events, chosen)
     if problem is not None:
         raise EventError([problem])

@@ -29,7 +29,11 @@ from tierrules.testing import timed_cases
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = Path(tierrules.default_ruleset_path())
-EXAMPLES = sorted((ROOT / "examples").glob("*.jsonl"))
+# The example event files (examples/ also holds case logs, such as demo-month.jsonl).
+EXAMPLES = [
+    ROOT / "examples" / name
+    for name in ("complaint.jsonl", "call-simplified.jsonl", "call-traditional.jsonl")
+]
 RULESET_FILES = sorted(p.name for p in DEFAULT.glob("*.yaml"))
 
 HOSTILE_INTS = [0, -1, 1, 3, 2**31, 2**53 + 1, 2**63 - 1, 2**63, 2**64, -(2**63) - 1, 10**30]

@@ -74,11 +74,16 @@ def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["diff", str(DEFAULT), str(DEFAULT), "--cases", "LOG", "--workers", "0"],
         ["evaluate", "--batch", "LOG"],
         ["evaluate", "--batch", "LOG", "--workers", "0"],
+        ["report", "LOG", "--format", "json"],
+        ["stream", str(EXAMPLE), "--now", NOW],
+        ["init", "NEW"],
+        ["completion", "bash"],
     ],
     ids=lambda argv: " ".join(a for a in argv if "/" not in a),
 )
-def test_commands_work(argv: list[str], log: Path) -> None:
-    proc = run_without_dask(*[str(log) if a == "LOG" else a for a in argv])
+def test_commands_work(argv: list[str], log: Path, tmp_path: Path) -> None:
+    places = {"LOG": str(log), "NEW": str(tmp_path / "new-ruleset")}
+    proc = run_without_dask(*[places.get(a, a) for a in argv])
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
 
@@ -103,8 +108,9 @@ def test_batch_output_is_the_one_with_dask(log: Path) -> None:
         ["evaluate", "--batch", "LOG", "--workers", "2"],
         ["evaluate", "--batch", "LOG", "--scheduler", "tcp://127.0.0.1:1"],
         ["diff", str(DEFAULT), str(DEFAULT), "--cases", "LOG", "--workers", "2"],
+        ["report", "LOG", "--format", "json", "--workers", "2"],
     ],
-    ids=["workers", "scheduler", "diff-workers"],
+    ids=["workers", "scheduler", "diff-workers", "report-workers"],
 )
 def test_asking_for_workers_says_what_to_install(argv: list[str], log: Path) -> None:
     proc = run_without_dask(*[str(log) if a == "LOG" else a for a in argv])
