@@ -147,16 +147,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{n} worker(s): {wall:.2f} s (+{startup:.1f} s startup), identical: {identical}", flush=True)
 
     if args.no_dask_reference:
-        key, data = batch._ruleset_data(ruleset)
+        key, text = batch._ruleset_data(ruleset)
         size = max(1, min(batch.MAX_CHUNK_SIZE, len(cases) // (4 * max(counts))))
         chunks = [cases[i : i + size] for i in range(0, len(cases), size)]
         for n in counts:
             with multiprocessing.get_context("spawn").Pool(n) as pool:
                 pool.map(_warm, range(n))  # start the processes before the clock
                 started = time.perf_counter()
-                parts = pool.starmap(batch._evaluate_chunk, [([key], chunk, data) for chunk in chunks])
+                parts = pool.starmap(batch._evaluate_chunk, [([key], [text], chunk) for chunk in chunks])
                 wall = time.perf_counter() - started
-            identical = [out[0] for done, _ in parts for out in done] == expected
+            identical = [out[0] if out else None for done, _ in parts for out in done] == expected
             label = f"multiprocessing, {n} process{'es' if n > 1 else ''} (no Dask)"
             rows.append(_row(label, wall, len(cases), events, workers=-n, identical=identical))
             print(f"{label}: {wall:.2f} s, identical: {identical}", flush=True)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time, __getattr_
     from .errors import EngineError, EventError, Problem, Rank, RulesetError, TierrulesError, best_match
     from .evaluation.engine import Engine, evaluate
     from .events import Event, EventBase, parse_events
+    from .limits import Limits
     from .reporting import (
         AgentScores,
         AttainmentPoint,
@@ -90,6 +91,7 @@ _HOMES: dict[str, str] = {
     "Event": "events",
     "EventBase": "events",
     "parse_events": "events",
+    "Limits": "limits",
     **dict.fromkeys(
         (
             "AgentScores",
@@ -182,6 +184,7 @@ __all__ = [
     "EventBase",
     "EventError",
     "Evidence",
+    "Limits",
     "MemoryStore",
     "Months",
     "New",

@@ -40,11 +40,13 @@ from dateutil.relativedelta import relativedelta
 
 __all__ = [
     "END_OF_DAY",
+    "MAX_CLOSED_DAYS",
     "BusinessCalendar",
     "HolidaySource",
     "Interval",
     "add_wall_clock",
     "parse_hours",
+    "zones",
 ]
 
 Interval: TypeAlias = tuple[time, time]
@@ -66,7 +68,7 @@ _ONE_DAY: Final = timedelta(days=1)
 _MIDNIGHT: Final = time(0)
 # Give up after this many consecutive days without open time: such a calendar is broken
 # (or ran past its explicit open dates), and an SLA deadline years away is meaningless.
-_MAX_CLOSED_DAYS: Final = 3 * 366
+MAX_CLOSED_DAYS: Final = 3 * 366
 # Local dates lie within a day or so of the UTC date (offsets are within ±26 h); scanning
 # from a few days earlier avoids an expensive local-time conversion of the start instant.
 _SCAN_SLACK_DAYS: Final = 3
@@ -159,11 +161,48 @@ def _require_aware(at: datetime, what: str) -> int:
     return (at - _EPOCH_UTC) // _US
 
 
-def _fast_zone(name: str, fallback: tzinfo) -> tzinfo:
+_POSIX_TZ = re.compile(r"^:?([A-Za-z]{3,})\s*([+-]?)(\d{1,2})(?::?(\d{2}))?")
+
+
+def _posix_hint(name: str) -> str:
+    """Why a POSIX TZ string such as ``UTC+8`` is refused, and what to write instead."""
+    match = _POSIX_TZ.match(name)
+    if match is None or name.startswith(("Etc/", "GMT/")):
+        return "use an IANA zone name such as 'Asia/Shanghai' or 'Etc/GMT-8'"
+    hours, minutes = int(match.group(3)), int(match.group(4) or 0)
+    west = match.group(2) != "-"  # POSIX counts offsets west of UTC: UTC+8 is 8 hours behind
+    meant = f"UTC{'-' if west else '+'}{hours:02d}:{minutes:02d}"
+    other = f"UTC{'+' if west else '-'}{hours:02d}:{minutes:02d}"
+    if minutes:
+        names = "a city zone with that offset (e.g. 'Asia/Kolkata' is UTC+05:30)"
+    else:
+        names = (
+            f"'Etc/GMT{'+' if west else '-'}{hours}' for {meant}, 'Etc/GMT{'-' if west else '+'}{hours}' "
+            f"for {other}, or a city zone such as 'Asia/Shanghai' (UTC+08:00)"
+        )
+    return (
+        f"{name!r} is a POSIX TZ string, in which offsets count west of UTC: it means {meant}, "
+        f"not {other}. Use an IANA zone name instead: {names}"
+    )
+
+
+def zones(name: str, where: str) -> tuple[tzinfo, tzinfo]:
+    """(dateutil tzinfo, stdlib ZoneInfo) of an IANA zone name both libraries know.
+
+    Both are required, so that what validates also loads everywhere it is used: POSIX TZ
+    strings (``UTC+8``, which means UTC−8), file paths (``/etc/localtime``) and the empty
+    name (the machine's own zone) are refused with a ValueError saying what to write.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"{where}: time zone must be a zone name like 'Asia/Shanghai'")
     try:
-        return ZoneInfo(name)
-    except (ValueError, OSError):  # a name only dateutil knows
-        return fallback
+        fast: tzinfo = ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        raise ValueError(f"{where}: unknown time zone {name!r}; {_posix_hint(name)}") from None
+    zone = _tz.gettz(name)
+    if zone is None:
+        raise ValueError(f"{where}: time zone {name!r} is not in dateutil's database")
+    return zone, fast
 
 
 def _check_intervals(intervals: Sequence[Interval], where: str) -> tuple[Interval, ...]:
@@ -217,7 +256,8 @@ class BusinessCalendar:
 
     Args:
         name: how rules and messages refer to the calendar.
-        timezone: an IANA zone name understood by ``dateutil.tz.gettz``, e.g. ``"Asia/Shanghai"``.
+        timezone: an IANA zone name known to both ``zoneinfo`` and ``dateutil`` (:func:`zones`),
+            e.g. ``"Asia/Shanghai"``; POSIX TZ strings such as ``"UTC+8"`` are refused.
         week: weekday (0 = Monday … 6 = Sunday) -> sorted, non-overlapping opening intervals.
             A missing weekday is closed. Touching intervals (12:00-13:00, 13:00-14:00) are fine.
         holidays: public holidays close the whole day; the package's make-up working days
@@ -247,15 +287,11 @@ class BusinessCalendar:
         open_date_hours: Sequence[Interval] | None = None,
     ) -> None:
         self.name = name
-        if not isinstance(timezone, str) or not timezone.strip():
-            raise ValueError(f"calendar {name!r}: time zone must be a zone name like 'Asia/Shanghai'")
-        zone = _tz.gettz(timezone)  # "" would mean the machine's local zone, excluded above
-        if zone is None:
-            raise ValueError(f"calendar {name!r}: unknown time zone {timezone!r}")
+        zone, fast = zones(timezone, f"calendar {name!r}")
         self._tz: tzinfo = zone
         # Results only: the stdlib's C zoneinfo converts several times faster than dateutil's
         # pure-Python tzfile, with the same offsets; day building stays on dateutil.
-        self._out_tz: tzinfo = _fast_zone(timezone, zone)
+        self._out_tz: tzinfo = fast
         self._timezone_name = timezone
 
         hours: list[tuple[Interval, ...]] = [()] * 7
@@ -447,10 +483,10 @@ class BusinessCalendar:
     def _closed_run(self, run: int, spans: _Day, o: int) -> int:
         if spans:
             return 0
-        if run >= _MAX_CLOSED_DAYS:
+        if run >= MAX_CLOSED_DAYS:
             since = date.fromordinal(o - run).isoformat()
             raise ValueError(
-                f"calendar {self.name!r} has no open time in the {_MAX_CLOSED_DAYS} days from "
+                f"calendar {self.name!r} has no open time in the {MAX_CLOSED_DAYS} days from "
                 f"{since}; check its weekly hours, holidays and closed dates"
             )
         return run + 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import reprlib
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -32,6 +33,7 @@ __all__ = [
     "did_you_mean",
     "json_path",
     "problems_from_validation",
+    "shown",
 ]
 
 PathPart = str | int
@@ -73,6 +75,24 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str | None:
 
 MISSING: Any = object()  # no value to show (a missing field)
 
+# Values are shown short, and without recursing into deep structures: a refused value may
+# be megabytes of text or nested thousands of levels deep.
+_SHOW = reprlib.Repr()
+_SHOW.maxstring = _SHOW.maxother = 120
+_SHOW.maxlevel = 3
+_SHOW.maxlist = _SHOW.maxtuple = _SHOW.maxdict = _SHOW.maxset = 6
+MAX_LISTED = 20  # problems listed in an error's message beyond the best one
+
+
+def shown(value: Any) -> str:
+    """A short representation of ``value`` for a message (never huge, never recursing deeply)."""
+    try:
+        return _SHOW.repr(value)
+    except ValueError:  # an int past Python's 4,300-digit str conversion limit
+        return f"<an integer of {value.bit_length():,} bits>" if isinstance(value, int) else "<unprintable>"
+    except Exception:  # a host object whose repr fails must not hide the problem
+        return f"<{type(value).__name__}>"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -111,7 +131,7 @@ class Problem:
     def __str__(self) -> str:
         text = f"{self.location()}: {self.message}"
         if self.has_value:
-            text += f" (got {self.value!r})"
+            text += f" (got {shown(self.value)})"
         if self.suggestion:
             text += f"; did you mean {self.suggestion!r}?"
         return text
@@ -147,7 +167,9 @@ class _ProblemsError(TierrulesError):
         others = [p for p in self.problems if p is not best]
         if others:
             lines.append(f"{len(others)} more problem(s):")
-            lines.extend(f"  - {p}" for p in others)
+            lines.extend(f"  - {p}" for p in others[:MAX_LISTED])
+            if len(others) > MAX_LISTED:
+                lines.append(f"  ... and {len(others) - MAX_LISTED} more (all are in the error's .problems)")
         super().__init__("\n".join(lines))
 
     @property

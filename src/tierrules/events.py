@@ -8,15 +8,19 @@ wrong, so nothing unvalidated may be posted to it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import json
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Annotated, Any, ClassVar, Literal, Union, cast
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from .errors import EventError, PathPart, Problem, Rank, did_you_mean, problems_from_validation
+from .limits import DEFAULT_LIMITS, Limits
 from .vocabulary import (
     BackofficeSeverity,
     CaseSeverity,
@@ -29,6 +33,10 @@ from .vocabulary import (
 
 __all__ = [
     "EVENT_TYPES",
+    "MAX_INTEGER",
+    "MAX_META_DEPTH",
+    "MAX_YEAR",
+    "MIN_YEAR",
     "AmenityKind",
     "AmenityOffered",
     "BackofficeRequested",
@@ -76,6 +84,8 @@ __all__ = [
     "VisitCancelled",
     "VisitRescheduled",
     "VisitScheduled",
+    "check_instant",
+    "decode_json",
     "field_choices",
     "field_kind",
     "json_lines",
@@ -83,6 +93,57 @@ __all__ = [
     "parse_events",
     "parse_instant",
 ]
+
+
+MIN_YEAR = 1900
+"""The earliest year of an accepted instant (``at``, ``expected_at``, ``until``, ``now``)."""
+MAX_YEAR = 2199
+"""The latest year of an accepted instant. Deadlines, cadences and escalation chains reach
+at most a few centuries past an instant, so every computed time stays within what
+``datetime`` can hold (year 9999); an instant in year 1 or 9999 would overflow later."""
+MAX_INTEGER = 2**63 - 1
+"""The largest integer an event field takes: the rule engine reads integers as 64-bit."""
+MAX_META_DEPTH = 32
+"""How deeply ``meta`` may nest objects and arrays."""
+
+
+def check_instant(value: dt.datetime, what: str = "date-time") -> dt.datetime:
+    """``value`` if it is timezone-aware and its year lies in MIN_YEAR..MAX_YEAR, else ValueError."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive {what}: add a UTC offset such as +08:00 or Z")
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"{what} must lie in the years {MIN_YEAR} to {MAX_YEAR}")
+    return value
+
+
+def _check_unicode(text: str) -> None:
+    """Refuse text that cannot be written as UTF-8 (an unpaired surrogate, which JSON can carry)."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise ValueError(f"not valid Unicode text: unpaired surrogate at character {err.start}") from None
+
+
+def _json_like(value: object) -> None:
+    """Refuse what is not JSON data, or nests deeper than MAX_META_DEPTH (iteratively: no recursion)."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list | tuple):
+            if depth > MAX_META_DEPTH:
+                raise ValueError(f"nested more than {MAX_META_DEPTH} levels deep")
+            if isinstance(item, dict):
+                if not all(isinstance(k, str) for k in item):
+                    raise ValueError("object keys must be strings")
+                stack.extend((v, depth + 1) for v in item.values())
+            else:
+                stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, str):
+            _check_unicode(item)
+        elif not isinstance(item, int | float | bool | type(None)):
+            shown = repr(item) if isinstance(item, _HugeInteger) else type(item).__name__
+            raise ValueError(f"must hold JSON values only, not {shown}")
 
 
 def parse_instant(text: str) -> dt.datetime:
@@ -142,9 +203,14 @@ class EventBase(BaseModel):
                 raise ValueError("not an ISO 8601 date-time") from None
         else:
             raise ValueError("must be an ISO 8601 date-time string with a UTC offset")
-        if parsed.tzinfo is None or parsed.utcoffset() is None:
-            raise ValueError("naive date-time: add a UTC offset such as +08:00 or Z")
-        return parsed
+        return check_instant(parsed)
+
+    @field_validator("meta")
+    @classmethod
+    def _meta_is_json(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            _json_like(value)
+        return value
 
 
 class CaseOpened(EventBase):
@@ -185,7 +251,7 @@ class EscalationNeeded(EventBase):
     """The handling agent cannot resolve the issue (starts the E1 clock)."""
 
     type: Literal["escalation_needed"]
-    agent_level: int = Field(ge=1)
+    agent_level: int = Field(ge=1, le=MAX_INTEGER)
     matchable: ClassVar[tuple[str, ...]] = ("agent_level",)
 
 
@@ -193,7 +259,7 @@ class Escalated(EventBase):
     """The issue was reported to the next level."""
 
     type: Literal["escalated"]
-    to_level: int = Field(ge=1)
+    to_level: int = Field(ge=1, le=MAX_INTEGER)
     matchable: ClassVar[tuple[str, ...]] = ("to_level",)
 
 
@@ -449,9 +515,9 @@ class CustomerProfile(_CustomerEvent):
     """A customer's figures from the CRM (docs/policy.md T1, T6): what tiers are computed from."""
 
     type: Literal["customer_profile"]
-    spend_12m: float = Field(ge=0, description="Spend over the last 12 months, CNY.")
-    visits_12m: int = Field(ge=0)
-    tenure_months: int = Field(ge=0)
+    spend_12m: float = Field(ge=0, allow_inf_nan=False, description="Spend over the last 12 months, CNY.")
+    visits_12m: int = Field(ge=0, le=MAX_INTEGER)
+    tenure_months: int = Field(ge=0, le=MAX_INTEGER)
     vip_card: bool = False
     matchable: ClassVar[tuple[str, ...]] = ("spend_12m", "visits_12m", "tenure_months", "vip_card")
 
@@ -480,7 +546,7 @@ class CallAnswered(EventBase):
     """The agent picked up a phone call after ``rings`` rings (Q2)."""
 
     type: Literal["call_answered"]
-    rings: int = Field(ge=0)
+    rings: int = Field(ge=0, le=MAX_INTEGER)
     matchable: ClassVar[tuple[str, ...]] = ("rings",)
 
 
@@ -656,20 +722,178 @@ def _any_events() -> TypeAdapter[list[EventBase]]:
     return _ANY_EVENTS
 
 
-def parse_events(raw: Iterable[object]) -> list[EventBase]:
-    """Validate a list of events; the first malformed one raises EventError with its index."""
+def _items(raw: object, cap: int | None) -> list[object]:
+    """The events of ``raw`` as a list, reading at most one past ``cap``."""
+    problem = Problem("events must be a list of event objects", (), type(raw).__name__, rank=Rank.SHAPE)
     if isinstance(raw, str | bytes | Mapping):
-        raise EventError([Problem("events must be a list of event objects", (), type(raw).__name__)])
-    items = list(raw)
-    if _MODELS.issuperset(map(type, items)):
-        return cast(list[EventBase], items)  # already events: validated when they were made
+        raise EventError([problem])
+    try:
+        iterator = iter(raw)  # type: ignore[call-overload]
+    except TypeError:
+        raise EventError([problem]) from None
+    return list(iterator if cap is None else itertools.islice(iterator, cap + 1))
+
+
+@functools.cache
+def _string_fields(model: type[EventBase]) -> tuple[str, ...]:
+    """The free-text fields of an event model (not ``type``, not enumerations)."""
+    out = []
+    for name, info in model.model_fields.items():
+        args = typing.get_args(info.annotation) or (info.annotation,)
+        if name != "type" and str in args:
+            out.append(name)
+    return tuple(out)
+
+
+# Events already found within some Limits, by identity (events are frozen): a session that
+# evaluates a growing list of events checks each event once, not on every call.
+_WITHIN: dict[int, tuple[weakref.ref[EventBase], Limits]] = {}
+_WITHIN_KEPT = 200_000
+
+
+def _event_problem(index: int, event: EventBase, limits: Limits) -> Problem | None:
+    """The first limit one event exceeds (its strings, its ``meta``), as a problem, or None."""
+    for name in _string_fields(type(event)):
+        value = getattr(event, name)
+        if value is None:
+            continue
+        is_text = name == "text" and isinstance(event, Utterance)
+        cap, which = (
+            (limits.max_utterance_chars, "max_utterance_chars")
+            if is_text
+            else (limits.max_string_chars, "max_string_chars")
+        )
+        if cap is not None and len(value) > cap:
+            message = f"{len(value):,} characters; at most {cap:,} (Limits.{which})"
+            return Problem(message, (index, name), rank=Rank.INVALID)
+    if event.meta is not None and limits.max_meta_bytes is not None:
+        size = len(json.dumps(event.meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        if size > limits.max_meta_bytes:
+            return Problem(
+                f"{size:,} bytes of JSON; at most {limits.max_meta_bytes:,} (Limits.max_meta_bytes)",
+                (index, "meta"),
+                rank=Rank.INVALID,
+            )
+    return None
+
+
+def _limit_problem(events: Sequence[EventBase], limits: Limits) -> Problem | None:
+    """The first event that exceeds ``limits``, as a problem naming its index and field."""
+    text_total = 0
+    cap = limits.max_text_chars
+    for index, event in enumerate(events):
+        if isinstance(event, Utterance):
+            text_total += len(event.text)
+            if cap is not None and text_total > cap:
+                return Problem(
+                    f"the utterances so far hold {text_total:,} characters; at most {cap:,} in one "
+                    "evaluation (Limits.max_text_chars)",
+                    (index, "text"),
+                    rank=Rank.INVALID,
+                )
+        seen = _WITHIN.get(id(event))
+        if seen is not None and seen[1] is limits and seen[0]() is event:
+            continue
+        problem = _event_problem(index, event, limits)
+        if problem is not None:
+            return problem
+        if len(_WITHIN) >= _WITHIN_KEPT:
+            _WITHIN.clear()
+        _WITHIN[id(event)] = (weakref.ref(event), limits)
+    return None
+
+
+def parse_events(
+    raw: Iterable[object], *, limits: Limits | None = None, now: dt.datetime | None = None
+) -> list[EventBase]:
+    """Validate a list of events; the first malformed one raises EventError with its index.
+
+    ``raw`` is any iterable of event dicts or models (not a string or mapping). ``limits``
+    (default :data:`~tierrules.limits.DEFAULT_LIMITS`) bounds how much is accepted; ``now``,
+    when given, is checked to lie in the accepted years too.
+    """
+    chosen = DEFAULT_LIMITS if limits is None else limits
+    if now is not None:
+        _check_now_range(now)
+    items = _items(raw, chosen.max_events)
+    if chosen.max_events is not None and len(items) > chosen.max_events:
+        raise EventError(
+            [
+                Problem(
+                    f"more than {chosen.max_events:,} events in one evaluation (Limits.max_events)",
+                    (chosen.max_events,),
+                    rank=Rank.INVALID,
+                )
+            ]
+        )
+    # Models were validated when they were made; anything else is validated now.
+    events = cast(list[EventBase], items) if _MODELS.issuperset(map(type, items)) else _validated(items)
+    problem = _limit_problem(events, chosen)
+    if problem is not None:
+        raise EventError([problem])
+    return events
+
+
+def _validated(items: list[object]) -> list[EventBase]:
     try:
         # The same models in one call; on any failure the per-event path below finds the
         # first bad event and words the error.
         return _any_events().validate_python(items)
     except ValidationError:
-        pass
-    return [parse_event(item, index) for index, item in enumerate(items)]
+        return [parse_event(item, index) for index, item in enumerate(items)]
+
+
+def _check_now_range(now: dt.datetime) -> None:
+    if not isinstance(now, dt.datetime):
+        raise EventError([Problem("now must be a timezone-aware datetime", ("now",), now, rank=Rank.SHAPE)])
+    try:
+        check_instant(now, "now")
+    except ValueError as err:
+        raise EventError([Problem(str(err), ("now",), now.isoformat(), rank=Rank.INVALID)]) from None
+
+
+class _HugeInteger:
+    """An integer literal too long to convert (Python refuses more than 4,300 digits)."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"<an integer of {self.digits:,} digits>"
+
+
+def _parse_int(text: str) -> int | _HugeInteger:
+    try:
+        return int(text)
+    except ValueError:
+        return _HugeInteger(len(text.lstrip("-")))
+
+
+def decode_json(text: str, name: str, line: int | None = None) -> Any:
+    """JSON text as Python data; EventError naming ``name`` and the line when it is not JSON.
+
+    Integers too long for Python to convert are kept as placeholders that fail validation on
+    their field; nesting too deep for the parser is refused here. ``NaN`` and ``Infinity``
+    decode to floats, which the event models refuse on every number field.
+    """
+    try:
+        try:
+            return json.loads(text)
+        except ValueError as err:
+            if isinstance(err, json.JSONDecodeError) or "digits" not in str(err):
+                raise
+        return json.loads(text, parse_int=_parse_int)
+    except json.JSONDecodeError as err:
+        at = err.lineno if line is None else line
+        raise EventError([Problem(f"{name}: not valid JSON: {err.msg}", line=at, rank=Rank.SHAPE)]) from None
+    except RecursionError:
+        raise EventError(
+            [Problem(f"{name}: JSON nested too deeply to read", line=line, rank=Rank.SHAPE)]
+        ) from None
+    except ValueError as err:  # pragma: no cover - json raises no other ValueError we know of
+        raise EventError([Problem(f"{name}: not valid JSON: {err}", line=line, rank=Rank.SHAPE)]) from None
 
 
 def json_lines(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
@@ -681,9 +905,5 @@ def json_lines(text: str, name: str) -> Iterator[tuple[int, int, Any]]:
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise EventError([Problem(f"{name}: not valid JSON: {err.msg}", (index,), line=lineno)]) from None
-        yield lineno, index, value
+        yield lineno, index, decode_json(line, name, lineno)
         index += 1

@@ -144,7 +144,12 @@ def _batch(args: argparse.Namespace, out: TextIO) -> int:
 
     ruleset = load(args.ruleset)
     cases = read_cases_arg(args.batch)
-    results = _evaluate_cases(args, ruleset, cases)
+    try:
+        results = _evaluate_cases(args, ruleset, cases)
+    except batch.BatchError as err:
+        # Some cases could not be evaluated (exit 1): the others' lines are still written.
+        out.write("".join(batch.result_line(r) + "\n" for r in err.completed))
+        raise
     # Everything is evaluated before the first line is written: a bad case leaves no output.
     if output_format(args, out) == "json":
         out.write("".join(batch.result_line(r) + "\n" for r in results))

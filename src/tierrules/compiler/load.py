@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -33,10 +38,41 @@ def _checked(ruleset: Ruleset, place: SourceMap, source: str | Path | None) -> C
     return compile_ruleset(ruleset)
 
 
+COMPILED_KEPT = 8
+"""Rulesets kept compiled by content: loading an unchanged definition again returns the same
+(immutable) :class:`Ruleset`, compiled once, without validating or compiling it again."""
+_compiled_by_content: OrderedDict[str, Ruleset] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def _content_key(data: Mapping[str, Any]) -> str | None:
+    """A hash of a ruleset's plain data, or None when it is not plain data (then: no reuse)."""
+    try:
+        text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=_plain)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, dt.date):  # YAML dates (closed_dates, open_dates)
+        return f"{type(value).__name__}:{value.isoformat()}"
+    raise TypeError(type(value).__name__)
+
+
 def ruleset_from_data(
     data: Mapping[str, Any], *, source: str | Path | None = None, smap: SourceMap | None = None
 ) -> Ruleset:
-    """Validate, check and compile a ruleset given as plain data (what the YAML files hold)."""
+    """Validate, check and compile a ruleset given as plain data (what the YAML files hold).
+
+    The result for a given content is reused (see :data:`COMPILED_KEPT`).
+    """
+    key = _content_key(data)
+    with _cache_lock:
+        found = _compiled_by_content.get(key) if key is not None else None
+        if found is not None:
+            _compiled_by_content.move_to_end(key)  # type: ignore[arg-type]
+            return found
     smap = smap or SourceMap()
     try:
         ruleset = Ruleset.model_validate(dict(data))
@@ -45,6 +81,11 @@ def ruleset_from_data(
             list(problems_from_validation(err, Ruleset, data, place=smap.place)), source=source
         ) from None
     ruleset._compiled = _checked(ruleset, smap, source)
+    if key is not None:
+        with _cache_lock:
+            _compiled_by_content[key] = ruleset
+            while len(_compiled_by_content) > COMPILED_KEPT:
+                _compiled_by_content.popitem(last=False)
     return ruleset
 
 

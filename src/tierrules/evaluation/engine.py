@@ -22,6 +22,7 @@ from ..compiler.load import load_ruleset
 from ..decision import Decision
 from ..errors import EventError, Problem
 from ..events import EVENT_TYPES, EventBase, parse_events
+from ..limits import DEFAULT_LIMITS, Limits
 from ..matching import Matcher, MatcherKind, build_matcher
 from ..ruleset.model import Ruleset
 from .assemble import DecisionBuilder, ViolationCache
@@ -149,7 +150,15 @@ class Engine:
      ('E9.complaint-response', '2026-11-25T17:30:00+08:00', 'pending')]
     """
 
-    def __init__(self, ruleset: Ruleset | None = None, *, matcher: MatcherKind | None = None) -> None:
+    def __init__(
+        self,
+        ruleset: Ruleset | None = None,
+        *,
+        matcher: MatcherKind | None = None,
+        limits: Limits | None = None,
+    ) -> None:
+        # How much one evaluate() accepts (tierrules.limits; docs/reliability.md).
+        self.limits: Limits = limits if limits is not None else DEFAULT_LIMITS
         self._ruleset = ruleset if ruleset is not None else load_ruleset()
         self._compiled: CompiledRuleset = compiled_form(self._ruleset)
         self._tz = _zone(self._ruleset.timezone)
@@ -200,7 +209,7 @@ class Engine:
         deadline part are reused. The decision is the same as without it, byte for byte.
         """
         _check_now(now)
-        parsed = parse_events(events)
+        parsed = parse_events(events, limits=self.limits, now=now)
         state = self._state(memo)
         seen = self._extend(state, parsed)
         self._check_levels(parsed, seen)

@@ -36,13 +36,17 @@ and it holds every workaround for its measured defects (docs/durable_rules.md):
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import itertools
 import json
+import logging
 import re
+import signal
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
@@ -112,12 +116,103 @@ def _engine_numbers(value: Any) -> Any:
 _de.json = _EngineJson  # durable.engine's module-level ``json`` name
 
 LOCK = threading.RLock()
+
+# durable_rules logs a traceback for every action error it catches (to stderr, through
+# logging's last-resort handler); each is an EngineError of ours already.
+_DURABLE_LOG = logging.getLogger("durable")
+_DURABLE_LOG.addHandler(logging.NullHandler())
+_DURABLE_LOG.propagate = False
+
+
+# Signals whose Python handlers raise (KeyboardInterrupt, or a host's SystemExit).
+_DEFERRED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _deferred_signals() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while a session is opened or deleted; deliver them to their handlers after.
+
+    Opening and deleting a session change what must be deleted later, so an interrupt in
+    the middle would leave the bookkeeping wrong. Python runs signal handlers in the main
+    thread only; there each Python-level handler is swapped for one that records the
+    signal, and restored and called when the block ends. It costs some 20 µs (four
+    ``signal`` calls), so it guards only these rare steps, never the posting of facts (there
+    :class:`_FenceAction` keeps interrupts from being swallowed).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[tuple[int, Any]] = []
+    saved: dict[int, Callable[[int, Any], Any]] = {}
+
+    def defer(signum: int, frame: Any) -> None:
+        pending.append((signum, frame))
+
+    try:
+        for number in _DEFERRED_SIGNALS:
+            handler = signal.getsignal(number)
+            if callable(handler):
+                saved[number] = handler
+                signal.signal(number, defer)
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+        for number, frame in pending:
+            saved[number](number, frame)
+
+
+@contextlib.contextmanager
+def _inside_engine() -> Iterator[None]:
+    """The process-wide engine lock; rulesets whose engines were collected are released first
+    (outermost entry only)."""
+    with LOCK:
+        if _dropped and not _releasing:
+            _releasing.append(True)
+            try:
+                _collect_dropped()
+            finally:
+                _releasing.clear()
+        yield
+
+
+_releasing: list[bool] = []  # set while _collect_dropped runs (it re-enters _inside_engine)
+
+
 MAX_LIVE_SESSIONS = 1000  # the engine fails at its 1,025th live session
 MAX_FACT_PROPERTIES = 253  # 256 properties fail (error 302); the fence adds id and sid
 MAX_DISTINCT_VALUES_PER_FIELD = 511  # 512 distinct values tested on one field hang posting
 MAX_ENGINE_RULES = 500  # 1,500 simple rules fail with error 303 and ~2 GB RSS
 SESSION_MARKER_TYPE = "tierrules.session_opened"
 SESSION_MARKER_RULE = "tierrules.session"
+
+
+class _FenceAction(_de.Promise):  # type: ignore[misc]
+    """How durable_rules runs a fence action: nothing it raises reaches durable_rules' handlers.
+
+    durable_rules' own ``Promise.run`` catches BaseException around an action and turns it
+    into session state, so a Ctrl-C delivered as the action starts (Python runs signal
+    handlers between bytecodes) vanished, or became an "action failed" EngineError. Here a
+    KeyboardInterrupt or SystemExit raised in the action is kept and re-raised by ``match``
+    once the call is over (the action is completed, the engine consistent); one raised
+    around it propagates through durable_rules' dispatch to ``match``, which discards the
+    session. Exceptions never get here: the action records them.
+    """
+
+    def __init__(self, func: Callable[[Any], None], interrupts: list[BaseException]) -> None:
+        super().__init__(func)
+        self._interrupts = interrupts
+
+    def __call__(self, c: Any) -> None:
+        """The action itself (what ``run`` calls)."""
+        self._func(c)
+
+    def run(self, c: Any, complete: Callable[[Any], None]) -> None:
+        try:
+            self._func(c)
+        except BaseException as err:
+            self._interrupts.append(err)
+        complete(None)
 
 
 class _QuietHost(_de.Host):  # type: ignore[misc]
@@ -133,6 +228,15 @@ class _QuietHost(_de.Host):  # type: ignore[misc]
 _host: _QuietHost | None = None
 _registered: dict[str, EngineRuleset] = {}
 _session_ids = itertools.count(1)
+
+UNUSED_KEPT = 8
+"""Registered rulesets that no engine uses any more, kept (most recent first) so that an
+unchanged definition loaded again reuses its registration; older ones are deleted from
+durable_rules, with their memory (docs/reliability.md, "Reloading rulesets")."""
+_unused: collections.OrderedDict[str, None] = collections.OrderedDict()
+# Names whose last user was garbage-collected: appended by finalizers (in any thread, at any
+# time), handled under the engine lock at the next use of the engine.
+_dropped: collections.deque[str] = collections.deque()
 
 
 def _shared_host() -> _QuietHost:
@@ -160,10 +264,12 @@ class EngineRuleset:
         self.marker_rule = marker_rule
         self.marker_type = marker_type
         self.live_sessions = 0
+        self.users = 0  # engines (matchers) using it; see acquire()
         self._sid: str | None = None
         self._calls = itertools.count(1)
         self._hits: list[tuple[str, str, str]] = []
         self._errors: list[str] = []
+        self._interrupts: list[BaseException] = []
         engine_def: dict[str, dict[str, Any]] = {}
         for rule_name, rule in definition.items():
             engine_def[rule_name] = {**json.loads(json.dumps(rule)), "run": self._action(rule_name)}
@@ -172,8 +278,8 @@ class EngineRuleset:
         except Exception as err:  # the engine reports bad definitions as bare numeric codes
             raise EngineError(f"durable_rules refused ruleset {name!r}: {err}") from err
 
-    def _action(self, rule_name: str) -> Callable[[Any], None]:
-        hits, errors = self._hits, self._errors
+    def _action(self, rule_name: str) -> _FenceAction:
+        hits, errors, interrupts = self._hits, self._errors, self._interrupts
 
         def action(c: Any) -> None:  # exactly one parameter: two would make it async
             try:
@@ -189,10 +295,10 @@ class EngineRuleset:
                 if not isinstance(fact_id, str) or not isinstance(sid, str):
                     raise TypeError(f"fact without a string id and sid: {fact_id!r}, {sid!r}")
                 hits.append((rule_name, sid, fact_id))
-            except BaseException as err:  # the engine would swallow it
+            except Exception as err:  # the engine would swallow it
                 errors.append(f"{rule_name}: {type(err).__name__}: {err}")
 
-        return action
+        return _FenceAction(action, interrupts)
 
     def match(self, facts: Sequence[Mapping[str, Any]]) -> dict[int, list[str]]:
         """Post ``facts`` (flat, validated) and map fact index -> the rules it matched.
@@ -202,7 +308,7 @@ class EngineRuleset:
         retracting does not. Rules never join facts, so facts of one call cannot match with
         another's. On any failure the session is deleted and the next call opens a new one.
         """
-        with LOCK:
+        with _inside_engine():
             host = _shared_host()
             for index, fact in enumerate(facts):
                 if len(fact) > MAX_FACT_PROPERTIES:
@@ -221,11 +327,14 @@ class EngineRuleset:
             batch.append({"id": end_id, "type": self.marker_type, "sid": sid})
             self._hits.clear()
             self._errors.clear()
+            self._interrupts.clear()
             done = False
             try:
                 if not self._post(host, batch):
                     self._dispatch_queued(host, len(batch))
                 markers = {f for rule, s, f in self._hits if rule == self.marker_rule and s == sid}
+                if self._interrupts:
+                    raise self._interrupts[0]
                 if self._errors:
                     raise EngineError("a rule action failed: " + "; ".join(self._errors))
                 if start_id not in markers or end_id not in markers:
@@ -251,33 +360,86 @@ class EngineRuleset:
         """
         if self._sid is not None:
             return self._sid
+        with _deferred_signals():
+            return self._open(host)
+
+    def _open(self, host: _QuietHost) -> str:
         if self.live_sessions >= MAX_LIVE_SESSIONS:
             raise EngineError(f"{self.live_sessions} live durable_rules sessions; refusing another")
         sid = f"s{next(_session_ids)}"
         self._hits.clear()
         self._errors.clear()
+        self._interrupts.clear()
         self.live_sessions += 1
         try:
             host.assert_fact(self.name, {"id": "opened", "type": self.marker_type, "sid": sid})
-        except Exception as err:
-            raise EngineError(f"durable_rules could not open a session: {err}") from err
+        except BaseException as err:
+            # Interrupted (Ctrl-C) or failed: delete the session if an action ran in it,
+            # else leave it counted (deleting it could crash the engine).
+            if self._interrupts or self._marker_ran(sid):
+                self._delete(host, sid)
+            if isinstance(err, Exception):
+                raise EngineError(f"durable_rules could not open a session: {err}") from err
+            raise
+        if self._interrupts:  # the marker's action ran and was interrupted: deletable
+            self._delete(host, sid)
+            raise self._interrupts[0]
         if self._errors:  # the marker's action ran but failed: deletable, but not usable
-            host.delete_state(self.name, sid)
-            self.live_sessions -= 1
+            self._delete(host, sid)
             raise EngineError("durable_rules session marker failed: " + "; ".join(self._errors))
-        if not any(rule == self.marker_rule and s == sid for rule, s, _ in self._hits):
+        if not self._marker_ran(sid):
             raise EngineError("durable_rules session marker failed: no action ran")
         self._sid = sid
         return sid
+
+    def _marker_ran(self, sid: str) -> bool:
+        return any(rule == self.marker_rule and s == sid for rule, s, _ in self._hits)
 
     def _discard(self, host: _QuietHost) -> None:
         """Delete the session after a failure (safe: its opening marker's action ran)."""
         if self._sid is None:
             return
-        sid, self._sid = self._sid, None
-        with contextlib.suppress(Exception):
+        with _deferred_signals():
+            sid, self._sid = self._sid, None
+            self._delete(host, sid)
+
+    def _delete(self, host: _QuietHost, sid: str) -> None:
+        """Delete a session in which an action ran, and count it gone, even when interrupted.
+
+        An interrupt can land in durable_rules' Python before or after its C call: the
+        deletion is tried again (deleting a deleted session is a harmless error), then the
+        interrupt goes on.
+        """
+        try:
             host.delete_state(self.name, sid)
-        self.live_sessions -= 1
+        except Exception:
+            pass
+        except BaseException:
+            with contextlib.suppress(Exception):
+                host.delete_state(self.name, sid)
+            raise
+        finally:
+            self.live_sessions -= 1
+
+    def release(self) -> None:
+        """Delete this ruleset from durable_rules (its session first), freeing its memory.
+
+        Only for a ruleset no engine uses: it cannot be matched on afterwards. Its session's
+        opening marker ran, so deleting the session is safe; the engine then frees the
+        ruleset's node, string and state pools.
+        """
+        host = _shared_host()
+        self._discard(host)
+        engine_side = host._ruleset_directory.pop(self.name, None)
+        _registered.pop(self.name, None)
+        if engine_side is None:
+            return
+        with contextlib.suppress(ValueError):
+            host._ruleset_list.remove(engine_side)
+        try:
+            _dre.delete_ruleset(engine_side._handle)
+        except Exception as err:  # an invalid handle: nothing was freed, nothing is broken
+            raise EngineError(f"durable_rules could not delete ruleset {self.name!r}: {err}") from err
 
     def _retract(self, host: _QuietHost, batch: list[dict[str, Any]]) -> None:
         try:
@@ -311,7 +473,9 @@ class EngineRuleset:
         failures: list[BaseException] = []
 
         def complete(error: Any, _state: Any) -> None:
-            if error:
+            if isinstance(error, BaseException) and not isinstance(error, Exception):
+                self._interrupts.append(error)  # re-raised by match once the session is discarded
+            elif error:
                 failures.append(error if isinstance(error, BaseException) else EngineError(str(error)))
 
         for _ in range(limit + 1):
@@ -385,12 +549,55 @@ class DurableMatcher:
         if problems:
             raise RulesetError(problems)
         self._order = {rule.name: i for i, rule in enumerate(rules)}
-        self.engine_ruleset = engine_ruleset(definition(rules))
+        self.engine_ruleset = acquire(definition(rules), self)
 
     def match(self, facts: Sequence[Fact]) -> dict[int, tuple[str, ...]]:
         hits = self.engine_ruleset.match(facts)
         order = self._order
         return {i: tuple(sorted(names, key=order.__getitem__)) for i, names in hits.items()}
+
+
+def acquire(definition: Mapping[str, Mapping[str, Any]], user: object) -> EngineRuleset:
+    """The registered engine ruleset for ``definition``, used by ``user`` until it is collected.
+
+    When its last user is gone, the ruleset joins the :data:`UNUSED_KEPT` most recently
+    unused ones, and the oldest beyond those is deleted from durable_rules: a process that
+    reloads edited rulesets keeps a bounded number of them, and one that reloads an
+    unchanged ruleset reuses its registration.
+    """
+    with _inside_engine():
+        found = engine_ruleset(definition)
+        found.users += 1
+        _unused.pop(found.name, None)
+        weakref.finalize(user, _dropped.append, found.name)
+        return found
+
+
+def _collect_dropped() -> None:
+    """Count down the users of rulesets whose engines were collected; release the excess unused.
+
+    Called with the engine lock held (finalizers only queue names: they may run anywhere).
+    """
+    while _dropped:
+        name = _dropped.popleft()
+        found = _registered.get(name)
+        if found is None:
+            continue
+        found.users -= 1
+        if found.users <= 0:
+            _unused[name] = None
+            _unused.move_to_end(name)
+    while len(_unused) > UNUSED_KEPT:
+        name, _ = _unused.popitem(last=False)
+        found = _registered.get(name)
+        if found is not None and found.users <= 0:
+            found.release()
+
+
+def registered_count() -> int:
+    """How many rulesets are registered in durable_rules in this process (tests and benchmarks)."""
+    with _inside_engine():
+        return len(_registered)
 
 
 def engine_ruleset(
@@ -401,7 +608,7 @@ def engine_ruleset(
     """The registered engine ruleset for ``definition``, registering it on first use."""
     digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode()).hexdigest()[:20]
     name = f"tierrules_{digest}"
-    with LOCK:
+    with _inside_engine():
         found = _registered.get(name)
         if found is None:
             found = EngineRuleset(name, definition, marker_rule, marker_type)

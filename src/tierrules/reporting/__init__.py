@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..batch import evaluate_cases, open_client
+from ..batch import dask_available, evaluate_cases, open_client
 from ..caselog import CaseRecord, case_error, read_cases
 from ..compiler.load import load_ruleset
 from ..decision import Decision
@@ -97,7 +97,9 @@ def _where(count: int, workers: int | None, address: str | None) -> Iterator[Cli
     if address is not None:
         with open_client(address=address) as opened:
             yield opened
-    elif workers == 0 or (workers is None and (count < AUTO_DASK_CASES or _cpus() < 2)):
+    elif workers == 0 or (
+        workers is None and (count < AUTO_DASK_CASES or _cpus() < 2 or not dask_available())
+    ):
         yield None
     else:
         with open_client(workers=workers) as opened:

@@ -13,10 +13,10 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ..calendars import BusinessCalendar, parse_hours
+from ..calendars import END_OF_DAY, MAX_CLOSED_DAYS, BusinessCalendar, parse_hours, zones
 from ..errors import Problem, Rank, descend, did_you_mean
 from ..events import EVENT_TYPES, field_choices, field_kind
-from ..vocabulary import CASE_ATTRIBUTES, CaseAttribute
+from ..vocabulary import CASE_ATTRIBUTES, CaseAttribute, Duration
 from .etiquette import check as check_etiquette
 from .model import CalendarSpec, DeadlineRule, EscalationSpec, Ruleset, Trigger
 from .targets import check as check_targets
@@ -62,9 +62,9 @@ def _unknown(what: str, name: str, choices: Any, *path: str | int) -> Problem:
 
 def _timezone(name: str, *path: str | int) -> Iterator[Problem]:
     try:
-        BusinessCalendar.always_open("timezone-check", name)
+        zones(name, "timezone")
     except ValueError as err:
-        yield Problem(str(err), path, name, rank=Rank.INVALID)
+        yield Problem(str(err).removeprefix("timezone: "), path, name, rank=Rank.INVALID)
 
 
 def _calendar(name: str, spec: CalendarSpec) -> Iterator[Problem]:
@@ -80,7 +80,9 @@ def _calendar(name: str, spec: CalendarSpec) -> Iterator[Problem]:
     if not spec.hours:
         yield Problem("a calendar needs opening hours or always_open: true", ("hours",), rank=Rank.INVALID)
         return
-    bad = False
+    zone = list(_timezone(spec.timezone, "timezone"))
+    yield from zone
+    bad = bool(zone)
     for day, intervals in spec.hours.items():
         for i, text in enumerate(intervals):
             try:
@@ -90,10 +92,108 @@ def _calendar(name: str, spec: CalendarSpec) -> Iterator[Problem]:
                 yield Problem(str(err), ("hours", day, i), text, rank=Rank.INVALID)
     if bad:
         return
+    if not any(spec.hours.values()):
+        yield Problem("a calendar needs opening hours on at least one weekday", ("hours",), rank=Rank.INVALID)
+        return
     try:
-        spec.build(name)
+        calendar = spec.build(name)
     except ValueError as err:
         yield Problem(str(err), (), rank=Rank.INVALID)
+        return
+    run = _longest_closed_run(calendar, spec.closed_dates)
+    if run is not None:
+        yield Problem(
+            f"closed for {run[1]} days in a row from {run[0].isoformat()}: working-time arithmetic gives up "
+            f"after {MAX_CLOSED_DAYS} days without open time",
+            ("closed_dates",),
+            rank=Rank.INVALID,
+        )
+
+
+def _longest_closed_run(calendar: BusinessCalendar, closed: Sequence[dt.date]) -> tuple[dt.date, int] | None:
+    """The first run of more than MAX_CLOSED_DAYS closed days that closed dates make, if any.
+
+    Weekly hours open at least one weekday, and public holidays close a few days a year, so
+    only explicit closed dates can close a calendar for years: the days around them are checked.
+    """
+    if len(closed) < MAX_CLOSED_DAYS // 7:
+        return None
+    start: dt.date | None = None
+    length, previous = 0, None
+    for ordinal in sorted({d.toordinal() + k for d in closed for k in range(-7, 8)}):
+        if previous is None or ordinal != previous + 1:  # between windows lie open weekdays
+            start, length = None, 0
+        previous = ordinal
+        day = dt.date.fromordinal(ordinal)
+        if calendar.hours_on(day):
+            start, length = None, 0
+            continue
+        start = start or day
+        length += 1
+        if length > MAX_CLOSED_DAYS:
+            return start, length
+    return None
+
+
+MAX_WORKING_WEEKS = 10 * 52
+"""A working-time target may take at most this many weeks of its calendar's weekly hours."""
+
+
+def _horizon(rule: DeadlineRule, calendars: Mapping[str, CalendarSpec], default: str) -> Iterator[Problem]:
+    """Working-time targets that a sparse calendar would stretch past ten years.
+
+    ``100000 working hours`` on a desk open one minute a week is two thousand years away:
+    the arithmetic would scan millions of days and overflow ``datetime``. Wall-clock targets
+    are bounded by :class:`~tierrules.Duration` itself.
+    """
+    names = {rule.calendar or default}
+    if rule.calendar_by is not None:
+        names |= {name for table in rule.calendar_by.values() for name in table.values()}
+    targets: list[tuple[tuple[str | int, ...], Duration]] = []
+    if rule.within is not None:
+        targets.append((("within",), rule.within))
+    for attr, table in (rule.within_by or {}).items():
+        targets += [(("within_by", attr, value), target) for value, target in table.items()]
+    if rule.escalate is not None and rule.escalate.every is not None:
+        targets.append((("escalate", "every"), rule.escalate.every))
+    for path, target in targets:
+        if not target.working:
+            continue
+        for name in sorted(n for n in names if n in calendars and not calendars[n].always_open):
+            try:
+                weeks = _weeks(target, calendars[name])
+            except ValueError:  # bad hours: reported with the calendar
+                continue
+            if weeks > MAX_WORKING_WEEKS:
+                yield Problem(
+                    f"{target} on calendar {name!r} is about {weeks / 52:,.0f} years of its opening hours; "
+                    f"a working-time target may take at most {MAX_WORKING_WEEKS // 52} years",
+                    path,
+                    str(target),
+                    rank=Rank.INVALID,
+                )
+
+
+def _weeks(target: Duration, spec: CalendarSpec) -> float:
+    seconds, days = _weekly_open(spec)
+    if target.unit == "days":
+        return target.amount / days if days else float("inf")
+    per_unit = {"seconds": 1, "minutes": 60, "hours": 3600}[target.unit]
+    return target.amount * per_unit / seconds if seconds else float("inf")
+
+
+def _weekly_open(spec: CalendarSpec) -> tuple[float, int]:
+    """(seconds, weekdays) a calendar is open in a week, by its weekly hours."""
+    seconds, days = 0.0, 0
+    for spans in spec.hours.values():
+        total = 0.0
+        for text in spans:
+            start, end = parse_hours(text)
+            end_s = 86_400 if end == END_OF_DAY else end.hour * 3600 + end.minute * 60
+            total += end_s - (start.hour * 3600 + start.minute * 60)
+        seconds += total
+        days += total > 0
+    return seconds, days
 
 
 def _levels(levels: Mapping[int, Any] | None) -> Iterator[Problem]:
@@ -115,6 +215,7 @@ def _deadlines(ruleset: Ruleset) -> Iterator[Problem]:
             )
         seen.setdefault(rule.id, i)
         yield from descend(_deadline(rule, ruleset), i)
+        yield from descend(_horizon(rule, ruleset.calendars, ruleset.default_calendar), i)
 
 
 def _deadline(rule: DeadlineRule, ruleset: Ruleset) -> Iterator[Problem]:

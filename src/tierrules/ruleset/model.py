@@ -8,7 +8,7 @@ ruleset is compiled (:mod:`tierrules.compiler`), where a "did you mean" can be o
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -25,7 +25,8 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-ConditionValue = str | int | bool
+# A condition's integer is matched by the rule engine, which reads 64-bit integers.
+ConditionValue = str | Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | bool
 
 
 class Trigger(_Model):

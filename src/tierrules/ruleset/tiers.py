@@ -40,8 +40,8 @@ class Thresholds(_Spec):
     spend_12m: float = Field(
         ge=0, strict=True, allow_inf_nan=False, description="Spend over the last 12 months, CNY."
     )
-    visits_12m: int = Field(ge=0, strict=True, description="Visits over the last 12 months.")
-    tenure_months: int = Field(ge=0, strict=True, description="Months as a customer.")
+    visits_12m: int = Field(ge=0, le=2**63 - 1, strict=True, description="Visits over the last 12 months.")
+    tenure_months: int = Field(ge=0, le=2**63 - 1, strict=True, description="Months as a customer.")
 
     def value(self, metric: str) -> float:
         return float(getattr(self, metric))
