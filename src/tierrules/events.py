@@ -724,14 +724,19 @@ def _any_events() -> TypeAdapter[list[EventBase]]:
 
 def _items(raw: object, cap: int | None) -> list[object]:
     """The events of ``raw`` as a list, reading at most one past ``cap``."""
-    problem = Problem("events must be a list of event objects", (), type(raw).__name__, rank=Rank.SHAPE)
+    if type(raw) is list:  # the common case, checked first: a session calls this per event
+        return raw[: cap + 1] if cap is not None else raw[:]
     if isinstance(raw, str | bytes | Mapping):
-        raise EventError([problem])
+        raise EventError([_not_a_list(raw)])
     try:
         iterator = iter(raw)  # type: ignore[call-overload]
     except TypeError:
-        raise EventError([problem]) from None
+        raise EventError([_not_a_list(raw)]) from None
     return list(iterator if cap is None else itertools.islice(iterator, cap + 1))
+
+
+def _not_a_list(raw: object) -> Problem:
+    return Problem("events must be a list of event objects", (), type(raw).__name__, rank=Rank.SHAPE)
 
 
 @functools.cache
@@ -777,30 +782,57 @@ def _event_problem(index: int, event: EventBase, limits: Limits) -> Problem | No
     return None
 
 
-def _limit_problem(events: Sequence[EventBase], limits: Limits) -> Problem | None:
-    """The first event that exceeds ``limits``, as a problem naming its index and field."""
-    text_total = 0
+def limit_problem(
+    events: Sequence[EventBase], limits: Limits, *, start: int = 0, text_total: int = 0
+) -> tuple[Problem | None, int]:
+    """The first event from ``start`` on that exceeds ``limits`` (a problem naming its index
+    and field, or None), and the utterance characters of all the events.
+
+    ``text_total`` is what the events before ``start`` hold: a caller that checked them
+    already (an engine evaluating a growing list) checks only the new ones.
+    """
     cap = limits.max_text_chars
-    for index, event in enumerate(events):
+    for index in range(start, len(events)):
+        event = events[index]
         if isinstance(event, Utterance):
             text_total += len(event.text)
             if cap is not None and text_total > cap:
-                return Problem(
+                too_long = Problem(
                     f"the utterances so far hold {text_total:,} characters; at most {cap:,} in one "
                     "evaluation (Limits.max_text_chars)",
                     (index, "text"),
                     rank=Rank.INVALID,
                 )
+                return too_long, text_total
         seen = _WITHIN.get(id(event))
         if seen is not None and seen[1] is limits and seen[0]() is event:
             continue
         problem = _event_problem(index, event, limits)
         if problem is not None:
-            return problem
+            return problem, text_total
         if len(_WITHIN) >= _WITHIN_KEPT:
             _WITHIN.clear()
         _WITHIN[id(event)] = (weakref.ref(event), limits)
-    return None
+    return None, text_total
+
+
+def validate_events(raw: Iterable[object], limits: Limits, now: dt.datetime | None) -> list[EventBase]:
+    """:func:`parse_events` up to, not including, the per-event limits (:func:`limit_problem`)."""
+    if now is not None:
+        _check_now_range(now)
+    items = _items(raw, limits.max_events)
+    if limits.max_events is not None and len(items) > limits.max_events:
+        raise EventError(
+            [
+                Problem(
+                    f"more than {limits.max_events:,} events in one evaluation (Limits.max_events)",
+                    (limits.max_events,),
+                    rank=Rank.INVALID,
+                )
+            ]
+        )
+    # Models were validated when they were made; anything else is validated now.
+    return cast(list[EventBase], items) if _MODELS.issuperset(map(type, items)) else _validated(items)
 
 
 def parse_events(
@@ -813,22 +845,8 @@ def parse_events(
     when given, is checked to lie in the accepted years too.
     """
     chosen = DEFAULT_LIMITS if limits is None else limits
-    if now is not None:
-        _check_now_range(now)
-    items = _items(raw, chosen.max_events)
-    if chosen.max_events is not None and len(items) > chosen.max_events:
-        raise EventError(
-            [
-                Problem(
-                    f"more than {chosen.max_events:,} events in one evaluation (Limits.max_events)",
-                    (chosen.max_events,),
-                    rank=Rank.INVALID,
-                )
-            ]
-        )
-    # Models were validated when they were made; anything else is validated now.
-    events = cast(list[EventBase], items) if _MODELS.issuperset(map(type, items)) else _validated(items)
-    problem = _limit_problem(events, chosen)
+    events = validate_events(raw, chosen, now)
+    problem, _ = limit_problem(events, chosen)
     if problem is not None:
         raise EventError([problem])
     return events

@@ -43,7 +43,7 @@ def _score(found: dict[str, Any], built: ViolationCache | None) -> Score:
         return Score.model_validate(found)
     key = ("score", found["case_id"])
     held = built.get(key)
-    if held is not None and held[0] == found:
+    if held is not None and (held[0] is found or held[0] == found):
         model: Score = held[1]
         return model
     model = Score.model_validate(found)

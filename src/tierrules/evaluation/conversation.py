@@ -284,6 +284,40 @@ class Conversation:
             return Found(joined.start, len(turn.text))
         return None
 
+    def opening_open_until(self, spec: Opening, now: dt.datetime | None) -> dt.datetime | None:
+        """When the agent's opening window closes, if more of the opening may still come at
+        ``now``; None once it is complete (or without ``now``: judge what there is).
+
+        Complete: the conversation has ended, the customer has spoken after the agent's first
+        turn, the agent has said ``spec.turns`` turns or spoken past the window, or ``now``
+        has reached the window's end. Until then a missing greeting or name may yet be said.
+        """
+        if now is None or not self.agent or self.ended is not None:
+            return None
+        first = self.agent[0]
+        end = first.event.at + dt.timedelta(seconds=spec.seconds)
+        if now >= end or len(self.agent) >= spec.turns or self.agent[-1].event.at > end:
+            return None
+        if any(t.event.at > first.event.at for t in self.customer):
+            return None
+        return end
+
+    def settled_opening(self, spec: Opening) -> bool:
+        """Whether no later turn can join the opening: the customer has spoken after the
+        agent's first turn, or the agent has said ``spec.turns`` turns or spoken past the window.
+
+        Turns only ever join a conversation at its end (:meth:`extend`), so once settled the
+        opening stays what it is, whatever ``now``.
+        """
+        if not self.agent:
+            return False
+        first = self.agent[0].event.at
+        return (
+            len(self.agent) >= spec.turns
+            or self.agent[-1].event.at - first > dt.timedelta(seconds=spec.seconds)
+            or any(t.event.at > first for t in self.customer)
+        )
+
     def opening(self, spec: Opening) -> list[Turn]:
         """The agent's opening: what they say before the customer first speaks (at least their
         first turn), within ``spec.seconds`` of their first turn, at most ``spec.turns`` turns.

@@ -21,7 +21,7 @@ from ..compiler.load import compiled as compiled_form
 from ..compiler.load import load_ruleset
 from ..decision import Decision
 from ..errors import EventError, Problem
-from ..events import EVENT_TYPES, EventBase, parse_events
+from ..events import EVENT_TYPES, EventBase, limit_problem, validate_events
 from ..limits import DEFAULT_LIMITS, Limits
 from ..matching import Matcher, MatcherKind, build_matcher
 from ..ruleset.model import Ruleset
@@ -82,6 +82,9 @@ class _State:
     by_case: dict[str, list[EventBase]] = field(default_factory=dict)
     conversations: dict[str, Conversation] = field(default_factory=dict)
     violations: ViolationCache = field(default_factory=dict)
+    # The Limits ``events`` were checked against, and the utterance characters they hold.
+    limits: Limits | None = None
+    text_chars: int = 0
 
     def follows(self, keys: list[tuple[Any, ...]]) -> bool:
         """Whether events with these order keys come, in this order, after every one held."""
@@ -209,9 +212,10 @@ class Engine:
         deadline part are reused. The decision is the same as without it, byte for byte.
         """
         _check_now(now)
-        parsed = parse_events(events, limits=self.limits, now=now)
+        parsed = validate_events(events, self.limits, now)
         state = self._state(memo)
-        seen = self._extend(state, parsed)
+        seen = self._checked(state, parsed)
+        self._extend(state, parsed, seen)
         self._check_levels(parsed, seen)
         instants = state.instants
         _check_not_after(parsed, instants, now)
@@ -244,16 +248,31 @@ class Engine:
             memo.engine_state = state
         return state
 
-    def _extend(self, state: _State, parsed: list[EventBase]) -> int:
-        """Bring the state's ordered events up to ``parsed``; returns how many it had seen.
+    def _checked(self, state: _State, parsed: list[EventBase]) -> int:
+        """Check ``parsed`` against the limits; returns how many of them the state had seen.
 
-        The same events plus later ones (the common case: a session appending) extend the
-        order; anything else orders again from scratch.
+        Seen events (the same objects, in the same places, under the same limits) were
+        checked then: only the new ones are. Raises EventError, leaving the state as it was.
         """
         old = state.events
         seen = len(old)
         if seen > len(parsed) or not all(map(operator.is_, old, parsed)):
             seen = 0
+        start = seen if state.limits is self.limits else 0
+        problem, chars = limit_problem(
+            parsed, self.limits, start=start, text_total=state.text_chars if start else 0
+        )
+        if problem is not None:
+            raise EventError([problem])
+        state.limits, state.text_chars = self.limits, chars
+        return seen
+
+    def _extend(self, state: _State, parsed: list[EventBase], seen: int) -> None:
+        """Bring the state's ordered events up to ``parsed``, of which it had seen ``seen``.
+
+        The same events plus later ones (the common case: a session appending) extend the
+        order; anything else orders again from scratch.
+        """
         added = parsed[seen:]
         keys = [order_key(e, seen + k) for k, e in enumerate(added)]
         if seen and state.follows(keys):
@@ -261,7 +280,6 @@ class Engine:
         elif added or not seen:
             state.reorder(parsed, self._affects_clocks)
         state.events = list(parsed)
-        return seen
 
     def _affects_clocks(self, event: EventBase) -> bool:
         """Whether the deadline and tier part reads the event (words only: no)."""

@@ -26,7 +26,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ..events import CallAnswered, EventBase, TransferCompleted, TransferRequested, Utterance
 from ..ruleset.etiquette import (
@@ -98,6 +98,11 @@ class _Out:
         self.next_check: dt.datetime | None = None
         self._ids: set[str] = set()
 
+    def check_at(self, when: dt.datetime) -> None:
+        """Ask again at ``when``: a verdict waits for a window that is still open."""
+        if self.next_check is None or when < self.next_check:
+            self.next_check = when
+
     def add(
         self,
         rule: Check,
@@ -146,6 +151,19 @@ class _Out:
             "event_id": event.id if event is not None else None,
             **extra,
         }
+
+    def part(self) -> _Out:
+        """An empty output for one check of the same conversation (ids stay unique across)."""
+        out = _Out(self.conv)
+        out._ids = self._ids
+        return out
+
+    def merge(self, found: Sequence[dict[str, Any]], applied: set[str], check: dt.datetime | None) -> None:
+        """Add one check's findings (:meth:`part`'s, or the same kept from an earlier call)."""
+        self.keep(found)
+        self.applied |= applied
+        if check is not None:
+            self.check_at(check)
 
     def keep(self, found: Iterable[dict[str, Any]]) -> None:
         """Add violations made before (kept in the conversation's memo), ids and all."""
@@ -239,9 +257,14 @@ def _greeting(
     out: _Out,
     tz: dt.tzinfo,
     tier_level: TierLevel | None,
+    now: dt.datetime | None,
 ) -> None:
     opening = conv.opening(spec.opening)
     if not opening or conv.channel not in rule.channels:
+        return
+    open_until = conv.opening_open_until(spec.opening, now)
+    if open_until is not None:  # the greeting may be in the opening's next turn
+        out.check_at(open_until)
         return
     out.applied.add(rule.id)
     first = opening[0]
@@ -420,6 +443,7 @@ def _phone_opening(
     out: _Out,
     tier_level: TierLevel | None,
     compound: tuple[str, ...],
+    now: dt.datetime | None,
 ) -> None:
     if conv.channel != "phone" or (conv.answered is None and not conv.agent):
         return
@@ -428,6 +452,10 @@ def _phone_opening(
         _rings(rule, conv, conv.answered, out, tier_level)
     opening = conv.opening(spec.opening)
     if not opening or conv.opened is None:
+        return
+    open_until = conv.opening_open_until(spec.opening, now)
+    if open_until is not None:  # the names may be in the opening's next turn
+        out.check_at(open_until)
         return
     text = "".join(t.text for t in opening)
     first = opening[0]
@@ -532,28 +560,38 @@ def _customer_name(rule: CustomerNameCheck, conv: Conversation, out: _Out, now: 
     window_end = window_start + dt.timedelta(seconds=rule.within_seconds)
     ended = conv.ended
     if now is not None and now < window_end and ended is None:
-        out.next_check = window_end  # the window is still open: judged when it closes
+        out.check_at(window_end)  # the window is still open: judged when it closes
         return
     out.applied.add(rule.id)
     if opened.customer_name:
-        pattern = _name_pattern(rule, opened.customer_name, opened.customer_gender)
         # Mentions in the turns said within the window, counted as the conversation grows.
         memo: dict[str, Any] = conv.memo.setdefault(rule.id, {"turns": 0, "mentions": 0})
-        for t in conv.agent[memo["turns"] :]:
-            if t.offset <= rule.within_seconds:
-                memo["mentions"] += len(pattern.findall(t.text))
+        new = conv.agent[memo["turns"] :]
+        if new:
+            pattern = _name_pattern(rule, opened.customer_name, opened.customer_gender)
+            for t in new:
+                if t.offset <= rule.within_seconds:
+                    memo["mentions"] += len(pattern.findall(t.text))
         memo["turns"] = len(conv.agent)
         mentions: int = memo["mentions"]
         if mentions < rule.min_mentions:
             at = window_end if ended is None else min(window_end, ended.at)
-            out.add(
-                rule,
-                at,
-                f"前 {rule.within_seconds:g} 秒内正确称呼客户 {mentions} 次，应至少 {rule.min_mentions} 次",
-                f"the customer's name was said correctly {mentions} time(s) in the first "
-                f"{rule.within_seconds:g} s; at least {rule.min_mentions} required",
-                mentions=mentions,
-            )
+            held = memo.get("found")
+            if held is not None and held[0] == (mentions, at):
+                out.keep(held[1])  # the same finding as last time, id and all
+            else:
+                part = out.part()
+                within, least = f"{rule.within_seconds:g}", rule.min_mentions
+                part.add(
+                    rule,
+                    at,
+                    f"前 {within} 秒内正确称呼客户 {mentions} 次，应至少 {least} 次",
+                    f"the customer's name was said correctly {mentions} time(s) in the first "
+                    f"{rule.within_seconds:g} s; at least {rule.min_mentions} required",
+                    mentions=mentions,
+                )
+                memo["found"] = ((mentions, at), part.violations)
+                out.keep(part.violations)
     if rule.group_leader_first and opened.group_leader_name:
         _leader_first(rule, conv, out)
 
@@ -585,7 +623,7 @@ def _leader_first(rule: CustomerNameCheck, conv: Conversation, out: _Out) -> Non
 # --- Q3 pace --------------------------------------------------------------------------------------
 
 
-def _pace(rule: PaceCheck, conv: Conversation, out: _Out) -> None:
+def _pace(rule: PaceCheck, conv: Conversation, out: _Out, now: dt.datetime | None) -> None:
     # Sums over the agent's timed turns, kept as the conversation grows.
     memo: dict[str, Any] = conv.memo.setdefault(
         rule.id, {"turns": 0, "seconds": 0.0, "chars": 0, "last": None}
@@ -597,8 +635,8 @@ def _pace(rule: PaceCheck, conv: Conversation, out: _Out) -> None:
             memo["last"] = t
     memo["turns"] = len(conv.agent)
     last: Turn | None = memo["last"]
-    if last is None:
-        return
+    if last is None or (now is not None and conv.ended is None):
+        return  # the pace of the call is known when it has ended
     out.applied.add(rule.id)
     seconds = memo["seconds"]
     rate = memo["chars"] / (seconds / 60)
@@ -722,7 +760,6 @@ def _identity(rule: IdentityCheck, conv: Conversation, out: _Out) -> None:
     Kept as the conversation grows: turns already followed by another utterance are settled
     (a request split over two turns is found once the second arrives).
     """
-    reasons, requests = compiled(rule.reason), compiled(rule.request)
     memo: dict[str, Any] = conv.memo.setdefault(rule.id, {"turns": 0, "reason": False, "decided": None})
     decided = memo["decided"]
     if decided is not None:
@@ -730,6 +767,7 @@ def _identity(rule: IdentityCheck, conv: Conversation, out: _Out) -> None:
         if decided is not True:
             out.keep([decided])
         return
+    reasons, requests = compiled(rule.reason), compiled(rule.request)
     reason_given = memo["reason"]
     for i in range(memo["turns"], len(conv.agent)):
         turn = conv.agent[i]
@@ -977,11 +1015,53 @@ def _complaint(rule: ComplaintConversationCheck, conv: Conversation, out: _Out) 
         )
 
 
+def _opening_key(conv: Conversation, spec: EtiquetteSpec, tier_level: TierLevel | None) -> object:
+    """What the opening checks' verdict rests on besides the settled opening: the customer's
+    level at the first turn and at the answer. None while the opening is not settled."""
+    if not conv.settled_opening(spec.opening):
+        return None
+    if tier_level is None or conv.opened is None:
+        return ("settled",)
+    customer = conv.opened.customer_id
+    answered = conv.answered.at if conv.answered is not None else None
+    return (
+        "settled",
+        tier_level(customer, conv.agent[0].event.at),
+        tier_level(customer, answered) if answered is not None else None,
+    )
+
+
+def _kept(out: _Out, rule_id: str, key: object, check: Callable[[_Out], None]) -> None:
+    """Run ``check`` into ``out``, or add what it found last time for the same ``key``
+    (None: run it, keep nothing)."""
+    memo = out.conv.memo
+    held = memo.get(f"verdict:{rule_id}")
+    if key is not None and held is not None and held[0] == key:
+        out.merge(*held[1:])
+        return
+    part = out.part()
+    check(part)
+    out.merge(part.violations, part.applied, part.next_check)
+    if key is not None:
+        memo[f"verdict:{rule_id}"] = (key, part.violations, part.applied, part.next_check)
+
+
 # --- scoring ----------------------------------------------------------------------------------------
 
 
 def _score(card: Scorecard, conv: Conversation, out: _Out) -> dict[str, Any]:
-    failed_rules = {v["rule"] for v in out.violations if v["severity"] == "fail"}
+    failed_rules = frozenset(v["rule"] for v in out.violations if v["severity"] == "fail")
+    # The score rests on which checks applied and which failed: kept while they stay.
+    key = (failed_rules, frozenset(out.applied))
+    held = conv.memo.get("score")
+    if held is not None and held[0] == key:
+        return cast(dict[str, Any], held[1])
+    found = _scored(card, conv, out, failed_rules)
+    conv.memo["score"] = (key, found)
+    return found
+
+
+def _scored(card: Scorecard, conv: Conversation, out: _Out, failed_rules: frozenset[str]) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     score = 0.0
     total = 0.0
@@ -1101,12 +1181,21 @@ class EtiquetteChecker:
         self, conv: Conversation, tz: dt.tzinfo, tier_level: TierLevel | None, now: dt.datetime | None
     ) -> _Out:
         spec, out = self.spec, _Out(conv)
-        if spec.greeting is not None:
-            _greeting(spec.greeting, conv, spec, out, tz, tier_level)
-        if spec.phone_opening is not None:
-            _phone_opening(spec.phone_opening, conv, spec, out, tier_level, self._compound)
+        # The opening checks read the opening, the case's events and the customer's level at
+        # the first turn: once the opening is settled their verdict is kept (a conversation
+        # is rebuilt whenever anything but a later utterance arrives).
+        key = _opening_key(conv, spec, tier_level)
+        if (greeting := spec.greeting) is not None:
+            _kept(out, greeting.id, key, lambda o: _greeting(greeting, conv, spec, o, tz, tier_level, now))
+        if (opening := spec.phone_opening) is not None:
+            _kept(
+                out,
+                opening.id,
+                key,
+                lambda o: _phone_opening(opening, conv, spec, o, tier_level, self._compound, now),
+            )
         if spec.pace is not None:
-            _pace(spec.pace, conv, out)
+            _pace(spec.pace, conv, out, now)
         if spec.customer_name is not None:
             _customer_name(spec.customer_name, conv, out, now)
         if spec.forbidden_phrases is not None and self._phrases is not None:

@@ -36,6 +36,8 @@ class Memo:
     last_seq: int = 0
     events: list[tuple[int, EventBase]] = field(default_factory=list)
     """(seq, event) in arrival order."""
+    plain: list[EventBase] = field(default_factory=list)
+    """The same events without their seqs (what the engine is given: kept, not rebuilt)."""
     latest: dt.datetime = _EPOCH
     """The latest ``at`` among the events (as given: aware datetimes compare as instants)."""
     state: ReportState = field(default_factory=ReportState)
@@ -46,6 +48,7 @@ class Memo:
         """Add events that arrived after the ones held (each ``seq`` above ``last_seq``)."""
         for seq, event in events:
             self.events.append((seq, event))
+            self.plain.append(event)
             self.last_seq = seq
             if event.at > self.latest:
                 self.latest = event.at

@@ -45,11 +45,10 @@ class _Work:
 
 @dataclass(frozen=True)
 class _Incoming:
-    """A validated event, its JSON as stored and its canonical form (for duplicate checks)."""
+    """A validated event and its JSON as stored."""
 
     event: EventBase
     body: str
-    canonical: str
     customer: str | None  # the customer of a customer-level event
     named: str | None  # the customer a case_opened names
 
@@ -76,17 +75,16 @@ def _incoming(raw: Mapping[str, Any] | EventBase, now: dt.datetime | None) -> _I
         )
     try:
         body = event.model_dump_json(exclude_unset=True)
-        canonical = _canonical(event)
     except PydanticSerializationError as err:
         raise EventError([Problem(f"the event cannot be stored as JSON: {err}", (0, "meta"))]) from None
     customer = getattr(event, "customer_id", None) if event.scope == _CUSTOMER else None
     named = event.customer_id if isinstance(event, CaseOpened) else None
-    return _Incoming(event, body, canonical, customer, named)
+    return _Incoming(event, body, customer, named)
 
 
 def _check_same(prior: StoredEvent, incoming: _Incoming) -> None:
     """A stored event with the incoming one's id must be the same event."""
-    if _canonical(_parse_stored([prior])[0][1]) != incoming.canonical:
+    if _canonical(_parse_stored([prior])[0][1]) != _canonical(incoming.event):
         raise EventError(
             [
                 Problem(
@@ -355,7 +353,7 @@ class Session:
         self, work: _Work, memo: Memo, now: dt.datetime, seq: int, *, replay: bool, stored: bool
     ) -> tuple[New, Decision]:
         """Decide ``memo``'s subject at ``now`` and diff against what it reported; save when changed."""
-        events = self._case_events(work, memo) if isinstance(memo, CaseMemo) else [e for _, e in memo.events]
+        events = self._case_events(work, memo) if isinstance(memo, CaseMemo) else memo.plain
         decision = self._evaluate(memo, events, now)
         new, changed = diff(decision, memo.state, seq, replay=replay)
         if changed or stored:
@@ -433,6 +431,8 @@ class Session:
     def _case_events(self, work: _Work, memo: CaseMemo) -> list[EventBase]:
         """The case's events and its customers' customer-level events, in arrival order."""
         parts = [m.events for m in self._case_customers(work, memo) if m.events]
+        if not parts and memo.closed_seq is None:
+            return memo.plain
         if not parts:
             merged = memo.events
         else:  # an event can be both (a customer-level event naming this case)

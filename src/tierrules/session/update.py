@@ -127,6 +127,9 @@ class ReportState:
 
     seen: dict[str, int] = field(default_factory=dict)
     tiers: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # dumps() of the state as it is: a case's row is written on every append, while what
+    # it reported changes on few of them.
+    _text: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def loads(cls, text: str) -> ReportState:
@@ -136,11 +139,23 @@ class ReportState:
         return cls(dict(data["seen"]), {k: (v[0], v[1]) for k, v in data["tiers"].items()})
 
     def dumps(self) -> str:
-        return json.dumps(
-            {"seen": self.seen, "tiers": {k: list(v) for k, v in self.tiers.items()}},
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
+        if self._text is None:
+            self._text = json.dumps(
+                {"seen": self.seen, "tiers": {k: list(v) for k, v in self.tiers.items()}},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            )
+        return self._text
+
+    def see(self, key: str, seq: int) -> None:
+        """Record that the update of event ``seq`` reported ``key`` first."""
+        self.seen[key] = seq
+        self._text = None
+
+    def see_tier(self, customer_id: str, value: str, seq: int) -> None:
+        """Record the tier the update of event ``seq`` reported for ``customer_id``."""
+        self.tiers[customer_id] = (value, seq)
+        self._text = None
 
 
 def _key(kind: str, item: BaseModel) -> str:
@@ -168,7 +183,7 @@ class _Diff:
     def fresh(self, key: str) -> bool:
         first = self.state.seen.get(key)
         if first is None:
-            self.state.seen[key] = self.seq
+            self.state.see(key, self.seq)
             self.changed = True
             return True
         return self.replay and first == self.seq
@@ -180,7 +195,7 @@ class _Diff:
         value = f"{tier.tier}/{tier.service_class}/{tier.service_level}"
         last = self.state.tiers.get(tier.customer_id)
         if last is None or last[0] != value:
-            self.state.tiers[tier.customer_id] = (value, self.seq)
+            self.state.see_tier(tier.customer_id, value, self.seq)
             self.changed = True
             return True
         return self.replay and last[1] == self.seq
