@@ -108,3 +108,31 @@ def test_bad_input_with_a_memo_raises_as_without() -> None:
     with pytest.raises(tierrules.EventError, match="after now"):
         ENGINE.evaluate([good, late], now, memo=memo)
     assert ENGINE.evaluate([good], now, memo=memo).to_json() == ENGINE.evaluate([good], now).to_json()
+
+
+def test_limits_with_a_memo_count_what_came_before() -> None:
+    """The memo checks only new events against the limits, carrying the utterance total."""
+    engine = tierrules.Engine(limits=tierrules.Limits(max_text_chars=30))
+    memo = Memo()
+    now = dt.datetime.fromisoformat("2026-11-24T12:00:00+08:00")
+    words = [
+        {
+            "type": "utterance",
+            "at": f"2026-11-24T10:00:0{i}+08:00",
+            "case_id": "a",
+            "speaker": "agent",
+            "text": "一二三四五六七八九十",
+        }
+        for i in range(4)
+    ]
+    held = tierrules.parse_events(words)
+    for k in (1, 2, 3):
+        engine.evaluate(held[:k], now, memo=memo)
+    with pytest.raises(tierrules.EventError) as err:  # 40 characters: the 4th event is refused
+        engine.evaluate(held, now, memo=memo)
+    with pytest.raises(tierrules.EventError) as fresh:
+        engine.evaluate(held, now)
+    assert str(err.value) == str(fresh.value)
+    assert tuple(err.value.best.absolute_path) == (3, "text")
+    # the refused call left the memo as it was
+    assert engine.evaluate(held[:3], now, memo=memo).to_json() == engine.evaluate(held[:3], now).to_json()
