@@ -74,6 +74,8 @@ def test_a_section_file_that_cannot_be_read_is_refused(
 
 def test_an_explicitly_empty_section_loads(ruleset: Path) -> None:
     (ruleset / "deadlines.yaml").write_text("deadlines: []\n", encoding="utf-8")
+    # the targets name deadline rules: without deadlines there is nothing to aim at
+    (ruleset / "targets.yaml").write_text("targets: []\n", encoding="utf-8")
     assert tierrules.load_ruleset(ruleset).deadlines == []
 
 

@@ -19,7 +19,7 @@ from pydantic_core import CoreSchema
 
 from ..errors import PathPart, Problem, Rank, descend, did_you_mean
 from ..text import normalize
-from ..vocabulary import ID_PATTERN, Text, clause_pattern
+from ..vocabulary import ID_PATTERN, ServiceLevel, Text, clause_pattern
 
 Severity = Literal["fail", "review"]
 
@@ -258,7 +258,7 @@ class VipGreeting(_Spec):
     one of ``phrases``, or ``address[0]`` followed by ``address[1]`` within ``max_gap`` characters.
     """
 
-    levels: tuple[int, ...] = Field(default=(1,), min_length=1)
+    levels: tuple[ServiceLevel, ...] = Field(default=(1,), min_length=1)
     phrases: tuple[str, ...] = Field(default=("欢迎您再次莅临",))
     address: tuple[str, str] | None = ("尊敬的", "客户")
     max_gap: int = Field(
