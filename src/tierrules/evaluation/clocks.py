@@ -11,11 +11,12 @@ swaps the budget; an obligation already breached when the target changes stays b
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ..calendars import BusinessCalendar, add_wall_clock
 from ..vocabulary import Duration
@@ -153,29 +154,123 @@ def run_budget(
     *,
     days_target: bool = False,
 ) -> Run:
-    """Spend ``budget`` of clock time from ``start``, skipping ``pauses``."""
-    remaining = budget
-    cursor = start
+    """Spend ``budget`` of clock time from ``start``, skipping ``pauses``.
+
+    The pauses in time order: the first one running at or after ``start`` (cut to start
+    there), then each next one while budget is left when it begins. Where the budget runs out
+    is found by bisection over running sums of the case's pauses (:class:`_PauseIndex`), so
+    a case of thousands of pauses and hundreds of clocks costs each clock a logarithm, not a
+    walk over every pause.
+    """
     run = Run(due=start)
-    for p0, p1 in pauses[_first_pause_after(pauses, cursor) :]:
-        p0 = max(p0, cursor)
-        available = clock.measure(cursor, p0)
-        if remaining <= available:
-            break
-        remaining -= available
-        if p1 is None:
-            run.note_pause(p0, p0, clock, open_at=now)
-            run.open_pause = True
-            cursor = max(now, p0)
-            break
-        run.note_pause(p0, p1, clock)
-        cursor = p1
+    cursor, remaining = start, budget
+    first = _first_pause_after(pauses, start)
+    if first < len(pauses):
+        cursor, remaining = _spend_over_pauses(run, clock, start, budget, pauses, first, now)
     due = clock.add(cursor, remaining)
     if days_target and clock.working and run.pauses and not clock.calendar.is_open(due):
         # A day target lands on an opening, not the previous closing (same open time).
         due = clock.calendar.next_open(due)
     run.due = due
     return run
+
+
+def _spend_over_pauses(
+    run: Run,
+    clock: Clock,
+    start: dt.datetime,
+    budget: dt.timedelta,
+    pauses: Sequence[Pause],
+    first: int,
+    now: dt.datetime,
+) -> tuple[dt.datetime, dt.timedelta]:
+    """Note in ``run`` the pauses from ``first`` on that the budget reaches; returns where the
+    clock runs again and the budget left there."""
+    p0, p1 = max(pauses[first][0], start), pauses[first][1]
+    available = clock.measure(start, p0)
+    if budget <= available:
+        return start, budget
+    remaining = budget - available
+    if p1 is None:  # open: the clock is stopped until now
+        run.note_pause(p0, p0, clock, open_at=now)
+        run.open_pause = True
+        return max(now, p0), remaining
+    run.note_pause(p0, p1, clock)
+    index = _pause_index(pauses, clock)
+    opened = index.open_time
+    # Pause k is reached while the open time from the end of pause ``first`` to its start is
+    # less than what is left: the first one not reached, by bisection (n: all are reached).
+    n = len(pauses)
+    end = bisect.bisect_left(opened, opened[first] + remaining, first + 1, n)
+    remaining -= opened[end - 1] - opened[first]
+    if end == n and end - 1 > first and pauses[-1][1] is None:
+        index.note(run, first + 1, n - 1)
+        at = index.starts[n - 1]
+        run.note_pause(at, at, clock, open_at=now)
+        run.open_pause = True
+        return max(now, at), remaining
+    index.note(run, first + 1, end)
+    cursor = pauses[end - 1][1]
+    assert cursor is not None  # only the last pause may be open, and it was handled above
+    return cursor, remaining
+
+
+@dataclass(frozen=True, slots=True)
+class _PauseIndex:
+    """Running sums over a case's pauses on one clock.
+
+    ``starts[k]``: where pause k starts when reached from pause k-1 (they may touch);
+    ``open_time[k]``: the clock's open time from the end of pause 0 to the start of pause k;
+    ``paused[k]`` and ``wall[k]``: what the closed pauses before k cost, in clock and elapsed
+    time. Sums of ``timedelta`` are exact, so these give what walking the pauses gives.
+    """
+
+    pauses: Sequence[Pause]
+    starts: list[dt.datetime]
+    open_time: list[dt.timedelta]
+    paused: list[dt.timedelta]
+    wall: list[dt.timedelta]
+
+    @classmethod
+    def build(cls, pauses: Sequence[Pause], clock: Clock) -> _PauseIndex:
+        starts, open_time, paused, wall = [], [_ZERO], [_ZERO], [_ZERO]
+        previous_end: dt.datetime | None = None
+        for k, (p0, p1) in enumerate(pauses):
+            at = p0 if previous_end is None else max(p0, previous_end)
+            starts.append(at)
+            if k:
+                open_time.append(open_time[-1] + clock.measure(cast(dt.datetime, previous_end), at))
+            closed = p1 is not None
+            paused.append(paused[-1] + (clock.measure(at, p1) if p1 is not None else _ZERO))
+            wall.append(wall[-1] + (max(p1 - at, _ZERO) if closed and p1 is not None else _ZERO))
+            previous_end = p1
+        return cls(pauses, starts, open_time, paused, wall)
+
+    def note(self, run: Run, lo: int, hi: int) -> None:
+        """Count the closed pauses ``lo`` to ``hi - 1`` in ``run``, listing what room is left."""
+        if hi <= lo:
+            return
+        run.paused_for += self.paused[hi] - self.paused[lo]
+        run.paused_for_wall += self.wall[hi] - self.wall[lo]
+        listed = min(hi - lo, max(MAX_LISTED_PAUSES - len(run.pauses), 0))
+        run.pauses.extend((self.starts[k], self.pauses[k][1]) for k in range(lo, lo + listed))
+        run.pauses_omitted += hi - lo - listed
+
+
+# Indexes of the pause lists in use, by list and clock. A decision's clocks share their
+# case's list; the list itself is held so its id is not reused while it is cached.
+_INDEXES: dict[tuple[int, int, bool], _PauseIndex] = {}
+_INDEXES_KEPT = 256
+
+
+def _pause_index(pauses: Sequence[Pause], clock: Clock) -> _PauseIndex:
+    key = (id(pauses), id(clock.calendar), clock.working)
+    found = _INDEXES.get(key)
+    if found is None or found.pauses is not pauses or len(found.starts) != len(pauses):
+        if len(_INDEXES) >= _INDEXES_KEPT:
+            _INDEXES.clear()
+        found = _INDEXES[key] = _PauseIndex.build(pauses, clock)
+    return found
 
 
 def _first_pause_after(pauses: Sequence[Pause], at: dt.datetime) -> int:
