@@ -75,7 +75,8 @@ class Obligation(_Part):
     paused: bool = Field(
         default=False,
         description="The clock is paused now; due_at assumes it resumes now, so due_at, paused_for, "
-        "paused_for_wall and explain move with now (the decision's clock fields).",
+        "paused_for_wall, explain and the due times in changes move with now (the decision's "
+        "clock fields).",
     )
     changes: list[dict[str, Any]] = Field(
         default_factory=list, description="Target recomputations (severity or tier changed mid-case)."
