@@ -310,7 +310,10 @@ def test_an_open_name_window_is_a_next_check() -> None:
         ev("call_answered", "2026-11-24 10:00", rings=1),
         ev("utterance", "2026-11-24 10:00:02", speaker="agent", text="您好，这里是星河银行，我是客服小李。"),
     ]
+    # the opening (20 s from the agent's first turn) is still open: Q1/Q2 are judged then
     d = DEFAULT.evaluate(events, now=at("2026-11-24 10:00:20"))
+    assert d.next_check_by_case["c1"] == at("2026-11-24 10:00:22")
+    d = DEFAULT.evaluate(events, now=at("2026-11-24 10:00:30"))
     assert d.next_check_by_case["c1"] == at("2026-11-24 10:01")  # 60 s after the answer
     later = DEFAULT.evaluate(events, now=at("2026-11-24 10:01"))
     assert any(v.source == "Q4" for v in later.violations)
