@@ -195,6 +195,7 @@ def _clock(
     met_at: dt.datetime | None,
     now: dt.datetime,
 ) -> _Clock:
+    """The clock as the rule runs it: due before an instant the start event names, or for a target."""
     if ctx.rule.due_before is not None:
         reschedules = [s for s in stops.reschedule if _paired(ctx, started.event, s)]
         return _due_before_clock(ctx, started, reschedules, met_at)
