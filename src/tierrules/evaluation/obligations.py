@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,7 @@ from dateutil.tz import resolve_imaginary
 from ..calendars import BusinessCalendar
 from ..decision import DeadlineWarning, Escalation, Obligation, Status
 from ..events import EventBase
-from ..ruleset.model import DeadlineRule
+from ..ruleset.model import DeadlineRule, EscalationSpec
 from ..vocabulary import Duration, Text
 from .cases import Case
 from .clocks import (
@@ -171,39 +171,70 @@ def clock_outcome(
     None when it is not owed: cancelled (a paired ``cancelled_by`` event before it fell due
     or was met), or the rule stopped applying (``started.until``) before it fell due unmet.
     """
-    start, until = started.at, started.until
     chain = _chain(ctx, started.event) if ctx.rule.escalate is not None else None
-    accepts = _acceptor(ctx, started.event, chain)
-    met = _first(stops.met, start, until, accepts)
+    met = _first(stops.met, started.at, started.until, _acceptor(ctx, started.event, chain))
     met_at = met.at if met is not None else None
     pauses = case.pauses if ctx.rule.pausable else []
-    if ctx.rule.due_before is not None:
-        clock = _due_before_clock(
-            ctx, started, [s for s in stops.reschedule if _paired(ctx, started.event, s)], met_at
-        )
-    else:
-        # A met clock stopped at met_at: a pause still open then ends there, not at now.
-        clock = _running_clock(ctx, start, case, pauses, met_at, min(now, met_at) if met_at else now)
-    due = clock.run.due
-    cancel = _first(stops.cancel, start, until, lambda s: _paired(ctx, started.event, s))
-    if cancel is not None and cancel.at < due and (met_at is None or cancel.at < met_at):
-        return None  # e.g. the customer was served before the waiting clock came due
-    if until is not None and met_at is None and due > until:
-        return None  # the rule stopped applying before the clock ran out
-    if started.attached is not None and started.attached > start and due < started.attached:
+    clock = _clock(ctx, started, case, stops, pauses, met_at, now)
+    if not _owed(ctx, started, stops, clock.run.due, met_at):
+        return None
+    if started.attached is not None and started.attached > started.at and clock.run.due < started.attached:
         clock.breach_known = started.attached  # a retroactive start already past its due time
     if clock.explain is None:
-        clock.explain = _explain(ctx, clock.target, start, clock.run)
+        clock.explain = _explain(ctx, clock.target, started.at, clock.run)
     obligation = _obligation(ctx, started, case, clock, met, now)
-    checks = [due] if obligation.status == "pending" and not obligation.paused else []
+    return _outcome(ctx, started, chain, obligation, clock, pauses, met_at, now)
+
+
+def _clock(
+    ctx: RuleContext,
+    started: Started,
+    case: Case,
+    stops: Stops,
+    pauses: Sequence[Pause],
+    met_at: dt.datetime | None,
+    now: dt.datetime,
+) -> _Clock:
+    """The clock as the rule runs it: due before an instant the start event names, or for a target."""
+    if ctx.rule.due_before is not None:
+        reschedules = [s for s in stops.reschedule if _paired(ctx, started.event, s)]
+        return _due_before_clock(ctx, started, reschedules, met_at)
+    # A met clock stopped at met_at: a pause still open then ends there, not at now.
+    return _running_clock(ctx, started.at, case, pauses, met_at, min(now, met_at) if met_at else now)
+
+
+def _owed(
+    ctx: RuleContext, started: Started, stops: Stops, due: dt.datetime, met_at: dt.datetime | None
+) -> bool:
+    """Not cancelled before it fell due or was met, and not out of scope before it ran out."""
+    cancel = _first(stops.cancel, started.at, started.until, lambda s: _paired(ctx, started.event, s))
+    if cancel is not None and cancel.at < due and (met_at is None or cancel.at < met_at):
+        return False  # e.g. the customer was served before the waiting clock came due
+    until = started.until
+    return until is None or met_at is not None or due <= until  # else the rule stopped applying first
+
+
+def _outcome(
+    ctx: RuleContext,
+    started: Started,
+    chain: _Chain | None,
+    obligation: Obligation,
+    clock: _Clock,
+    pauses: Sequence[Pause],
+    met_at: dt.datetime | None,
+    now: dt.datetime,
+) -> Outcome:
+    """The obligation with its warnings, escalations and the instants to look at it again."""
+    until = started.until
+    checks = (clock.run.due,) if obligation.status == "pending" and not obligation.paused else ()
     horizon = min(now, until) if until is not None else now
     warnings, warn_checks = _warnings(
-        ctx, obligation, clock, start, pauses, met_at, horizon, min(now, met_at) if met_at else now
+        ctx, obligation, clock, started.at, pauses, met_at, horizon, min(now, met_at) if met_at else now
     )
     escalations, escalation_checks = _escalations(
         ctx, started, chain, obligation, clock, met_at, horizon, now
     )
-    if until is not None:
+    if until is not None:  # the rule stopped applying: no warning or escalation is still to come
         warn_checks, escalation_checks = (), ()
     return Outcome(obligation, warnings, escalations, (*checks, *warn_checks, *escalation_checks))
 
@@ -309,14 +340,7 @@ def _running_clock(
     run = due_with_pauses(target, start, pauses, now)
     changes: list[dict[str, Any]] = []
     breach_known: dt.datetime | None = None
-    # Every watched attribute's changes in time order (at one instant, by name): each new
-    # target reads the others as they are by then.
-    timeline = sorted(
-        (changed_at, name, value)
-        for name in ctx.watched
-        for changed_at, value in case.changes(name, start, now)
-    )
-    for changed_at, name, value in timeline:
+    for changed_at, name, value in _watched_changes(ctx, case, start, now):
         if met_at is not None and met_at <= changed_at:
             break
         new_target = ctx.target(case, changed_at, {name: value})
@@ -332,6 +356,18 @@ def _running_clock(
         if run.due < changed_at:
             breach_known = changed_at
     return _Clock(target, run, changes, breach_known, None)
+
+
+def _watched_changes(
+    ctx: RuleContext, case: Case, start: dt.datetime, now: dt.datetime
+) -> list[tuple[dt.datetime, str, Any]]:
+    """Every watched attribute's changes in time order (at one instant, by name): each new
+    target reads the others as they are by then."""
+    return sorted(
+        (changed_at, name, value)
+        for name in ctx.watched
+        for changed_at, value in case.changes(name, start, now)
+    )
 
 
 def _change_record(
@@ -448,11 +484,16 @@ def _warnings(
     for pct, at in warning_instants(clock.target, start, pauses, now, rule.warn_at):
         if met_at is not None and met_at <= at:
             continue
-        if at <= horizon and not (clock.run.open_pause and at >= now):
+        if _reached(at, horizon, clock.run, now):
             warnings.append(_warning(ctx, obligation, pct, at))
         elif watching and at > now:
             upcoming.append(at)
     return tuple(warnings), tuple(upcoming)
+
+
+def _reached(at: dt.datetime, horizon: dt.datetime, run: Run, now: dt.datetime) -> bool:
+    """Whether a warning instant has come by ``horizon`` (under an open pause, only one before ``now``)."""
+    return at <= horizon and not (run.open_pause and at >= now)
 
 
 def _warning(ctx: RuleContext, obligation: Obligation, percent: int, at: dt.datetime) -> DeadlineWarning:
@@ -511,27 +552,58 @@ def _escalations(
     spec = ctx.rule.escalate
     if spec is None or chain is None or (not spec.at_start and obligation.status != "breached"):
         return (), ()
-    level = chain.level
-    out: list[Escalation] = []
-    if spec.at_start:
-        out.append(_escalation(ctx, obligation, started.at, level, 0, chain.priority))
-        if spec.top is not None:
-            level = min(spec.top, max(ctx.levels)) if ctx.levels else spec.top
+    first, level = _at_start(ctx, spec, chain, obligation, started.at)
     if obligation.status != "breached":
-        return tuple(out), ()
+        return first, ()
     due = clock.run.due
     at = max(due, clock.breach_known) if clock.breach_known else due
-    step = 1 if spec.at_start else 0
-    while at <= horizon and (met_at is None or met_at > at):
-        out.append(_escalation(ctx, obligation, at, level, step, chain.priority))
+    steps = _chain_steps(spec, ctx.calendar, at, level, step=1 if spec.at_start else 0)
+    raised, upcoming = _raised(ctx, obligation, chain.priority, steps, met_at, horizon, now)
+    return (*first, *raised), upcoming
+
+
+def _at_start(
+    ctx: RuleContext, spec: EscalationSpec, chain: _Chain, obligation: Obligation, at: dt.datetime
+) -> tuple[tuple[Escalation, ...], int]:
+    """A skip-level rule's escalation at the start (none for others), and the level a breach goes to."""
+    if not spec.at_start:
+        return (), chain.level
+    first = (_escalation(ctx, obligation, at, chain.level, 0, chain.priority),)
+    if spec.top is None:
+        return first, chain.level
+    return first, min(spec.top, max(ctx.levels)) if ctx.levels else spec.top
+
+
+def _chain_steps(
+    spec: EscalationSpec, calendar: BusinessCalendar, at: dt.datetime, level: int, step: int
+) -> Iterator[tuple[dt.datetime, int, int]]:
+    """A breach's escalations as (instant, level, step): one, or one per ``every`` up to ``top``."""
+    while True:
+        yield at, level, step
         top = spec.top if spec.top is not None else level
         if spec.every is None or level >= top:
-            return tuple(out), ()
+            return
         level += 1
         step += 1
-        at = due_time(at, spec.every, ctx.calendar)
-    upcoming = (at,) if (met_at is None or met_at > at) and at > now else ()
-    return tuple(out), upcoming
+        at = due_time(at, spec.every, calendar)
+
+
+def _raised(
+    ctx: RuleContext,
+    obligation: Obligation,
+    priority: int | None,
+    steps: Iterator[tuple[dt.datetime, int, int]],
+    met_at: dt.datetime | None,
+    horizon: dt.datetime,
+    now: dt.datetime,
+) -> tuple[tuple[Escalation, ...], tuple[dt.datetime, ...]]:
+    """The steps raised by ``horizon`` while unmet, and the next one's instant when still to come."""
+    out: list[Escalation] = []
+    for at, level, step in steps:
+        if at > horizon or (met_at is not None and met_at <= at):
+            return tuple(out), ((at,) if (met_at is None or met_at > at) and at > now else ())
+        out.append(_escalation(ctx, obligation, at, level, step, priority))
+    return tuple(out), ()
 
 
 def _level_name(ctx: RuleContext, level: int) -> Text:

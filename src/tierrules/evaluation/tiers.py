@@ -156,6 +156,10 @@ class _Step:
     period_end: dt.datetime  # end of the qualification period in force after it
 
 
+_Timeline = tuple[tuple[dt.datetime, TierState], ...]
+_Span = tuple[dt.datetime, dt.datetime | None]  # from, until (None: still applies at ``now``)
+
+
 def _iso(at: dt.datetime, tz: dt.tzinfo) -> str:
     return at.astimezone(tz).isoformat()
 
@@ -281,7 +285,7 @@ def _state_at(ev: _Evaluator, customer: _Customer, at: dt.datetime) -> TierState
     return ev.state(held, ev.rules[held])
 
 
-def _timeline(ev: _Evaluator, customer: _Customer) -> tuple[tuple[dt.datetime, TierState], ...]:
+def _timeline(ev: _Evaluator, customer: _Customer) -> _Timeline:
     instants = {s.event.at for s in customer.steps} | {o.at for o in customer.overrides}
     instants |= {o.until for o in customer.overrides if o.until is not None and o.until > o.at}
     out: list[tuple[dt.datetime, TierState]] = []
@@ -293,86 +297,111 @@ def _timeline(ev: _Evaluator, customer: _Customer) -> tuple[tuple[dt.datetime, T
 
 
 def _reasons(ev: _Evaluator, customer: _Customer) -> list[dict[str, Any]]:
-    spec, now, tz = ev.spec, ev.now, ev.tz
-    reasons: list[dict[str, Any]] = []
-    override = _active_override(customer.overrides, now)
+    """Why the customer has their tier at ``now``: override, VIP card, soft landing, metrics."""
+    override = _active_override(customer.overrides, ev.now)
     if override is not None:
-        reasons.append(
-            {
-                "rule": spec.override.id,
-                "override_tier": override.tier,
-                "at": _iso(override.at, tz),
-                "until": _iso(override.until, tz) if override.until is not None else None,
-                "reason": override.reason,
-                "note": f"manual override to {override.tier}"
-                + (f" until {_iso(override.until, tz)}" if override.until is not None else "")
-                + f": {override.reason}",
-            }
-        )
+        reasons = [_override_reason(ev, override)]
     else:
-        expired = [o for o in customer.overrides if o.at <= now and o.until is not None and o.until <= now]
-        if expired:
-            last = max(expired, key=lambda o: o.until or o.at)
-            assert last.until is not None
-            reasons.append(
-                {
-                    "rule": spec.override.id,
-                    "override_tier": last.tier,
-                    "expired_at": _iso(last.until, tz),
-                    "reason": last.reason,
-                    "note": f"override to {last.tier} expired at {_iso(last.until, tz)}; "
-                    "the computed tier applies",
-                }
-            )
-    step = customer.profile_at(now)
+        reasons = _expired_override_reasons(ev, customer)
+    step = customer.profile_at(ev.now)
     if step is None:
-        reasons.append({"note": "no customer_profile yet: no metrics to compare"})
-        return reasons
-    profile = step.event
-    if profile.vip_card and override is None:
-        applied = _RANK[spec.vip_card.tier] > step.held
-        reasons.append(
-            {
-                "rule": spec.vip_card.id,
-                "vip_tier": spec.vip_card.tier,
-                "applied": applied,
-                "note": f"VIP card: at least {spec.vip_card.tier}"
-                + ("" if applied else f" (the computed {ev.by_rank[step.held]} is not lower)"),
-            }
-        )
-    computed, held = ev.by_rank[step.computed], ev.by_rank[step.held]
+        return [*reasons, {"note": "no customer_profile yet: no metrics to compare"}]
+    if step.event.vip_card and override is None:
+        reasons.append(_vip_reason(ev, step))
     if step.previous is not None and step.previous_end is not None and step.held < step.previous:
-        reasons.append(
-            {
-                "rule": spec.soft_landing.id,
-                "from_tier": ev.by_rank[step.previous],
-                "computed_tier": computed,
-                "note": f"downgraded from {ev.by_rank[step.previous]} to {held} by the customer_profile at "
-                f"{_iso(profile.at, tz)}, after the qualification period ended "
-                f"{_iso(step.previous_end, tz)}; the thresholds give {computed}, and a review moves "
-                f"down at most {spec.soft_landing.max_downgrade_steps} tier(s)",
-            }
-        )
+        reasons.append(_downgrade_reason(ev, step, step.previous, step.previous_end))
     if step.held > step.computed:
-        reasons.append(
-            {
-                "rule": spec.soft_landing.id,
-                "computed_tier": computed,
-                "period_ends": _iso(step.period_end, tz),
-                # Worded so it does not change when the period ends: downgrades wait for a profile.
-                "note": f"the thresholds give {computed}; {held} is held: a customer_profile at or after "
-                f"{_iso(step.period_end, tz)} (the end of the qualification period) applies the downgrade",
-            }
-        )
-    # The thresholds that decided the computed tier: its own, or silver's for standard.
+        reasons.append(_held_reason(ev, step))
+    return [*reasons, *_metric_reasons(ev, step)]
+
+
+def _override_reason(ev: _Evaluator, override: TierOverride) -> dict[str, Any]:
+    tz = ev.tz
+    return {
+        "rule": ev.spec.override.id,
+        "override_tier": override.tier,
+        "at": _iso(override.at, tz),
+        "until": _iso(override.until, tz) if override.until is not None else None,
+        "reason": override.reason,
+        "note": f"manual override to {override.tier}"
+        + (f" until {_iso(override.until, tz)}" if override.until is not None else "")
+        + f": {override.reason}",
+    }
+
+
+def _expired_override_reasons(ev: _Evaluator, customer: _Customer) -> list[dict[str, Any]]:
+    """The last override that expired by ``now``, if any: the computed tier applies again."""
+    now = ev.now
+    expired = [o for o in customer.overrides if o.at <= now and o.until is not None and o.until <= now]
+    if not expired:
+        return []
+    last = max(expired, key=lambda o: o.until or o.at)
+    assert last.until is not None
+    return [
+        {
+            "rule": ev.spec.override.id,
+            "override_tier": last.tier,
+            "expired_at": _iso(last.until, ev.tz),
+            "reason": last.reason,
+            "note": f"override to {last.tier} expired at {_iso(last.until, ev.tz)}; "
+            "the computed tier applies",
+        }
+    ]
+
+
+def _vip_reason(ev: _Evaluator, step: _Step) -> dict[str, Any]:
+    vip_card = ev.spec.vip_card
+    applied = _RANK[vip_card.tier] > step.held
+    return {
+        "rule": vip_card.id,
+        "vip_tier": vip_card.tier,
+        "applied": applied,
+        "note": f"VIP card: at least {vip_card.tier}"
+        + ("" if applied else f" (the computed {ev.by_rank[step.held]} is not lower)"),
+    }
+
+
+def _downgrade_reason(
+    ev: _Evaluator, step: _Step, previous: int, previous_end: dt.datetime
+) -> dict[str, Any]:
+    """The profile that applied a downgrade at the end of the qualification period."""
+    computed, held, before = ev.by_rank[step.computed], ev.by_rank[step.held], ev.by_rank[previous]
+    return {
+        "rule": ev.spec.soft_landing.id,
+        "from_tier": before,
+        "computed_tier": computed,
+        "note": f"downgraded from {before} to {held} by the customer_profile at "
+        f"{_iso(step.event.at, ev.tz)}, after the qualification period ended "
+        f"{_iso(previous_end, ev.tz)}; the thresholds give {computed}, and a review moves "
+        f"down at most {ev.spec.soft_landing.max_downgrade_steps} tier(s)",
+    }
+
+
+def _held_reason(ev: _Evaluator, step: _Step) -> dict[str, Any]:
+    """A lower computed tier waiting for the end of the qualification period."""
+    computed, held = ev.by_rank[step.computed], ev.by_rank[step.held]
+    return {
+        "rule": ev.spec.soft_landing.id,
+        "computed_tier": computed,
+        "period_ends": _iso(step.period_end, ev.tz),
+        # Worded so it does not change when the period ends: downgrades wait for a profile.
+        "note": f"the thresholds give {computed}; {held} is held: a customer_profile at or after "
+        f"{_iso(step.period_end, ev.tz)} (the end of the qualification period) applies the downgrade",
+    }
+
+
+def _metric_reasons(ev: _Evaluator, step: _Step) -> list[dict[str, Any]]:
+    """The thresholds that decided the held tier: its own, or silver's for standard."""
+    held = ev.by_rank[step.held]
     basis = held if held != "standard" else "silver"
-    minimum = ev.rules[basis].min
-    assert minimum is not None
+    rule = ev.rules[basis]
+    assert rule.min is not None
+    out: list[dict[str, Any]] = []
     for metric in METRICS:
-        value, threshold = float(getattr(profile, metric)), minimum.value(metric)
-        reasons.append(
+        value, threshold = float(getattr(step.event, metric)), rule.min.value(metric)
+        out.append(
             {
-                "rule": ev.rules[basis].id,
+                "rule": rule.id,
                 "tier": basis,
                 "metric": metric,
                 "value": _num(value),
@@ -380,7 +409,7 @@ def _reasons(ev: _Evaluator, customer: _Customer) -> list[dict[str, Any]]:
                 "met": value >= threshold,
             }
         )
-    return reasons
+    return out
 
 
 def _next_tier(ev: _Evaluator, customer: _Customer, state: TierState) -> NextTier | None:
@@ -400,9 +429,7 @@ def _next_tier(ev: _Evaluator, customer: _Customer, state: TierState) -> NextTie
     return NextTier(tier=_as_tier(above), gaps=gaps)
 
 
-def _cadences(
-    ev: _Evaluator, customer: _Customer, timeline: tuple[tuple[dt.datetime, TierState], ...]
-) -> list[CadenceObligation]:
+def _cadences(ev: _Evaluator, customer: _Customer, timeline: _Timeline) -> list[CadenceObligation]:
     """Each cadence's chain of periods over the spans its tier/level applies, up to ``now``.
 
     A period runs from its start for ``every`` months. The first contact after the start
@@ -411,66 +438,103 @@ def _cadences(
     starts at the due time. When the customer leaves the tier/level, a period not yet
     decided is dropped (the rule no longer applies); entering it starts a new chain.
     """
-    now, tz = ev.now, ev.tz
+    past = [(at, state) for at, state in timeline if at <= ev.now]
     out: list[CadenceObligation] = []
-    past = [(at, state) for at, state in timeline if at <= now]
     for cadence in ev.spec.cadences:
-        ordinal = 0
-
-        def applies(state: TierState, cadence: CadenceRule = cadence) -> bool:
-            if cadence.tier is not None:
-                return state.tier == cadence.tier
-            return state.service_level == cadence.service_level
-
-        spans: list[tuple[dt.datetime, dt.datetime | None]] = []
-        for i, (at, state) in enumerate(past):
-            if applies(state) and (i == 0 or not applies(past[i - 1][1])):
-                end = next((later for later, s in past[i + 1 :] if not applies(s)), None)
-                spans.append((at, end))
-        for span_start, span_end in spans:
-            contacts = [
-                c for c in customer.contacts if c >= span_start and (span_end is None or c < span_end)
-            ]
-            start, ptr = span_start, 0
-            while True:
-                due = months_after(cadence.every, start, tz)
-                if due <= start:  # only an unvalidated spec can get here; never loop forever
-                    raise ValueError(f"cadence {cadence.id!r} does not advance time")
-                ordinal += 1
-                contact = contacts[ptr] if ptr < len(contacts) else None
-                status: CadenceStatus
-                met_at: dt.datetime | None
-                next_start: dt.datetime | None
-                if contact is not None and contact <= due:
-                    status, met_at, next_start = "met", contact, contact
-                elif due <= (now if span_end is None else span_end):
-                    status, met_at, next_start = "breached", contact, due
-                elif span_end is None:
-                    status, met_at, next_start = "pending", None, None
-                else:
-                    break  # undecided when the tier/level changed: the rule no longer applies
-                out.append(
-                    CadenceObligation(
-                        id=f"{customer.customer_id}/{cadence.id}/{ordinal}",
-                        rule=cadence.id,
-                        source=cadence.source,
-                        case_id=None,
-                        customer_id=customer.customer_id,
-                        started_at=start,  # all already in tz: spans, contacts and due times
-                        due_at=due,
-                        status=status,
-                        met_at=met_at,
-                        message=cadence.description,
-                    )
-                )
-                if next_start is None:
-                    break
-                if status == "met":
-                    # The contact is used up; another at the same instant does not count twice.
-                    while ptr < len(contacts) and contacts[ptr] <= next_start:
-                        ptr += 1
-                start = next_start
+        numbered = 0  # the cadence's periods are numbered across its spans
+        for span in _spans(cadence, past):
+            periods, numbered = _periods(ev, customer, cadence, span, numbered)
+            out += periods
     return out
+
+
+def _applies(cadence: CadenceRule, state: TierState) -> bool:
+    if cadence.tier is not None:
+        return state.tier == cadence.tier
+    return state.service_level == cadence.service_level
+
+
+def _spans(cadence: CadenceRule, past: Sequence[tuple[dt.datetime, TierState]]) -> list[_Span]:
+    """The stretches of the timeline during which ``cadence`` applies, oldest first."""
+    spans: list[_Span] = []
+    for i, (at, state) in enumerate(past):
+        if _applies(cadence, state) and (i == 0 or not _applies(cadence, past[i - 1][1])):
+            end = next((later for later, s in past[i + 1 :] if not _applies(cadence, s)), None)
+            spans.append((at, end))
+    return spans
+
+
+def _periods(
+    ev: _Evaluator, customer: _Customer, cadence: CadenceRule, span: _Span, numbered: int
+) -> tuple[list[CadenceObligation], int]:
+    """One chain of periods over ``span``, and how many of the cadence's periods are numbered
+    after it (``numbered`` before it; a period the span's end leaves undecided takes a number)."""
+    contacts = _contacts_in(customer, span)
+    out: list[CadenceObligation] = []
+    start, used = span[0], 0  # contacts[:used] met a period already
+    while True:
+        due = _due(cadence, start, ev.tz)
+        numbered += 1
+        period = _period(contacts[used] if used < len(contacts) else None, due, ev.now, span[1])
+        if period is None:
+            break  # undecided when the tier/level changed: the rule no longer applies
+        status, met_at, next_start = period
+        out.append(_cadence_obligation(customer, cadence, numbered, start, due, status, met_at))
+        if next_start is None:
+            break
+        if status == "met":
+            # The contact is used up; another at the same instant does not count twice.
+            used = bisect.bisect_right(contacts, next_start, lo=used)
+        start = next_start
+    return out, numbered
+
+
+def _contacts_in(customer: _Customer, span: _Span) -> list[dt.datetime]:
+    start, end = span
+    return [c for c in customer.contacts if c >= start and (end is None or c < end)]
+
+
+def _due(cadence: CadenceRule, start: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    due = months_after(cadence.every, start, tz)
+    if due <= start:  # only an unvalidated spec can get here; never loop forever
+        raise ValueError(f"cadence {cadence.id!r} does not advance time")
+    return due
+
+
+def _period(
+    contact: dt.datetime | None, due: dt.datetime, now: dt.datetime, span_end: dt.datetime | None
+) -> tuple[CadenceStatus, dt.datetime | None, dt.datetime | None] | None:
+    """A period's (status, met_at, next period's start), or None when the span ended first."""
+    if contact is not None and contact <= due:
+        return "met", contact, contact
+    if due <= (now if span_end is None else span_end):
+        return "breached", contact, due
+    if span_end is None:
+        return "pending", None, None
+    return None
+
+
+def _cadence_obligation(
+    customer: _Customer,
+    cadence: CadenceRule,
+    ordinal: int,
+    start: dt.datetime,
+    due: dt.datetime,
+    status: CadenceStatus,
+    met_at: dt.datetime | None,
+) -> CadenceObligation:
+    return CadenceObligation(
+        id=f"{customer.customer_id}/{cadence.id}/{ordinal}",
+        rule=cadence.id,
+        source=cadence.source,
+        case_id=None,
+        customer_id=customer.customer_id,
+        started_at=start,  # all already in tz: spans, contacts and due times
+        due_at=due,
+        status=status,
+        met_at=met_at,
+        message=cadence.description,
+    )
 
 
 def evaluate_tiers(
@@ -489,6 +553,25 @@ def evaluate_tiers(
     are missing or disagree with the thresholds.
     """
     ev = _Evaluator(spec, now, tz)
+    customers = _customers(ev, events, tier_hits)
+    parts = {customer_id: _part(ev, customers[customer_id]) for customer_id in sorted(customers)}
+    obligations = [o for part in parts.values() for o in part.obligations]
+    obligations.sort(key=lambda o: (o.customer_id, o.started_at, o.due_at, o.rule, o.id))
+    per_customer = {cid: part.next_change for cid, part in parts.items() if part.next_change is not None}
+    changes = list(per_customer.values())
+    return TierResult(
+        assignments=[part.assignment for part in parts.values() if part.assignment is not None],
+        obligations=obligations,
+        next_change_at=min(changes).astimezone(tz) if changes else None,
+        timelines={customer_id: part.timeline for customer_id, part in parts.items()},
+        next_changes=per_customer,
+    )
+
+
+def _customers(
+    ev: _Evaluator, events: Sequence[EventBase], tier_hits: Mapping[int, Collection[str]]
+) -> dict[str, _Customer]:
+    """Every customer the events name: profiles (soft-landed), overrides and contacts, in time order."""
     profiles: dict[str, list[tuple[CustomerProfile, int]]] = defaultdict(list)
     customers: dict[str, _Customer] = {}
     for index, event in enumerate(events):
@@ -502,47 +585,44 @@ def evaluate_tiers(
         elif isinstance(event, TierOverride):
             customer.overrides.append(event)
         else:
-            customer.contacts.append(event.at.astimezone(tz))
-
-    assignments: list[TierAssignment] = []
-    obligations: list[CadenceObligation] = []
-    timelines: dict[str, tuple[tuple[dt.datetime, TierState], ...]] = {}
-    per_customer: dict[str, dt.datetime] = {}
-    for customer_id in sorted(customers):
-        customer = customers[customer_id]
+            customer.contacts.append(event.at.astimezone(ev.tz))
+    for customer_id, customer in customers.items():
         customer.set_steps(ev.soft_land(profiles[customer_id]))
         customer.contacts.sort()
-        timeline = _timeline(ev, customer)
-        timelines[customer_id] = timeline
-        state = _state_at(ev, customer, now)
-        if state is not None:
-            assignments.append(
-                TierAssignment(
-                    customer_id=customer_id,
-                    tier=state.tier,
-                    service_class=state.service_class,
-                    service_level=state.service_level,
-                    rule=state.rule,
-                    source=state.source,
-                    reasons=_reasons(ev, customer),
-                    next_tier=_next_tier(ev, customer, state),
-                    message=_message(customer_id, state),
-                )
-            )
-        found = _cadences(ev, customer, timeline)
-        obligations.extend(found)
-        # The state's next step (an override expiring) changes the decision without an event.
-        mine = [at for at, _ in timeline if at > now][:1] + [o.due_at for o in found if o.status == "pending"]
-        if mine:
-            per_customer[customer_id] = min(mine)
-    obligations.sort(key=lambda o: (o.customer_id, o.started_at, o.due_at, o.rule, o.id))
-    changes = list(per_customer.values())
-    return TierResult(
-        assignments=assignments,
-        obligations=obligations,
-        next_change_at=min(changes).astimezone(tz) if changes else None,
-        timelines=timelines,
-        next_changes=per_customer,
+    return customers
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One customer's part of the result."""
+
+    timeline: _Timeline
+    assignment: TierAssignment | None  # None before anything is known about the customer
+    obligations: list[CadenceObligation]
+    next_change: dt.datetime | None  # the earliest instant after ``now`` it changes without an event
+
+
+def _part(ev: _Evaluator, customer: _Customer) -> _Part:
+    timeline = _timeline(ev, customer)
+    state = _state_at(ev, customer, ev.now)
+    assignment = _assignment(ev, customer, state) if state is not None else None
+    found = _cadences(ev, customer, timeline)
+    # The state's next step (an override expiring) changes the decision without an event.
+    mine = [at for at, _ in timeline if at > ev.now][:1] + [o.due_at for o in found if o.status == "pending"]
+    return _Part(timeline, assignment, found, min(mine) if mine else None)
+
+
+def _assignment(ev: _Evaluator, customer: _Customer, state: TierState) -> TierAssignment:
+    return TierAssignment(
+        customer_id=customer.customer_id,
+        tier=state.tier,
+        service_class=state.service_class,
+        service_level=state.service_level,
+        rule=state.rule,
+        source=state.source,
+        reasons=_reasons(ev, customer),
+        next_tier=_next_tier(ev, customer, state),
+        message=_message(customer.customer_id, state),
     )
 
 

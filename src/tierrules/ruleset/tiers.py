@@ -6,11 +6,12 @@ How a customer's tier is computed from these rules lives in :mod:`tierrules.eval
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..errors import PathPart, Problem, Rank, did_you_mean, json_path
+from ..errors import PathPart, Problem, Rank, descend, did_you_mean, json_path
 from ..vocabulary import ID_PATTERN, TIERS, Months, ServiceClass, ServiceLevel, Text, clause_pattern
 
 # The profile metrics a threshold tests, in report order (CustomerProfile fields).
@@ -153,9 +154,9 @@ def _unknown_tier(name: str, path: tuple[PathPart, ...]) -> Problem:
     return Problem("unknown tier", path, name, suggestion=did_you_mean(name, TIERS), rank=Rank.UNKNOWN_NAME)
 
 
-def _floor(tier: str, rule: ThresholdRule | None) -> Thresholds:
-    """A tier's thresholds; standard's (and a missing tier's) are all zero."""
-    if rule is None or rule.min is None:
+def _floor(rule: ThresholdRule) -> Thresholds:
+    """A tier's thresholds; standard's are all zero."""
+    if rule.min is None:
         return Thresholds(spend_12m=0.0, visits_12m=0, tenure_months=0)
     return rule.min
 
@@ -167,138 +168,133 @@ def check(spec: TiersSpec) -> list[Problem]:
     that all five T2 tiers are present once, that thresholds never decrease going up the
     T2 order and every tier is reachable, the service mapping, cadences and rule ids.
     """
-    problems: list[Problem] = []
+    return list(_problems(spec))
+
+
+def _problems(spec: TiersSpec) -> Iterator[Problem]:
+    yield from _duplicate_ids(spec)
+    yield from descend(_thresholds(spec.thresholds), "thresholds")
+    yield from descend(_service(spec.service.by_tier), "service", "by_tier")
+    if spec.vip_card.tier not in RANK:
+        yield _unknown_tier(spec.vip_card.tier, ("vip_card", "tier"))
+    yield from descend(_cadences(spec.cadences), "cadences")
+
+
+def _duplicate_ids(spec: TiersSpec) -> Iterator[Problem]:
     seen_ids: dict[str, tuple[PathPart, ...]] = {}
     for where, any_rule in _rules(spec):
         if any_rule.id in seen_ids:
-            problems.append(
-                Problem(
-                    f"duplicate rule id (also {json_path(seen_ids[any_rule.id])})",
-                    (*where, "id"),
-                    any_rule.id,
-                    rank=Rank.UNKNOWN_NAME,
-                )
+            yield Problem(
+                f"duplicate rule id (also {json_path(seen_ids[any_rule.id])})",
+                (*where, "id"),
+                any_rule.id,
+                rank=Rank.UNKNOWN_NAME,
             )
         seen_ids.setdefault(any_rule.id, where)
 
-    by_tier: dict[str, int] = {}
-    for i, rule in enumerate(spec.thresholds):
-        path: tuple[PathPart, ...] = ("thresholds", i)
-        if rule.tier not in RANK:
-            problems.append(_unknown_tier(rule.tier, (*path, "tier")))
-            continue
-        if rule.tier in by_tier:
-            problems.append(
-                Problem(
-                    f"tier listed twice (also thresholds[{by_tier[rule.tier]}])",
-                    (*path, "tier"),
-                    rule.tier,
-                    rank=Rank.UNKNOWN_NAME,
-                )
+
+def _thresholds(rules: list[ThresholdRule]) -> Iterator[Problem]:
+    """Each rule's tier and ``min``, then the five tiers all there, then their order."""
+    first: dict[str, int] = {}  # each known tier's first rule
+    for i, rule in enumerate(rules):
+        if rule.tier in RANK:
+            first.setdefault(rule.tier, i)
+    for i, rule in enumerate(rules):
+        yield from descend(_threshold_rule(rule, i, first), i)
+    for tier in TIERS:
+        if tier not in first:
+            yield Problem(
+                f"missing tier {tier!r}: list all of {' > '.join(TIERS)} (T2)", (), rank=Rank.MISSING
             )
-            continue
-        by_tier[rule.tier] = i
-        if rule.tier == "standard" and rule.min is not None:
-            problems.append(
-                Problem(
-                    "standard has no thresholds: everyone qualifies; remove 'min'",
-                    (*path, "min"),
-                    rank=Rank.INVALID,
-                )
+    present = [t for t in TIERS if t in first]  # highest first
+    for higher, lower in itertools.pairwise(present):
+        hi_rule, lo_rule = rules[first[higher]], rules[first[lower]]
+        if hi_rule.min is not None:
+            yield from descend(_above(higher, hi_rule.min, lower, _floor(lo_rule)), first[higher], "min")
+
+
+def _threshold_rule(rule: ThresholdRule, index: int, first: dict[str, int]) -> Iterator[Problem]:
+    if rule.tier not in RANK:
+        yield _unknown_tier(rule.tier, ("tier",))
+    elif first[rule.tier] != index:
+        yield Problem(
+            f"tier listed twice (also thresholds[{first[rule.tier]}])",
+            ("tier",),
+            rule.tier,
+            rank=Rank.UNKNOWN_NAME,
+        )
+    elif rule.tier == "standard" and rule.min is not None:
+        yield Problem(
+            "standard has no thresholds: everyone qualifies; remove 'min'", ("min",), rank=Rank.INVALID
+        )
+    elif rule.tier != "standard" and rule.min is None:
+        yield Problem(f"required key missing: {rule.tier} needs 'min'", ("min",), rank=Rank.MISSING)
+
+
+def _above(higher: str, hi: Thresholds, lower: str, lo: Thresholds) -> Iterator[Problem]:
+    """A tier's thresholds against the next tier down's: none lower, at least one higher."""
+    for metric in METRICS:
+        if hi.value(metric) < lo.value(metric):
+            yield Problem(
+                f"{higher}'s {metric} threshold is below {lower}'s "
+                f"({plain_number(lo.value(metric))}): "
+                "a higher tier never has a lower threshold",
+                (metric,),
+                plain_number(hi.value(metric)),
+                rank=Rank.INVALID,
             )
-        elif rule.tier != "standard" and rule.min is None:
-            problems.append(
-                Problem(f"required key missing: {rule.tier} needs 'min'", (*path, "min"), rank=Rank.MISSING)
-            )
+    if all(hi.value(m) == lo.value(m) for m in METRICS):
+        yield Problem(
+            f"{higher}'s thresholds equal {lower}'s: no profile could ever be {lower}; raise at least one",
+            (),
+            rank=Rank.INVALID,
+        )
+
+
+def _service(by_tier: dict[str, ServiceSpec]) -> Iterator[Problem]:
+    """The tier -> class / level mapping: known tiers, all five, never worse going up."""
+    for name in by_tier:
+        if name not in RANK:
+            yield _unknown_tier(name, (name,))
     for tier in TIERS:
         if tier not in by_tier:
-            problems.append(
-                Problem(
-                    f"missing tier {tier!r}: list all of {' > '.join(TIERS)} (T2)",
-                    ("thresholds",),
-                    rank=Rank.MISSING,
-                )
-            )
-    present = [t for t in TIERS if t in by_tier]  # highest first
-    for higher, lower in itertools.pairwise(present):
-        hi_rule, lo_rule = spec.thresholds[by_tier[higher]], spec.thresholds[by_tier[lower]]
-        if hi_rule.min is None:
-            continue
-        hi, lo = _floor(higher, hi_rule), _floor(lower, lo_rule)
-        hpath: tuple[PathPart, ...] = ("thresholds", by_tier[higher], "min")
-        for metric in METRICS:
-            if hi.value(metric) < lo.value(metric):
-                problems.append(
-                    Problem(
-                        f"{higher}'s {metric} threshold is below {lower}'s "
-                        f"({plain_number(lo.value(metric))}): "
-                        "a higher tier never has a lower threshold",
-                        (*hpath, metric),
-                        plain_number(hi.value(metric)),
-                        rank=Rank.INVALID,
-                    )
-                )
-        if all(hi.value(m) == lo.value(m) for m in METRICS):
-            problems.append(
-                Problem(
-                    f"{higher}'s thresholds equal {lower}'s: no profile could ever be {lower}; "
-                    "raise at least one",
-                    hpath,
-                    rank=Rank.INVALID,
-                )
-            )
-
-    service_path: tuple[PathPart, ...] = ("service", "by_tier")
-    for name in spec.service.by_tier:
-        if name not in RANK:
-            problems.append(_unknown_tier(name, (*service_path, name)))
-    for tier in TIERS:
-        if tier not in spec.service.by_tier:
-            problems.append(Problem(f"missing tier {tier!r}", service_path, rank=Rank.MISSING))
-    mapped = [t for t in TIERS if t in spec.service.by_tier]
+            yield Problem(f"missing tier {tier!r}", (), rank=Rank.MISSING)
+    mapped = [t for t in TIERS if t in by_tier]
     for higher, lower in itertools.pairwise(mapped):
-        hi_s, lo_s = spec.service.by_tier[higher], spec.service.by_tier[lower]
-        if hi_s.service_class > lo_s.service_class:  # "A" < "B" < "C": A is the best
-            problems.append(
-                Problem(
-                    f"{higher} gets a worse service class than {lower} ({lo_s.service_class})",
-                    (*service_path, higher, "service_class"),
-                    hi_s.service_class,
-                    rank=Rank.INVALID,
-                )
-            )
-        if hi_s.service_level > lo_s.service_level:  # level 1 is the highest
-            problems.append(
-                Problem(
-                    f"{higher} gets a lower service level than {lower} ({lo_s.service_level})",
-                    (*service_path, higher, "service_level"),
-                    hi_s.service_level,
-                    rank=Rank.INVALID,
-                )
-            )
+        yield from descend(_no_worse(higher, by_tier[higher], lower, by_tier[lower]), higher)
 
-    if spec.vip_card.tier not in RANK:
-        problems.append(_unknown_tier(spec.vip_card.tier, ("vip_card", "tier")))
 
+def _no_worse(higher: str, hi: ServiceSpec, lower: str, lo: ServiceSpec) -> Iterator[Problem]:
+    if hi.service_class > lo.service_class:  # "A" < "B" < "C": A is the best
+        yield Problem(
+            f"{higher} gets a worse service class than {lower} ({lo.service_class})",
+            ("service_class",),
+            hi.service_class,
+            rank=Rank.INVALID,
+        )
+    if hi.service_level > lo.service_level:  # level 1 is the highest
+        yield Problem(
+            f"{higher} gets a lower service level than {lower} ({lo.service_level})",
+            ("service_level",),
+            hi.service_level,
+            rank=Rank.INVALID,
+        )
+
+
+def _cadences(cadences: list[CadenceRule]) -> Iterator[Problem]:
+    """Known tiers, and one cadence per tier or level (one contact would meet both)."""
     selectors: dict[tuple[str, object], int] = {}
-    for i, cadence in enumerate(spec.cadences):
-        key: tuple[str, object]
-        if cadence.tier is not None:
-            key = ("tier", cadence.tier)
-            if cadence.tier not in RANK:
-                problems.append(_unknown_tier(cadence.tier, ("cadences", i, "tier")))
-                continue
-        else:
-            key = ("service_level", cadence.service_level)
+    for i, cadence in enumerate(cadences):
+        if cadence.tier is not None and cadence.tier not in RANK:
+            yield _unknown_tier(cadence.tier, (i, "tier"))
+            continue
+        key = ("tier", cadence.tier) if cadence.tier is not None else ("service_level", cadence.service_level)
         if key in selectors:
-            problems.append(
-                Problem(
-                    f"a second cadence for {key[0]} {key[1]} (also cadences[{selectors[key]}]); "
-                    "both would be met by the same care_contacted",
-                    ("cadences", i, key[0]),
-                    key[1],
-                    rank=Rank.UNKNOWN_NAME,
-                )
+            yield Problem(
+                f"a second cadence for {key[0]} {key[1]} (also cadences[{selectors[key]}]); "
+                "both would be met by the same care_contacted",
+                (i, key[0]),
+                key[1],
+                rank=Rank.UNKNOWN_NAME,
             )
         selectors.setdefault(key, i)
-    return problems
