@@ -125,6 +125,7 @@ def _check_unicode(text: str) -> None:
             raise ValueError(f"not valid Unicode text: unpaired surrogate at character {err.start}") from None
 
 
+# Complexity C: an explicit stack instead of recursion: meta may nest deeper than Python recurses.
 def _json_like(value: object) -> None:
     """Refuse what is not JSON data, or nests deeper than MAX_META_DEPTH (iteratively: no recursion)."""
     stack: list[tuple[object, int]] = [(value, 1)]
@@ -664,6 +665,7 @@ def _at_line(line: int | None) -> Callable[[Problem], Problem] | None:
     return lambda problem: replace(problem, line=line)
 
 
+# Complexity C: each refusal its own located problem (shape, type, unknown type, the model's).
 def parse_event(raw: object, index: int, line: int | None = None) -> EventBase:
     """Validate one event (a dict or an event model); raise EventError naming the field."""
     if isinstance(raw, EventBase):

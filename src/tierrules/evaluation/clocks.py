@@ -314,6 +314,7 @@ def warning_instants(
     return out
 
 
+# Complexity C: one sentence from the clock's parts, each clause present only when it applies.
 def explain_text(
     *,
     target: Target,

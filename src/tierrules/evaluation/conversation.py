@@ -143,6 +143,7 @@ TurnCache = dict[int, Turn]
 """Turns already built, by ``id`` of their utterance (checked to be the same object)."""
 
 
+# Complexity C: quotation marks paired, then each reported-speech marker up to its clause end.
 def _quoted_spans(text: str, markers: Sequence[str]) -> list[tuple[int, int]]:
     """Text in quotation marks, and reported speech after a marker up to the end of its clause."""
     spans: list[tuple[int, int]] = []
@@ -171,6 +172,8 @@ def _quoted_spans(text: str, markers: Sequence[str]) -> list[tuple[int, int]]:
 class Conversation:
     """A case's conversation: its channel, turns, opening, end, transfers and complaint."""
 
+    # Complexity C: every part a check reads (channel, turns, opening, end, transfers) found once,
+    # here, so the checks never scan the events themselves.
     def __init__(
         self,
         case_id: str,
@@ -201,6 +204,8 @@ class Conversation:
         self.memo: dict[str, Any] = {}
         """What checks worked out over the turns so far (:meth:`extend` keeps it)."""
 
+    # Complexity C: only later utterances extend a conversation; each other case returns False so
+    # the caller rebuilds it (a rebuilt conversation is always right, an extended one fast).
     def extend(self, events: Sequence[EventBase]) -> bool:
         """Add later utterances (in order) to the conversation; False if ``events`` are anything
         else, or change who is staffed: then the conversation must be built again."""

@@ -287,6 +287,8 @@ class Engine:
             self._words_only and event.type == "utterance" and event.agent_id is None and event.team is None
         )
 
+    # Complexity C: the reuse rule for the kept deadline part (same events; same now, or a later now
+    # before its next change while no clock is paused) is one condition, then the part built anew.
     def _part(self, state: _State, now: dt.datetime, now_utc: dt.datetime) -> _Part:
         """The deadline and tier part at ``now``: the one kept, while it still holds, else anew."""
         part = state.part

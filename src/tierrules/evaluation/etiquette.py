@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from ..events import CallAnswered, EventBase, TransferCompleted, TransferRequested, Utterance
+from ..events import CallAnswered, CaseOpened, EventBase, TransferCompleted, TransferRequested, Utterance
 from ..ruleset.etiquette import (
     COMPLAINT_STEPS,
     Check,
@@ -250,6 +250,8 @@ def _first_greeting(rule: GreetingCheck, opening: Sequence[Turn]) -> tuple[Turn,
     return None
 
 
+# Complexity C: Q1's decision table (waiting opening, no greeting, wrong slot, generic in a strict
+# lobby, VIP) kept in one place so the table in docs/etiquette.md can be read against it.
 def _greeting(
     rule: GreetingCheck,
     conv: Conversation,
@@ -303,6 +305,7 @@ def _greeting(
         _strict_additions(rule, conv, opening, out, tier_level)
 
 
+# Complexity C: the two strict-only additions side by side; both read the same opening text.
 def _strict_additions(
     rule: GreetingCheck, conv: Conversation, opening: Sequence[Turn], out: _Out, tier_level: TierLevel | None
 ) -> None:
@@ -457,32 +460,42 @@ def _phone_opening(
     if open_until is not None:  # the names may be in the opening's next turn
         out.check_at(open_until)
         return
+    _opening_names(rule, conv.opened, opening, out, compound)
+
+
+# Complexity C: organisation, then the agent's name (a staff number instead of it: review).
+def _opening_names(
+    rule: PhoneOpeningCheck, opened: CaseOpened, opening: Sequence[Turn], out: _Out, compound: tuple[str, ...]
+) -> None:
+    """Q2's words: the complete opening names the organisation and the agent."""
     text = "".join(t.text for t in opening)
     first = opening[0]
-    if rule.require_organisation and conv.opened.organisation:
-        opened = conv.opened
-        if not names_organisation(
-            text, opened.organisation or "", opened.organisation_aliases, rule.organisation_affixes
-        ):
-            out.add(
-                rule,
-                first.event.at,
-                f"开场未报单位名称“{conv.opened.organisation}”",
-                f"the opening does not state the organisation {conv.opened.organisation!r}",
-                event=first.event,
-                missing="organisation",
-            )
-    if rule.require_agent_name and conv.opened.agent_name:
-        forms = agent_name_forms(conv.opened.agent_name, rule.name_prefixes, compound)
+    if (
+        rule.require_organisation
+        and opened.organisation
+        and not names_organisation(
+            text, opened.organisation, opened.organisation_aliases, rule.organisation_affixes
+        )
+    ):
+        out.add(
+            rule,
+            first.event.at,
+            f"开场未报单位名称“{opened.organisation}”",
+            f"the opening does not state the organisation {opened.organisation!r}",
+            event=first.event,
+            missing="organisation",
+        )
+    if rule.require_agent_name and opened.agent_name:
+        forms = agent_name_forms(opened.agent_name, rule.name_prefixes, compound)
         if not any(f in text for f in forms):
             number = compiled(rule.staff_number).search(text)
             out.add(
                 rule,
                 first.event.at,
-                "开场只报了工号，未报本人姓名" if number else f"开场未报本人姓名“{conv.opened.agent_name}”",
+                "开场只报了工号，未报本人姓名" if number else f"开场未报本人姓名“{opened.agent_name}”",
                 "the opening gives a staff number, not the agent's name"
                 if number
-                else f"the opening does not state the agent's name {conv.opened.agent_name!r}",
+                else f"the opening does not state the agent's name {opened.agent_name!r}",
                 severity="review" if number else None,
                 event=first.event,
                 missing="agent_name",
@@ -552,6 +565,8 @@ def _any_address(rule: CustomerNameCheck) -> re.Pattern[str]:
     return re.compile(f"(?:{compound}|[\u4e00-\u9fff])(?:{'|'.join(map(re.escape, honorifics))})")
 
 
+# Complexity C: the window's gate (still open, ended, judged) and who is named; the count is
+# _name_mentions, the group's leader _leader_first.
 def _customer_name(rule: CustomerNameCheck, conv: Conversation, out: _Out, now: dt.datetime | None) -> None:
     opened = conv.opened
     if opened is None or not conv.agent or not (opened.customer_name or opened.group_leader_name):
@@ -564,36 +579,44 @@ def _customer_name(rule: CustomerNameCheck, conv: Conversation, out: _Out, now: 
         return
     out.applied.add(rule.id)
     if opened.customer_name:
-        # Mentions in the turns said within the window, counted as the conversation grows.
-        memo: dict[str, Any] = conv.memo.setdefault(rule.id, {"turns": 0, "mentions": 0})
-        new = conv.agent[memo["turns"] :]
-        if new:
-            pattern = _name_pattern(rule, opened.customer_name, opened.customer_gender)
-            for t in new:
-                if t.offset <= rule.within_seconds:
-                    memo["mentions"] += len(pattern.findall(t.text))
-        memo["turns"] = len(conv.agent)
-        mentions: int = memo["mentions"]
-        if mentions < rule.min_mentions:
-            at = window_end if ended is None else min(window_end, ended.at)
-            held = memo.get("found")
-            if held is not None and held[0] == (mentions, at):
-                out.keep(held[1])  # the same finding as last time, id and all
-            else:
-                part = out.part()
-                within, least = f"{rule.within_seconds:g}", rule.min_mentions
-                part.add(
-                    rule,
-                    at,
-                    f"前 {within} 秒内正确称呼客户 {mentions} 次，应至少 {least} 次",
-                    f"the customer's name was said correctly {mentions} time(s) in the first "
-                    f"{rule.within_seconds:g} s; at least {rule.min_mentions} required",
-                    mentions=mentions,
-                )
-                memo["found"] = ((mentions, at), part.violations)
-                out.keep(part.violations)
+        at = window_end if ended is None else min(window_end, ended.at)
+        _name_mentions(rule, conv, opened.customer_name, opened.customer_gender, at, out)
     if rule.group_leader_first and opened.group_leader_name:
         _leader_first(rule, conv, out)
+
+
+def _name_mentions(
+    rule: CustomerNameCheck, conv: Conversation, name: str, gender: str | None, at: dt.datetime, out: _Out
+) -> None:
+    """Q4's count: correct mentions in the turns said within the window, kept as the
+    conversation grows (and the finding with them, id and all, while the count stands)."""
+    memo: dict[str, Any] = conv.memo.setdefault(rule.id, {"turns": 0, "mentions": 0})
+    new = conv.agent[memo["turns"] :]
+    if new:
+        pattern = _name_pattern(rule, name, gender)
+        for t in new:
+            if t.offset <= rule.within_seconds:
+                memo["mentions"] += len(pattern.findall(t.text))
+    memo["turns"] = len(conv.agent)
+    mentions: int = memo["mentions"]
+    if mentions >= rule.min_mentions:
+        return
+    held = memo.get("found")
+    if held is not None and held[0] == (mentions, at):
+        out.keep(held[1])
+        return
+    part = out.part()
+    within, least = f"{rule.within_seconds:g}", rule.min_mentions
+    part.add(
+        rule,
+        at,
+        f"前 {within} 秒内正确称呼客户 {mentions} 次，应至少 {least} 次",
+        f"the customer's name was said correctly {mentions} time(s) in the first "
+        f"{within} s; at least {least} required",
+        mentions=mentions,
+    )
+    memo["found"] = ((mentions, at), part.violations)
+    out.keep(part.violations)
 
 
 def _leader_first(rule: CustomerNameCheck, conv: Conversation, out: _Out) -> None:
@@ -623,6 +646,7 @@ def _leader_first(rule: CustomerNameCheck, conv: Conversation, out: _Out) -> Non
 # --- Q3 pace --------------------------------------------------------------------------------------
 
 
+# Complexity C: running sums kept in the memo, then the band: pass, review near it, fail far off.
 def _pace(rule: PaceCheck, conv: Conversation, out: _Out, now: dt.datetime | None) -> None:
     # Sums over the agent's timed turns, kept as the conversation grows.
     memo: dict[str, Any] = conv.memo.setdefault(
@@ -660,6 +684,7 @@ def _pace(rule: PaceCheck, conv: Conversation, out: _Out, now: dt.datetime | Non
 # --- Q5 forbidden phrases ----------------------------------------------------------------------------
 
 
+# Complexity C (the class, summed): built once per ruleset; find() keeps findings by turn text.
 @dataclass(frozen=True)
 class _Phrases:
     """A forbidden-phrase list built once: the literal matcher, the variants, the allow contexts."""
@@ -671,6 +696,7 @@ class _Phrases:
     # Findings by turn text (a session judges the same turns again as a call grows).
     _found: dict[str, list[tuple[str, Found]]] = field(default_factory=dict, compare=False)
 
+    # Complexity C: the literal matcher, the variants and the allowed contexts compiled once.
     @classmethod
     def build(cls, rule: ForbiddenPhrasesCheck) -> _Phrases:
         specs = rule.phrase_specs()
@@ -692,6 +718,8 @@ class _Phrases:
             self._found[text] = held
         return held
 
+    # Complexity C: literal hits, then paraphrase variants that overlap none, both outside the
+    # allowed contexts and the quoted words: the order of precedence reads top to bottom.
     def _find(self, turn: Turn) -> list[tuple[str, Found]]:
         text = turn.text
         allowed = [Found(m.start(), m.end()) for m in self.contexts.finditer(text)] if self.contexts else []
@@ -754,6 +782,8 @@ def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversatio
 # --- Q6 identity ------------------------------------------------------------------------------------
 
 
+# Complexity C: one forward pass over the agent's turns with its memo (reason seen, request
+# found, settled or not) so a growing call is read once.
 def _identity(rule: IdentityCheck, conv: Conversation, out: _Out) -> None:
     """The first request for identity data decides: the reason came before it, or it did not.
 
@@ -802,6 +832,7 @@ def _identity(rule: IdentityCheck, conv: Conversation, out: _Out) -> None:
 # --- Q7 transfer -------------------------------------------------------------------------------------
 
 
+# Complexity C: Q7's steps (reason, wait, consent) per transfer request, each its own finding.
 def _transfer(rule: TransferCheck, conv: Conversation, out: _Out) -> None:
     requests = [e for e in conv.transfers if isinstance(e, TransferRequested)]
     if not requests:
@@ -825,6 +856,7 @@ def _transfer(rule: TransferCheck, conv: Conversation, out: _Out) -> None:
             _stayed(conv, request, out, rule)
 
 
+# Complexity C: Q7's last step: completed, the call ended first, or still under way (no verdict).
 def _stayed(conv: Conversation, request: TransferRequested, out: _Out, rule: TransferCheck) -> None:
     done = next((e for e in conv.transfers if isinstance(e, TransferCompleted) and e.at >= request.at), None)
     ended = conv.ended
@@ -872,6 +904,8 @@ def _closing(rule: ClosingCheck, conv: Conversation, out: _Out, identity: Wordin
         )
 
 
+# Complexity C: S2's closing script step by step (summary, question, thanks, who hung up), one
+# branch per step so each finding maps to one sentence of the script.
 def _phone_close(
     rule: ClosingCheck,
     conv: Conversation,
@@ -986,6 +1020,8 @@ def _restated(rule: ComplaintConversationCheck, conv: Conversation, raised: Turn
     )
 
 
+# Complexity C: one test per Q9 step (restate, deadline, number, contact, apology) with its
+# channel exception, in the order a reviewer reads them; split, the steps' shared state would travel.
 def _complaint(rule: ComplaintConversationCheck, conv: Conversation, out: _Out) -> None:
     ended = conv.ended
     if ended is None or not conv.turns:
@@ -1061,6 +1097,7 @@ def _score(card: Scorecard, conv: Conversation, out: _Out) -> dict[str, Any]:
     return found
 
 
+# Complexity C: the scorecard's rule per item (n/a, fail with auto-fail, pass), then the total.
 def _scored(card: Scorecard, conv: Conversation, out: _Out, failed_rules: frozenset[str]) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     score = 0.0
@@ -1177,6 +1214,7 @@ class EtiquetteChecker:
             kept[case_id] = conv
         return conv
 
+    # Complexity C: one guarded call per check of the section, in the documented order.
     def _judge(
         self, conv: Conversation, tz: dt.tzinfo, tier_level: TierLevel | None, now: dt.datetime | None
     ) -> _Out:

@@ -428,6 +428,8 @@ class Session:
         names = sorted({*memo.customers, *([extra] if extra is not None else [])})
         return [self._customer_memo(work, c) for c in names]
 
+    # Complexity C: the case's own events merged with its customers' customer-level ones in arrival
+    # order, cut at the close mark; the common case (no customer events) returns the kept list.
     def _case_events(self, work: _Work, memo: CaseMemo) -> list[EventBase]:
         """The case's events and its customers' customer-level events, in arrival order."""
         parts = [m.events for m in self._case_customers(work, memo) if m.events]
