@@ -235,6 +235,7 @@ def _obligation_changes(old: Decision, new: Decision, name: str) -> list[_Obliga
 def _obligation_change(
     name: str, ob_id: str, a: Obligation | None, b: Obligation | None
 ) -> _ObligationChange:
+    """What became of ``ob_id``: ``a`` is the obligation under the old ruleset, ``b`` under the new."""
     if a is None:
         assert b is not None  # the id came from one of the two decisions
         example = f"{name}: {ob_id} appeared (due {b.due_at.isoformat()}, {b.status})"
