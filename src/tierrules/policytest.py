@@ -134,65 +134,101 @@ def load_test_file(path: Path) -> tuple[list[PolicyCase], Path | None]:
         data = read_yaml(path, smap)
     except RulesetError as err:  # unreadable, not YAML, duplicate keys
         raise PolicyTestError(list(err.problems)) from None
-
-    def problem(message: str, where: tuple[PathPart, ...], value: Any = None) -> PolicyTestError:
-        file, line = smap.locate(where)
-        return PolicyTestError([Problem(message, where, value, file=file or path, line=line)])
-
-    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
-        raise problem("a policy test file is a mapping with a 'cases' list", ())
-    extra = set(data) - {"cases", "ruleset", "description"}
-    if extra:
-        raise problem(f"unknown key {sorted(extra)[0]!r} (expected cases, ruleset, description)", ())
+    source = _Source(path, smap)
+    raw_cases = _file_cases(data, source)
     ruleset = data.get("ruleset")
     ruleset_path = (path.parent / str(ruleset)).resolve() if ruleset is not None else None
-    out = []
-    names: set[str] = set()
-    for i, raw in enumerate(data["cases"]):
-        where: tuple[PathPart, ...] = ("cases", i)
-        if not isinstance(raw, dict):
-            raise problem("a case is a mapping (name, now, events, expect)", where)
-        unknown = set(raw) - _CASE_KEYS
-        if unknown:
-            key = sorted(unknown)[0]
-            raise problem(f"unknown key {key!r} in a case", (*where, key))
-        for key in ("name", "now", "events", "expect"):
-            if key not in raw:
-                raise problem(f"case is missing {key!r}", where)
-        name = str(raw["name"])
-        if name in names:
-            raise problem(f"duplicate case name {name!r}", (*where, "name"))
-        names.add(name)
-        now = _instant(raw["now"])
-        if now is None:
-            raise problem("'now' must be a date-time with a UTC offset", (*where, "now"), raw["now"])
-        if not isinstance(raw["events"], list):
-            raise problem("'events' must be a list", (*where, "events"))
-        expect = raw["expect"]
-        if not isinstance(expect, dict):
-            raise problem("'expect' must be a mapping", (*where, "expect"))
-        for key, value in expect.items():
-            if key not in _EXPECT_KEYS:
-                raise problem(
-                    f"unknown expectation {key!r} (expected one of {sorted(_EXPECT_KEYS)})",
-                    (*where, "expect", key),
-                )
-            if key in LIST_KEYS and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
-                raise problem(f"expect.{key} must be a list of mappings", (*where, "expect", key))
-        out.append(
-            PolicyCase(
-                name=name,
-                now=now,
-                events=_jsonable(raw["events"]),
-                expect=_jsonable(expect),
-                file=path,
-                line=smap.lines.get(where),
-                index=i,
-            )
-        )
+    cases = _parse_cases(raw_cases, source)
     # Re-locate event errors later: keep the source map on the cases' file.
     _SOURCE_MAPS[path] = smap
-    return out, ruleset_path
+    return cases, ruleset_path
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A test file being read, and where each of its paths is in it."""
+
+    path: Path
+    smap: SourceMap
+
+    def error(self, message: str, where: tuple[PathPart, ...], value: Any = None) -> PolicyTestError:
+        """The error for what is wrong at ``where``, located at its file and line."""
+        file, line = self.smap.locate(where)
+        return PolicyTestError([Problem(message, where, value, file=file or self.path, line=line)])
+
+
+def _file_cases(data: Any, source: _Source) -> list[Any]:
+    """The file's ``cases`` list, once the file is a mapping of known keys."""
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+        raise source.error("a policy test file is a mapping with a 'cases' list", ())
+    extra = set(data) - {"cases", "ruleset", "description"}
+    if extra:
+        raise source.error(f"unknown key {sorted(extra)[0]!r} (expected cases, ruleset, description)", ())
+    cases: list[Any] = data["cases"]
+    return cases
+
+
+def _parse_cases(raw_cases: list[Any], source: _Source) -> list[PolicyCase]:
+    """Every case, in file order; the first problem found raises."""
+    cases: list[PolicyCase] = []
+    names: set[str] = set()
+    for i, raw in enumerate(raw_cases):
+        case = _parse_case(raw, i, source, taken=names)
+        names.add(case.name)
+        cases.append(case)
+    return cases
+
+
+def _parse_case(raw: Any, index: int, source: _Source, taken: set[str]) -> PolicyCase:
+    """One case, checked in the order its errors are reported; ``taken``: earlier cases' names."""
+    where: tuple[PathPart, ...] = ("cases", index)
+    case = _case_mapping(raw, where, source)
+    name = str(case["name"])
+    if name in taken:
+        raise source.error(f"duplicate case name {name!r}", (*where, "name"))
+    now = _instant(case["now"])
+    if now is None:
+        raise source.error("'now' must be a date-time with a UTC offset", (*where, "now"), case["now"])
+    if not isinstance(case["events"], list):
+        raise source.error("'events' must be a list", (*where, "events"))
+    expect = _expectations(case["expect"], (*where, "expect"), source)
+    return PolicyCase(
+        name=name,
+        now=now,
+        events=_jsonable(case["events"]),
+        expect=_jsonable(expect),
+        file=source.path,
+        line=source.smap.lines.get(where),
+        index=index,
+    )
+
+
+def _case_mapping(raw: Any, where: tuple[PathPart, ...], source: _Source) -> dict[str, Any]:
+    """``raw`` once it is a mapping with every required key and no unknown one."""
+    if not isinstance(raw, dict):
+        raise source.error("a case is a mapping (name, now, events, expect)", where)
+    unknown = set(raw) - _CASE_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise source.error(f"unknown key {key!r} in a case", (*where, key))
+    for key in ("name", "now", "events", "expect"):
+        if key not in raw:
+            raise source.error(f"case is missing {key!r}", where)
+    return raw
+
+
+def _expectations(expect: Any, where: tuple[PathPart, ...], source: _Source) -> dict[str, Any]:
+    """``expect`` once it is a mapping of known expectations, each list a list of mappings."""
+    if not isinstance(expect, dict):
+        raise source.error("'expect' must be a mapping", where)
+    for key, value in expect.items():
+        if key not in _EXPECT_KEYS:
+            raise source.error(
+                f"unknown expectation {key!r} (expected one of {sorted(_EXPECT_KEYS)})", (*where, key)
+            )
+        if key in LIST_KEYS and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            raise source.error(f"expect.{key} must be a list of mappings", (*where, key))
+    return expect
 
 
 _SOURCE_MAPS: dict[Path, SourceMap] = {}
@@ -201,6 +237,7 @@ _SOURCE_MAPS: dict[Path, SourceMap] = {}
 # ----------------------------------------------------------------------------- matching
 
 
+# Grade C: a branch per kind of value, in the order that decides (instants before text, bools before numbers).
 def matches(expected: Any, actual: Any) -> bool:
     """Does ``actual`` satisfy ``expected`` (subset of keys, instants as instants)?"""
     if isinstance(expected, Mapping):
@@ -220,7 +257,18 @@ def matches(expected: Any, actual: Any) -> bool:
 
 
 def _assign(expected: Sequence[Any], actual: Sequence[Any]) -> dict[int, int] | None:
-    """A matching of every expected item to a distinct actual item (augmenting paths), or None."""
+    """A matching of every expected item to a distinct actual item, or None."""
+    owner, unplaced = _max_matching(expected, actual)
+    return None if unplaced else {i: j for j, i in owner.items()}
+
+
+def _unmatched(expected: Sequence[Any], actual: Sequence[Any]) -> list[int]:
+    """Indexes of expected items left over in a maximum matching."""
+    return _max_matching(expected, actual)[1]
+
+
+def _max_matching(expected: Sequence[Any], actual: Sequence[Any]) -> tuple[dict[int, int], list[int]]:
+    """A maximum matching by augmenting paths: {actual index: expected index}, and the expected left over."""
     fits = [[j for j, a in enumerate(actual) if matches(e, a)] for e in expected]
     owner: dict[int, int] = {}
 
@@ -234,27 +282,8 @@ def _assign(expected: Sequence[Any], actual: Sequence[Any]) -> dict[int, int] | 
                 return True
         return False
 
-    for i in range(len(expected)):
-        if not place(i, set()):
-            return None
-    return {i: j for j, i in owner.items()}
-
-
-def _unmatched(expected: Sequence[Any], actual: Sequence[Any]) -> list[int]:
-    """Indexes of expected items left over in a maximum matching."""
-    fits = [[j for j, a in enumerate(actual) if matches(e, a)] for e in expected]
-    owner: dict[int, int] = {}
-
-    def place(i: int, seen: set[int]) -> bool:
-        for j in fits[i]:
-            if j not in seen:
-                seen.add(j)
-                if j not in owner or place(owner[j], seen):
-                    owner[j] = i
-                    return True
-        return False
-
-    return [i for i in range(len(expected)) if not place(i, set())]
+    unplaced = [i for i in range(len(expected)) if not place(i, set())]
+    return owner, unplaced
 
 
 def _project(expected: Any, actual: Any) -> Any:
@@ -291,41 +320,48 @@ def _diff(expected: Any, actual: Any, label: str) -> str:
 def check(decision: Decision, expect: Mapping[str, Any]) -> list[str]:
     """Failure messages (readable diffs) for ``decision`` against ``expect``; empty when it passes."""
     actual = decision.model_dump(mode="json")
-    failures: list[str] = []
     exact = bool(expect.get("exact", False))
+    failures: list[str] = []
     for key in LIST_KEYS:
-        if key not in expect:
-            continue
-        wanted: list[dict[str, Any]] = expect[key]
-        got: list[dict[str, Any]] = actual[key]
-        for i in _unmatched(wanted, got):
-            item = wanted[i]
-            if got:
-                best = max(got, key=lambda a: _score(item, a))
-                failures.append(
-                    f"{key}[{i}] not found; closest actual item:\n"
-                    + _diff(item, _project(item, best), key[:-1])
-                )
-            else:
-                failures.append(
-                    f"{key}[{i}] not found; the decision has no {key}:\n" + _diff(item, None, key[:-1])
-                )
-        if exact:
-            assignment = _assign(wanted, got) or {}
-            used = set(assignment.values())
-            extra = [a for j, a in enumerate(got) if j not in used]
-            if extra:
-                summary = [_summary(a) for a in extra]
-                failures.append(
-                    f"{key}: {len(extra)} unexpected item(s) (exact: true):\n  + " + "\n  + ".join(summary)
-                )
+        if key in expect:
+            failures += _list_failures(key, expect[key], actual[key], exact=exact)
     if "next_check_at" in expect:
-        want, have = expect["next_check_at"], actual["next_check_at"]
-        if not (want is None and have is None) and not (
-            want is not None and have is not None and matches(want, have)
-        ):
-            failures.append(f"next_check_at: expected {want}, got {have}")
+        failures += _next_check_failures(expect["next_check_at"], actual["next_check_at"])
     return failures
+
+
+def _list_failures(
+    key: str, wanted: list[dict[str, Any]], got: list[dict[str, Any]], *, exact: bool
+) -> list[str]:
+    """A diff per expected item no actual item matches; with ``exact``, the actual items left over."""
+    failures = [_missing(key, i, wanted[i], got) for i in _unmatched(wanted, got)]
+    if exact:
+        used = set((_assign(wanted, got) or {}).values())
+        extra = [a for j, a in enumerate(got) if j not in used]
+        if extra:
+            summary = [_summary(a) for a in extra]
+            failures.append(
+                f"{key}: {len(extra)} unexpected item(s) (exact: true):\n  + " + "\n  + ".join(summary)
+            )
+    return failures
+
+
+def _missing(key: str, index: int, item: dict[str, Any], got: list[dict[str, Any]]) -> str:
+    """The failure for an expected item not found: a diff against the closest actual item."""
+    label = key[:-1]  # "obligations" -> "obligation"
+    if not got:
+        return f"{key}[{index}] not found; the decision has no {key}:\n" + _diff(item, None, label)
+    best = max(got, key=lambda a: _score(item, a))
+    return f"{key}[{index}] not found; closest actual item:\n" + _diff(item, _project(item, best), label)
+
+
+def _next_check_failures(want: Any, have: Any) -> list[str]:
+    """``null`` expects no next check; an instant expects that instant, whatever its offset."""
+    if want is None and have is None:
+        return []
+    if want is not None and have is not None and matches(want, have):
+        return []
+    return [f"next_check_at: expected {want}, got {have}"]
 
 
 def _summary(item: Mapping[str, Any]) -> str:
@@ -381,9 +417,13 @@ def fired_rules(decision: Decision, ruleset: Ruleset) -> set[str]:
     fired |= {e.rule for e in decision.escalations}
     fired |= {w.rule for w in decision.warnings}
     fired |= {v.rule for v in decision.violations}
-    for tier in decision.tiers:
-        fired.add(tier.rule)
-        fired |= {str(r["rule"]) for r in tier.reasons if "rule" in r}
+    return fired | _tier_rules(decision, ruleset)
+
+
+def _tier_rules(decision: Decision, ruleset: Ruleset) -> set[str]:
+    """The rules that decided each tier, those its reasons name, and the service mapping."""
+    fired = {tier.rule for tier in decision.tiers}
+    fired |= {str(r["rule"]) for tier in decision.tiers for r in tier.reasons if "rule" in r}
     spec = ruleset.tiers
     if decision.tiers and spec is not None and spec.service is not None:
         fired.add(spec.service.id)  # every tier entry is mapped through it
@@ -444,28 +484,40 @@ def run(ruleset: Ruleset, files: Iterable[Path], engine: Engine | None = None) -
 
 def format_report(report: Report, *, verbose: bool = False) -> str:
     """The human report: per-file lines, diffs for failures, a coverage summary."""
-    lines: list[str] = []
     by_file: dict[Path, list[CaseResult]] = {}
     for result in report.results:
         by_file.setdefault(result.case.file, []).append(result)
-    for path in report.files:
-        results = by_file.get(path, [])
-        bad = [r for r in results if not r.passed]
-        lines.append(f"{'FAIL' if bad else 'ok  '} {path} ({len(results) - len(bad)}/{len(results)} passed)")
-        for result in results:
-            if result.passed and not verbose:
-                continue
-            where = f"{path}:{result.case.line}" if result.case.line else str(path)
-            lines.append(f"  {'PASS' if result.passed else 'FAIL'} {result.case.name}  [{where}]")
-            for failure in result.failures:
-                lines.extend("      " + text for text in failure.splitlines())
+    lines = [line for path in report.files for line in _file_lines(path, by_file.get(path, []), verbose)]
     total = len(report.results)
     lines.append(f"{total - len(report.failed)}/{total} cases passed in {len(report.files)} file(s)")
-    cov = report.coverage
+    lines += _coverage_lines(report.coverage)
+    return "\n".join(lines) + "\n"
+
+
+def _file_lines(path: Path, results: list[CaseResult], verbose: bool) -> list[str]:
+    """A file's summary line, then each failed case (every case when ``verbose``)."""
+    bad = [r for r in results if not r.passed]
+    shown = [r for r in results if verbose or not r.passed]
+    return [
+        f"{'FAIL' if bad else 'ok  '} {path} ({len(results) - len(bad)}/{len(results)} passed)",
+        *(line for result in shown for line in _case_lines(path, result)),
+    ]
+
+
+def _case_lines(path: Path, result: CaseResult) -> list[str]:
+    """PASS or FAIL, the case's name and file:line, then its failures' diffs indented."""
+    where = f"{path}:{result.case.line}" if result.case.line else str(path)
+    return [
+        f"  {'PASS' if result.passed else 'FAIL'} {result.case.name}  [{where}]",
+        *("      " + text for failure in result.failures for text in failure.splitlines()),
+    ]
+
+
+def _coverage_lines(cov: Coverage) -> list[str]:
     covered = len(cov.rules) - len(cov.uncovered_rules)
-    lines.append(f"coverage: {covered}/{len(cov.rules)} rules ({cov.percent:.0f}%)")
+    lines = [f"coverage: {covered}/{len(cov.rules)} rules ({cov.percent:.0f}%)"]
     if cov.uncovered_rules:
         lines.append("  rules no case fired: " + ", ".join(cov.uncovered_rules))
     if cov.uncovered_clauses:
         lines.append("  clauses no case fired: " + ", ".join(cov.uncovered_clauses))
-    return "\n".join(lines) + "\n"
+    return lines
