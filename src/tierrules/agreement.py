@@ -153,19 +153,28 @@ def _case(path: Path, data: Any, smap: SourceMap) -> LabelledCase:
 
     if not isinstance(data, dict):
         raise bad("a labelled case is a mapping")
-    for key in ("id", "now", "events", "labels"):
-        if key not in data:
-            raise bad(f"missing {key!r}", key)
+    missing = [key for key in ("id", "now", "events", "labels") if key not in data]
+    if missing:
+        raise bad(f"missing {missing[0]!r}", missing[0])
     labels = data["labels"]
-    if not isinstance(labels, dict) or any(v not in _LABELS for v in labels.values()):
+    if not _valid_labels(labels):
         raise bad(f"labels map clauses to one of {', '.join(_LABELS)}", "labels")
-    now = data["now"]
-    if isinstance(now, str):
-        now = dt.datetime.fromisoformat(now)
-    if not isinstance(now, dt.datetime) or now.tzinfo is None:
+    now = _instant(data["now"])
+    if now is None:
         raise bad("'now' must be a date-time with a UTC offset", "now")
     events = [_plain(e) for e in data["events"]]
     return LabelledCase(str(data["id"]), now, events, labels, dict(data.get("notes") or {}), path)
+
+
+def _valid_labels(labels: Any) -> bool:
+    return isinstance(labels, dict) and all(v in _LABELS for v in labels.values())
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    """``now`` as an aware date-time (YAML gives one, or ISO text), or None if it is not one."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if isinstance(value, dt.datetime) and value.tzinfo is not None else None
 
 
 def _plain(event: Any) -> Any:

@@ -494,13 +494,23 @@ def _finish(
     missing = sorted(set(failures) | {i for i, r in enumerate(padded) if r is None})
     if not missing:
         return [r for r in padded if r is not None]
+    raise _batch_error(cases, padded, failures, missing)
+
+
+def _batch_error(
+    cases: Sequence[CaseRecord],
+    results: Sequence[list[str] | None],
+    failures: Mapping[int, str],
+    missing: Sequence[int],
+) -> BatchError:
+    """The error for cases that could not be evaluated, keeping the others' results."""
     reasons = {cases[i].name: failures.get(i, "not evaluated") for i in missing}
     shown = "; ".join(f"{name}: {why}" for name, why in list(reasons.items())[:5])
     more = f" (and {len(missing) - 5} more)" if len(missing) > 5 else ""
     kept = [
-        CaseResult(c.name, out[0]) if out is not None else None for c, out in zip(cases, padded, strict=True)
+        CaseResult(c.name, out[0]) if out is not None else None for c, out in zip(cases, results, strict=True)
     ]
-    raise BatchError(
+    return BatchError(
         f"{len(missing)} of {len(cases)} cases could not be evaluated; the other "
         f"{len(cases) - len(missing)} results are kept: {shown}{more}",
         kept,
@@ -508,6 +518,7 @@ def _finish(
     )
 
 
+# Case by case in input order, as _Run.accept does per piece: the first bad case ends it, progress each case.
 def _in_process(
     cases: Sequence[CaseRecord], rulesets: Sequence[Ruleset], limits: Limits, progress: Progress | None
 ) -> list[list[str]]:

@@ -205,6 +205,7 @@ def zones(name: str, where: str) -> tuple[tzinfo, tzinfo]:
     return zone, fast
 
 
+# One pass, a raise per way a pair can be wrong; the overlap test needs the pair checked before it.
 def _check_intervals(intervals: Sequence[Interval], where: str) -> tuple[Interval, ...]:
     if isinstance(intervals, str | bytes) or not isinstance(intervals, Sequence):
         raise ValueError(
@@ -276,6 +277,7 @@ class BusinessCalendar:
 
     name: str
 
+    # Public constructor: checks each argument in signature order, one message naming the calendar each.
     def __init__(
         self,
         name: str,
@@ -390,6 +392,7 @@ class BusinessCalendar:
             raise ValueError(f"delta must not be negative, got {delta}")
         return self._to_datetime(self._advance(x, delta // _US))
 
+    # Exact ordinal arithmetic: both scans share o, spans and the closed-run guard, so they stay inline.
     def add_working_days(self, start: datetime, days: int) -> datetime:
         """``days`` working days after ``start``, at the same open-time offset into the day.
 

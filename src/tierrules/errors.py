@@ -235,16 +235,22 @@ def _model_at(root: type[BaseModel], loc: Sequence[PathPart]) -> type[BaseModel]
                 return None
             current = info.annotation
         else:
-            args = typing.get_args(current)
-            origin = typing.get_origin(current)
-            if origin in (list, tuple) and args:
-                current = args[0]
-            elif origin is dict and len(args) == 2:
-                current = args[1]
-            else:
+            current = _item_type(current)
+            if current is None:
                 return None
     current = _unwrap(current)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _item_type(annotation: Any) -> Any:
+    """The type of an item of a list, tuple or dict annotation (None for anything else)."""
+    args = typing.get_args(annotation)
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple) and args:
+        return args[0]
+    if origin is dict and len(args) == 2:
+        return args[1]
+    return None
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -255,6 +261,7 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
+# One walk down data beside loc, keeping parts that index the node: union labels drop out unparsed.
 def _data_path(data: Any, loc: Sequence[Any], keep_last: bool) -> tuple[PathPart, ...]:
     """Drop pydantic's union-branch labels from ``loc``: keep only real keys and indexes."""
     if data is MISSING:

@@ -194,6 +194,11 @@ def _field_value(ch: Chooser, event_type: str, name: str, at: dt.datetime) -> An
             return None
     if name == "customer_id":
         return ch.choice(_CUSTOMERS)
+    return _typed_value(ch, annotation, name, info, at)
+
+
+def _typed_value(ch: Chooser, annotation: Any, name: str, info: Any, at: dt.datetime) -> Any:
+    """A value of ``annotation`` (the field's type, optional unwrapped)."""
     if annotation is bool:
         return ch.boolean()
     if annotation is int:
@@ -239,18 +244,25 @@ def _event(
     out: dict[str, Any] = {"type": event_type, "at": _iso(at)}
     if case_id is not None or model.scope == "case":
         out["case_id"] = case_id or "c1"
-    for name, info in model.model_fields.items():
-        if name in _BASE_FIELDS:
-            continue
-        if not info.is_required() and name not in (when or {}) and ch.integer(0, 2) == 0:
-            continue  # leave the default
-        value = _field_value(ch, event_type, name, at)
-        if value is not None:
-            out[name] = value
+    out.update(_drawn_fields(ch, event_type, at, when or {}))
     for name, wanted in (when or {}).items():
         out[name] = ch.choice(wanted) if isinstance(wanted, list) else wanted
     if customer_id is not None and "customer_id" in model.model_fields:
         out["customer_id"] = customer_id
+    return out
+
+
+def _drawn_fields(ch: Chooser, event_type: str, at: dt.datetime, when: Mapping[str, Any]) -> dict[str, Any]:
+    """The event type's own fields: required ones always, optional ones sometimes (else default)."""
+    out: dict[str, Any] = {}
+    for name, info in EVENT_TYPES[event_type].model_fields.items():
+        if name in _BASE_FIELDS:
+            continue
+        if not info.is_required() and name not in when and ch.integer(0, 2) == 0:
+            continue  # leave the default
+        value = _field_value(ch, event_type, name, at)
+        if value is not None:
+            out[name] = value
     return out
 
 
@@ -271,6 +283,16 @@ def _profile(ch: Chooser, at: dt.datetime, customer_id: str) -> dict[str, Any]:
     return _event(ch, "customer_profile", at, None, customer_id=customer_id)
 
 
+def _earlier_profiles(ch: Chooser, at: dt.datetime, customer: str) -> list[dict[str, Any]]:
+    """Usually a profile of the customer from before ``at``; sometimes a second, more recent one."""
+    if ch.integer(0, 3) == 0:
+        return []
+    first = _profile(ch, at - dt.timedelta(days=ch.choice((1, 40, 200, 400))), customer)
+    if ch.integer(0, 3) > 0:
+        return [first]
+    return [first, _profile(ch, at - dt.timedelta(hours=ch.choice((1, 30))), customer)]
+
+
 def case_events(ch: Chooser, ruleset: Ruleset | None = None, *, max_starts: int = 4) -> list[dict[str, Any]]:
     """One well-formed case history from any :class:`Chooser` (the shared building block).
 
@@ -282,11 +304,7 @@ def case_events(ch: Chooser, ruleset: Ruleset | None = None, *, max_starts: int 
     at = _instant(ch)
     case_id = ch.choice(("c1", "c2", "C-1001"))
     customer = ch.choice((None, *_CUSTOMERS))
-    events: list[dict[str, Any]] = []
-    if customer is not None and ch.integer(0, 3) > 0:
-        events.append(_profile(ch, at - dt.timedelta(days=ch.choice((1, 40, 200, 400))), customer))
-        if ch.integer(0, 3) == 0:
-            events.append(_profile(ch, at - dt.timedelta(hours=ch.choice((1, 30))), customer))
+    events = _earlier_profiles(ch, at, customer) if customer is not None else []
     opened = _event(ch, "case_opened", at, case_id)
     if customer is not None:
         opened["customer_id"] = customer
@@ -304,24 +322,36 @@ def case_events(ch: Chooser, ruleset: Ruleset | None = None, *, max_starts: int 
             stop = ch.choice(stops)
             when_stop = clock + dt.timedelta(seconds=ch.choice(_STEPS))
             pending_stops.append((when_stop, _event(ch, stop.event, when_stop, case_id, stop.when)))
-    extra = ch.integer(0, 5)
-    if extra == 1:  # a pause, resumed or left open
-        paused = clock + dt.timedelta(seconds=ch.choice(_STEPS[:12]))
-        events.append(_event(ch, "case_paused", paused, case_id))
-        if ch.boolean():
-            resumed = paused + dt.timedelta(seconds=ch.choice(_STEPS[3:]))
-            pending_stops.append((resumed, _event(ch, "case_resumed", resumed, case_id)))
-    elif extra == 2:
-        changed = clock + dt.timedelta(seconds=ch.choice(_STEPS[:12]))
-        events.append(_event(ch, "case_updated", changed, case_id))
-    elif extra == 3 and customer is not None:
-        later = clock + dt.timedelta(days=ch.choice((1, 20, 100)))
-        kind = ch.choice(("customer_profile", "tier_override", "care_contacted"))
-        events.append(_event(ch, kind, later, None, customer_id=customer))
+    extra, later = _extra(ch, clock, case_id, customer)
+    events += extra
+    pending_stops += later
     for _, stop_event in sorted(pending_stops, key=lambda p: p[0]):
         events.append(stop_event)
     events.sort(key=lambda e: dt.datetime.fromisoformat(e["at"]))
     return events
+
+
+def _extra(
+    ch: Chooser, clock: dt.datetime, case_id: str, customer: str | None
+) -> tuple[list[dict[str, Any]], list[tuple[dt.datetime, dict[str, Any]]]]:
+    """Sometimes one more thing after ``clock``: a pause (resumed later or left open), a case
+    update, or a later event of the customer. (events, (instant, event) pairs that come later)"""
+    extra = ch.integer(0, 5)
+    if extra == 1:
+        paused = clock + dt.timedelta(seconds=ch.choice(_STEPS[:12]))
+        pause = _event(ch, "case_paused", paused, case_id)
+        if not ch.boolean():
+            return [pause], []
+        resumed = paused + dt.timedelta(seconds=ch.choice(_STEPS[3:]))
+        return [pause], [(resumed, _event(ch, "case_resumed", resumed, case_id))]
+    if extra == 2:
+        changed = clock + dt.timedelta(seconds=ch.choice(_STEPS[:12]))
+        return [_event(ch, "case_updated", changed, case_id)], []
+    if extra == 3 and customer is not None:
+        later = clock + dt.timedelta(days=ch.choice((1, 20, 100)))
+        kind = ch.choice(("customer_profile", "tier_override", "care_contacted"))
+        return [_event(ch, kind, later, None, customer_id=customer)], []
+    return [], []
 
 
 def _now_after(ch: Chooser, history: Sequence[Mapping[str, Any]]) -> dt.datetime:
@@ -421,6 +451,20 @@ def _calendar(ch: Chooser) -> dict[str, Any]:
     if ch.integer(0, 4) == 0:
         spec["always_open"] = True
         return spec
+    spec["hours"] = _hours(ch)
+    if ch.boolean():
+        spec["holidays"] = {"country": ch.choice(("CN", "US", "DE"))}
+    days = sorted(
+        {dt.date(2026, 1, 1) + dt.timedelta(days=ch.integer(0, 364)) for _ in range(ch.integer(0, 4))}
+    )
+    split = ch.integer(0, len(days))
+    spec["closed_dates"] = [d.isoformat() for d in days[:split]]
+    spec["open_dates"] = [d.isoformat() for d in days[split:]]
+    return spec
+
+
+def _hours(ch: Chooser) -> dict[str, list[str]]:
+    """Weekly hours: some weekdays closed, some with a lunch break; never none open."""
     hours: dict[str, list[str]] = {}
     for day in _DAYS:
         if ch.integer(0, 3) == 0:
@@ -434,16 +478,7 @@ def _calendar(ch: Chooser) -> dict[str, Any]:
             hours[day] = [f"{start:02d}:{ch.choice((0, 30)):02d}-{ch.integer(start + 1, 24):02d}:00"]
     if not hours:
         hours["mon"] = ["09:00-18:00"]
-    spec["hours"] = hours
-    if ch.boolean():
-        spec["holidays"] = {"country": ch.choice(("CN", "US", "DE"))}
-    days = sorted(
-        {dt.date(2026, 1, 1) + dt.timedelta(days=ch.integer(0, 364)) for _ in range(ch.integer(0, 4))}
-    )
-    split = ch.integer(0, len(days))
-    spec["closed_dates"] = [d.isoformat() for d in days[:split]]
-    spec["open_dates"] = [d.isoformat() for d in days[split:]]
-    return spec
+    return hours
 
 
 def calendars() -> st.SearchStrategy[dict[str, Any]]:
@@ -498,6 +533,19 @@ def _scale_duration(duration: Mapping[str, Any], factor: float) -> dict[str, Any
     raise AssertionError("unreachable")
 
 
+def _scaled_targets(rule: Mapping[str, Any], factor: float) -> dict[str, Any]:
+    """A deadline rule's ``within`` and ``within_by`` (those it has) times ``factor``."""
+    out: dict[str, Any] = {}
+    if rule.get("within") is not None:
+        out["within"] = _scale_duration(rule["within"], factor)
+    if rule.get("within_by"):
+        out["within_by"] = {
+            attr: {key: _scale_duration(duration, factor) for key, duration in by.items()}
+            for attr, by in rule["within_by"].items()
+        }
+    return out
+
+
 def scaled(
     ruleset: Ruleset,
     factor: float,
@@ -520,11 +568,7 @@ def scaled(
     for rule in data["deadlines"]:
         if wanted is not None and rule["id"] not in wanted:
             continue
-        if rule.get("within") is not None:
-            rule["within"] = _scale_duration(rule["within"], factor)
-        for by in (rule.get("within_by") or {}).values():
-            for key, duration in by.items():
-                by[key] = _scale_duration(duration, factor)
+        rule.update(_scaled_targets(rule, factor))
         if warn_at is not None:
             rule["warn_at"] = warn_at
     return load_ruleset(data)
@@ -551,11 +595,7 @@ def _variant(ch: Chooser, base: Ruleset, stricter_only: bool) -> Ruleset:
         if ch.integer(0, 2) == 0:
             continue
         factor = ch.choice(factors)
-        if rule.get("within") is not None:
-            rule["within"] = _scale_duration(rule["within"], factor)
-        for by in (rule.get("within_by") or {}).values():
-            for key, duration in by.items():
-                by[key] = _scale_duration(duration, factor)
+        rule.update(_scaled_targets(rule, factor))
         if ch.integer(0, 3) == 0:
             rule["warn_at"] = ch.choice(([], [50], [50, 80], [80]))
     if not stricter_only and ch.boolean():

@@ -272,6 +272,7 @@ def normalize(text: str) -> Normalized:
     Chinese characters ("不 可能" is 不可能: speech-to-text output often spaces words), next to
     punctuation, and at either end.
     """
+    # First: folding a character not seen before records it in _IRREGULAR or _JOINERS.
     folded = text.translate(_FOLDS)
     starts: Sequence[int]
     ends: Sequence[int]
@@ -279,35 +280,46 @@ def normalize(text: str) -> Normalized:
         # The common case: every character folds to exactly one, on its own.
         starts, ends = _identity(len(text))
     else:
-        bounds: list[tuple[int, int]] = []
-        for i, ch in enumerate(text):
-            if ch in _JOINERS and bounds:
-                # It may compose with the character before it: normalise the two together, as
-                # one cluster, so the map never points into the middle of a composition.
-                bounds[-1] = (bounds[-1][0], i + 1)
-            else:
-                bounds.append((i, i + 1))
-        pieces = [_FOLDS[ord(text[a])] if b - a == 1 else _fold(text[a:b]) for a, b in bounds]
-        folded = "".join(pieces)
-        starts = [a for piece, (a, _) in zip(pieces, bounds, strict=True) for _ in piece]
-        ends = [b for piece, (_, b) in zip(pieces, bounds, strict=True) for _ in piece]
-
+        folded, starts, ends = _clustered(text)
     if _SPACES.search(folded):
         folded, starts, ends = _squeeze(folded, starts, ends)
-
     if not folded.isascii():
-        # Whole-text conversion keeps OpenCC's phrase context (乾隆 stays, 乾燥 → 干燥). OpenCC
-        # replaces each dictionary segment by its value, and every t2s entry has a value of its
-        # own length (the test suite checks the installed tables), so position k stays k.
-        convert = _t2s()
-        simplified = convert(folded)
-        if len(simplified) == len(folded):
-            folded = simplified
-        else:  # a table that changes lengths: give up phrase context to keep the map exact
-            folded, starts, ends = _per_character(folded, starts, ends, convert)
-        if _VARIANT_CHARS.search(folded):
-            folded = folded.translate(_VARIANTS)
+        folded, starts, ends = _simplified(folded, starts, ends)
     return Normalized(text, folded, tuple(starts), tuple(ends))
+
+
+def _clustered(text: str) -> tuple[str, list[int], list[int]]:
+    """Fold ``text`` whose characters may compose or fold to several: cluster by cluster."""
+    bounds: list[tuple[int, int]] = []
+    for i, ch in enumerate(text):
+        if ch in _JOINERS and bounds:
+            # It may compose with the character before it: normalise the two together, as
+            # one cluster, so the map never points into the middle of a composition.
+            bounds[-1] = (bounds[-1][0], i + 1)
+        else:
+            bounds.append((i, i + 1))
+    pieces = [_FOLDS[ord(text[a])] if b - a == 1 else _fold(text[a:b]) for a, b in bounds]
+    starts = [a for piece, (a, _) in zip(pieces, bounds, strict=True) for _ in piece]
+    ends = [b for piece, (_, b) in zip(pieces, bounds, strict=True) for _ in piece]
+    return "".join(pieces), starts, ends
+
+
+def _simplified(
+    folded: str, starts: Sequence[int], ends: Sequence[int]
+) -> tuple[str, Sequence[int], Sequence[int]]:
+    """Traditional to simplified, then the regional variants."""
+    # Whole-text conversion keeps OpenCC's phrase context (乾隆 stays, 乾燥 → 干燥). OpenCC
+    # replaces each dictionary segment by its value, and every t2s entry has a value of its
+    # own length (the test suite checks the installed tables), so position k stays k.
+    convert = _t2s()
+    simplified = convert(folded)
+    if len(simplified) == len(folded):
+        folded = simplified
+    else:  # a table that changes lengths: give up phrase context to keep the map exact
+        folded, starts, ends = _per_character(folded, starts, ends, convert)
+    if _VARIANT_CHARS.search(folded):
+        folded = folded.translate(_VARIANTS)
+    return folded, starts, ends
 
 
 def _squeeze(folded: str, starts: Sequence[int], ends: Sequence[int]) -> tuple[str, list[int], list[int]]:
@@ -322,14 +334,8 @@ def _squeeze(folded: str, starts: Sequence[int], ends: Sequence[int]) -> tuple[s
         new_starts += starts[done:s]
         new_ends += ends[done:s]
         if s > 0 and e < len(folded) and _spaced(folded[s - 1]) and _spaced(folded[e]):
-            parts.append(" ")  # stands for the whole run...
-            first, last = starts[s], ends[e - 1]
-            # ...except what shares a cluster with a neighbour (a tab and the Hangul vowel
-            # after it): there it stands for that whole cluster or none of it, never a part.
-            if ends[s - 1] > first:
-                first = ends[s - 1] if ends[s - 1] < last else starts[s - 1]
-            if starts[e] < last:
-                last = starts[e] if starts[e] > first else ends[e]
+            parts.append(" ")  # one space for the whole run (see _run_span)
+            first, last = _run_span(starts, ends, s, e)
             new_starts.append(first)
             new_ends.append(last)
         else:
@@ -342,6 +348,20 @@ def _squeeze(folded: str, starts: Sequence[int], ends: Sequence[int]) -> tuple[s
     new_starts += starts[done:]
     new_ends += ends[done:]
     return "".join(parts), new_starts, new_ends
+
+
+def _run_span(starts: Sequence[int], ends: Sequence[int], s: int, e: int) -> tuple[int, int]:
+    """The original span a space standing for the run ``[s, e)`` maps to: the whole run...
+
+    ...except what shares a cluster with a neighbour (a tab and the Hangul vowel after it):
+    there it stands for that whole cluster or none of it, never a part.
+    """
+    first, last = starts[s], ends[e - 1]
+    if ends[s - 1] > first:
+        first = ends[s - 1] if ends[s - 1] < last else starts[s - 1]
+    if starts[e] < last:
+        last = starts[e] if starts[e] > first else ends[e]
+    return first, last
 
 
 def _per_character(

@@ -106,15 +106,7 @@ class DecisionBuilder:
 
     def build(self, now: dt.datetime) -> Decision:
         tz = self._tz
-        self.obligations.sort(
-            # Not by due_at: it moves with now while a clock is paused.
-            key=lambda o: (o.case_id or "", o.customer_id or "", o.started_at, o.rule, o.id)
-        )
-        # Same-instant escalations most urgent first (E4's priority order), then stable.
-        self.escalations.sort(
-            key=lambda e: (e.at, e.priority is None, e.priority or 0, e.case_id, e.rule, e.step)
-        )
-        self.warnings.sort(key=lambda w: (w.at, w.case_id, w.rule, w.obligation, w.percent))
+        self._sort()
         by_case = self._checks_by_case(now)
         future = [t for t in by_case.values() if t is not None]
         future += [t for ts in self._customer_checks.values() for t in ts if t > now]
@@ -133,6 +125,18 @@ class DecisionBuilder:
                 },
             }
         )
+
+    def _sort(self) -> None:
+        """Obligations, escalations and warnings in the order a decision lists them."""
+        self.obligations.sort(
+            # Not by due_at: it moves with now while a clock is paused.
+            key=lambda o: (o.case_id or "", o.customer_id or "", o.started_at, o.rule, o.id)
+        )
+        # Same-instant escalations most urgent first (E4's priority order), then stable.
+        self.escalations.sort(
+            key=lambda e: (e.at, e.priority is None, e.priority or 0, e.case_id, e.rule, e.step)
+        )
+        self.warnings.sort(key=lambda w: (w.at, w.case_id, w.rule, w.obligation, w.percent))
 
     def _checks_by_case(self, now: dt.datetime) -> dict[str, dt.datetime | None]:
         """Every case of the events, with its earliest future check (its own or its customer's)."""

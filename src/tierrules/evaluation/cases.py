@@ -79,6 +79,36 @@ class Case:
             found = (agent, team)
         return found
 
+    def record(self, event: EventBase) -> None:
+        """Take in one of the case's events (in time order)."""
+        if event.agent_id is not None or event.team is not None:
+            self.staff.append((event.at, event.agent_id, event.team))
+        if isinstance(event, CaseOpened):
+            self._opened(event)
+        elif isinstance(event, CaseUpdated):
+            self.set("severity", event.at, event.severity)
+            self.severity_updates.append((event.at, event.severity))
+        elif isinstance(event, CasePaused):
+            self.pause_marks.append((event.at, "pause"))
+        elif isinstance(event, CaseResumed):
+            self.pause_marks.append((event.at, "resume"))
+
+    def _opened(self, event: CaseOpened) -> None:
+        # A second case_opened fills in only what the first left unknown.
+        if self.customer_id is None and event.customer_id is not None:
+            self.customer_id = event.customer_id
+        if "severity" not in self.timelines:
+            self.set("severity", event.at, event.severity)
+        if "channel" not in self.timelines:
+            self.set("channel", event.at, event.channel)
+
+    def record_customer(self, changes: Iterable[tuple[dt.datetime, dict[str, Any]]]) -> None:
+        """Take in the customer's attribute changes (tier, service class and level)."""
+        for at, values in changes:
+            for name in CUSTOMER_ATTRIBUTES:
+                if name in values:
+                    self.set(name, at, values[name])
+
     @property
     def pauses(self) -> list[Pause]:
         if self._pauses is None:
@@ -95,28 +125,9 @@ def build_cases(ordered: Sequence[EventBase], customers: CustomerTimeline | None
         case = cases.get(event.case_id)
         if case is None:
             case = cases[event.case_id] = Case(event.case_id)
-        if event.agent_id is not None or event.team is not None:
-            case.staff.append((event.at, event.agent_id, event.team))
-        if isinstance(event, CaseOpened):
-            if case.customer_id is None and event.customer_id is not None:
-                case.customer_id = event.customer_id
-            if "severity" not in case.timelines:
-                case.set("severity", event.at, event.severity)
-            if "channel" not in case.timelines:
-                case.set("channel", event.at, event.channel)
-        elif isinstance(event, CaseUpdated):
-            case.set("severity", event.at, event.severity)
-            case.severity_updates.append((event.at, event.severity))
-        elif isinstance(event, CasePaused):
-            case.pause_marks.append((event.at, "pause"))
-        elif isinstance(event, CaseResumed):
-            case.pause_marks.append((event.at, "resume"))
+        case.record(event)
     if customers is not None:
         for case in cases.values():
-            if case.customer_id is None:
-                continue
-            for at, values in customers(case.customer_id):
-                for name in CUSTOMER_ATTRIBUTES:
-                    if name in values:
-                        case.set(name, at, values[name])
+            if case.customer_id is not None:
+                case.record_customer(customers(case.customer_id))
     return cases

@@ -97,12 +97,9 @@ class MatchPlan:
         matches = _match(compiled, matcher, facts, ordered, cases, again)
         shared = compiled.shared
         n = len(ordered)
-        # Watched rules by the event type that starts them: an event of that type that does
-        # not start the rule now may start it after a change.
-        watching: dict[str, list[int]] = defaultdict(list)
-        for d, fields in enumerate(watched):
-            if fields:
-                watching[compiled.ruleset.deadlines[d].start.event].append(d)
+        # An event of a type that starts a watched rule but does not start it now may start it
+        # after a change.
+        watching = _watching(compiled, watched)
         applies: dict[tuple[int, int], list[tuple[dt.datetime, bool]]] = defaultdict(list)
         stops: dict[tuple[str, int, str], list[Stop]] = defaultdict(list)
         for index in range(n):
@@ -122,6 +119,15 @@ class MatchPlan:
                 if (deadline, lookup.index) in applies:
                     applies[(deadline, lookup.index)].append((lookup.at, deadline in started))
         return cls(_starts(compiled, ordered, applies), _grouped(stops))
+
+
+def _watching(compiled: CompiledRuleset, watched: Sequence[frozenset[str]]) -> dict[str, list[int]]:
+    """Watched rules (whose start depends on a changing field) by the event type that starts them."""
+    watching: dict[str, list[int]] = defaultdict(list)
+    for d, fields in enumerate(watched):
+        if fields:
+            watching[compiled.ruleset.deadlines[d].start.event].append(d)
+    return watching
 
 
 def _match(
@@ -200,15 +206,8 @@ def _starts(
     spans: dict[int, list[tuple[dt.datetime, int, dt.datetime, dt.datetime | None]]] = defaultdict(list)
     for (deadline, index), points in applies.items():
         origin = points[0][0]
-        opened: dt.datetime | None = None
-        for at, holds in sorted(points, key=lambda p: p[0]):
-            if holds and opened is None:
-                opened = at
-            elif not holds and opened is not None:
-                spans[deadline].append((opened, index, origin, at))
-                opened = None
-        if opened is not None:
-            spans[deadline].append((opened, index, origin, None))
+        for opened, until in _holding(points):  # a rule that never held gets no entry
+            spans[deadline].append((opened, index, origin, until))
     out: dict[int, list[Started]] = {}
     for deadline, found in sorted(spans.items()):
         retroactive = compiled.ruleset.deadlines[deadline].on_attribute_change == "retroactive"
@@ -220,6 +219,22 @@ def _starts(
             at = origin if retroactive else attached
             clocks.append(Started(event, counts[event.case_id or ""], at, attached, until))
         out[deadline] = clocks
+    return out
+
+
+def _holding(points: Sequence[tuple[dt.datetime, bool]]) -> list[tuple[dt.datetime, dt.datetime | None]]:
+    """The spans (from, until; None while still holding) in which a start condition holds, from
+    the instants it was looked at and whether it held there."""
+    out: list[tuple[dt.datetime, dt.datetime | None]] = []
+    opened: dt.datetime | None = None
+    for at, holds in sorted(points, key=lambda p: p[0]):
+        if holds and opened is None:
+            opened = at
+        elif not holds and opened is not None:
+            out.append((opened, at))
+            opened = None
+    if opened is not None:
+        out.append((opened, None))
     return out
 
 

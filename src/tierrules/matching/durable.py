@@ -300,6 +300,7 @@ class EngineRuleset:
 
         return _FenceAction(action, interrupts)
 
+    # Kept whole: size check, markers, retract-or-discard and hit mapping share one sid in one fence.
     def match(self, facts: Sequence[Mapping[str, Any]]) -> dict[int, list[str]]:
         """Post ``facts`` (flat, validated) and map fact index -> the rules it matched.
 

@@ -18,7 +18,7 @@ from ..errors import Problem, Rank, descend, did_you_mean
 from ..events import EVENT_TYPES, field_choices, field_kind
 from ..vocabulary import CASE_ATTRIBUTES, CaseAttribute, Duration
 from .etiquette import check as check_etiquette
-from .model import CalendarSpec, DeadlineRule, EscalationSpec, Ruleset, Trigger
+from .model import CalendarSpec, DeadlineRule, EscalationSpec, PrioritySpec, Ruleset, Trigger
 from .targets import check as check_targets
 from .tiers import check as check_tiers
 
@@ -69,28 +69,16 @@ def _timezone(name: str, *path: str | int) -> Iterator[Problem]:
 
 def _calendar(name: str, spec: CalendarSpec) -> Iterator[Problem]:
     if spec.always_open:
-        if spec.hours or spec.holidays or spec.closed_dates or spec.open_dates:
-            yield Problem(
-                "an always-open calendar takes no hours, holidays or dates",
-                ("always_open",),
-                rank=Rank.INVALID,
-            )
-        yield from _timezone(spec.timezone, "timezone")
+        yield from _always_open(spec)
         return
     if not spec.hours:
         yield Problem("a calendar needs opening hours or always_open: true", ("hours",), rank=Rank.INVALID)
         return
     zone = list(_timezone(spec.timezone, "timezone"))
+    hours = list(_bad_hours(spec))
     yield from zone
-    bad = bool(zone)
-    for day, intervals in spec.hours.items():
-        for i, text in enumerate(intervals):
-            try:
-                parse_hours(text)
-            except ValueError as err:
-                bad = True
-                yield Problem(str(err), ("hours", day, i), text, rank=Rank.INVALID)
-    if bad:
+    yield from hours
+    if zone or hours:
         return
     if not any(spec.hours.values()):
         yield Problem("a calendar needs opening hours on at least one weekday", ("hours",), rank=Rank.INVALID)
@@ -108,6 +96,26 @@ def _calendar(name: str, spec: CalendarSpec) -> Iterator[Problem]:
             ("closed_dates",),
             rank=Rank.INVALID,
         )
+
+
+def _always_open(spec: CalendarSpec) -> Iterator[Problem]:
+    if spec.hours or spec.holidays or spec.closed_dates or spec.open_dates:
+        yield Problem(
+            "an always-open calendar takes no hours, holidays or dates",
+            ("always_open",),
+            rank=Rank.INVALID,
+        )
+    yield from _timezone(spec.timezone, "timezone")
+
+
+def _bad_hours(spec: CalendarSpec) -> Iterator[Problem]:
+    """Opening-hours texts that do not parse."""
+    for day, intervals in spec.hours.items():
+        for i, text in enumerate(intervals):
+            try:
+                parse_hours(text)
+            except ValueError as err:
+                yield Problem(str(err), ("hours", day, i), text, rank=Rank.INVALID)
 
 
 def _longest_closed_run(calendar: BusinessCalendar, closed: Sequence[dt.date]) -> tuple[dt.date, int] | None:
@@ -146,17 +154,8 @@ def _horizon(rule: DeadlineRule, calendars: Mapping[str, CalendarSpec], default:
     the arithmetic would scan millions of days and overflow ``datetime``. Wall-clock targets
     are bounded by :class:`~tierrules.Duration` itself.
     """
-    names = {rule.calendar or default}
-    if rule.calendar_by is not None:
-        names |= {name for table in rule.calendar_by.values() for name in table.values()}
-    targets: list[tuple[tuple[str | int, ...], Duration]] = []
-    if rule.within is not None:
-        targets.append((("within",), rule.within))
-    for attr, table in (rule.within_by or {}).items():
-        targets += [(("within_by", attr, value), target) for value, target in table.items()]
-    if rule.escalate is not None and rule.escalate.every is not None:
-        targets.append((("escalate", "every"), rule.escalate.every))
-    for path, target in targets:
+    names = _calendar_names(rule, default)
+    for path, target in _durations(rule):
         if not target.working:
             continue
         for name in sorted(n for n in names if n in calendars and not calendars[n].always_open):
@@ -172,6 +171,26 @@ def _horizon(rule: DeadlineRule, calendars: Mapping[str, CalendarSpec], default:
                     str(target),
                     rank=Rank.INVALID,
                 )
+
+
+def _calendar_names(rule: DeadlineRule, default: str) -> set[str]:
+    """Every calendar a rule's clocks may run on."""
+    names = {rule.calendar or default}
+    if rule.calendar_by is not None:
+        names |= {name for table in rule.calendar_by.values() for name in table.values()}
+    return names
+
+
+def _durations(rule: DeadlineRule) -> list[tuple[tuple[str | int, ...], Duration]]:
+    """Each duration a rule states (targets and the escalation step), with its path."""
+    targets: list[tuple[tuple[str | int, ...], Duration]] = []
+    if rule.within is not None:
+        targets.append((("within",), rule.within))
+    for attr, table in (rule.within_by or {}).items():
+        targets += [(("within_by", attr, value), target) for value, target in table.items()]
+    if rule.escalate is not None and rule.escalate.every is not None:
+        targets.append((("escalate", "every"), rule.escalate.every))
+    return targets
 
 
 def _weeks(target: Duration, spec: CalendarSpec) -> float:
@@ -363,30 +382,42 @@ def _applies_to(applies_to: Mapping[CaseAttribute, Sequence[Any]]) -> Iterator[P
 
 
 def _targets(rule: DeadlineRule, calendars: Mapping[str, CalendarSpec]) -> Iterator[Problem]:
-    for key, table in (("within_by", rule.within_by), ("calendar_by", rule.calendar_by)):
-        if table is None:
-            continue
-        [(name, mapping)] = table.items()
-        choices = [str(c) for c in CASE_ATTRIBUTES[name]]
-        for value, target in mapping.items():
-            if value not in choices:
-                yield Problem(
-                    f"{name} has no value {value!r} (one of {', '.join(choices)})",
-                    (key, name, value),
-                    suggestion=did_you_mean(value, choices),
-                    rank=Rank.UNKNOWN_NAME,
-                )
-            if key == "calendar_by" and isinstance(target, str) and target not in calendars:
-                yield _unknown("calendar", target, calendars, key, name, value)
-        if key == "within_by" and rule.within is None and set(choices) - set(mapping):
-            missing = ", ".join(sorted(set(choices) - set(mapping)))
-            yield Problem(
-                f"no target for {name} {missing}: add them or a fallback 'within'",
-                (key, name),
-                rank=Rank.INVALID,
-            )
+    if rule.within_by is not None:
+        yield from _by_attribute("within_by", rule.within_by, calendars, fallback=rule.within is not None)
+    if rule.calendar_by is not None:
+        yield from _by_attribute("calendar_by", rule.calendar_by, calendars, fallback=True)
     if rule.due_before is not None and rule.start.event in EVENT_TYPES:
         yield from _due_before(rule)
+
+
+def _by_attribute(
+    key: str,
+    table: Mapping[CaseAttribute, Mapping[str, Any]],
+    calendars: Mapping[str, CalendarSpec],
+    *,
+    fallback: bool,
+) -> Iterator[Problem]:
+    """A ``within_by``/``calendar_by`` table: known values, known calendars, every value covered
+    (unless a ``fallback`` covers the rest)."""
+    [(name, mapping)] = table.items()
+    choices = [str(c) for c in CASE_ATTRIBUTES[name]]
+    for value, target in mapping.items():
+        if value not in choices:
+            yield Problem(
+                f"{name} has no value {value!r} (one of {', '.join(choices)})",
+                (key, name, value),
+                suggestion=did_you_mean(value, choices),
+                rank=Rank.UNKNOWN_NAME,
+            )
+        if key == "calendar_by" and isinstance(target, str) and target not in calendars:
+            yield _unknown("calendar", target, calendars, key, name, value)
+    if not fallback and set(choices) - set(mapping):
+        missing = ", ".join(sorted(set(choices) - set(mapping)))
+        yield Problem(
+            f"no target for {name} {missing}: add them or a fallback 'within'",
+            (key, name),
+            rank=Rank.INVALID,
+        )
 
 
 def _due_before(rule: DeadlineRule) -> Iterator[Problem]:
@@ -434,39 +465,46 @@ def _escalation(spec: EscalationSpec, event: str) -> Iterator[Problem]:
         yield Problem("to_level is above top", ("to_level",), spec.to_level, rank=Rank.INVALID)
     fields = EVENT_TYPES[event].model_fields
     if spec.priority is not None:
-        name = spec.priority.field
-        choices = field_choices(event, name) if name in fields else None
-        if choices is None:
-            yield Problem(
-                f"event {event!r} has no enumerated field {name!r}",
-                ("priority", "field"),
-                name,
-                rank=Rank.UNKNOWN_NAME,
-            )
-        else:
-            for j, value in enumerate(spec.priority.order):
-                if value not in choices:
-                    yield Problem(
-                        f"not one of {', '.join(map(str, choices))}",
-                        ("priority", "order", j),
-                        value,
-                        suggestion=did_you_mean(value, map(str, choices)),
-                        rank=Rank.UNKNOWN_NAME,
-                    )
-    if spec.above_field is None:
-        return
-    if spec.above_field not in fields:
+        yield from _priority(spec.priority, event, fields)
+    if spec.above_field is not None:
+        yield from _above_field(spec.above_field, event, fields)
+
+
+def _priority(priority: PrioritySpec, event: str, fields: Mapping[str, Any]) -> Iterator[Problem]:
+    name = priority.field
+    choices = field_choices(event, name) if name in fields else None
+    if choices is None:
         yield Problem(
-            f"event {event!r} has no field {spec.above_field!r}",
-            ("above_field",),
-            spec.above_field,
-            suggestion=did_you_mean(spec.above_field, fields),
+            f"event {event!r} has no enumerated field {name!r}",
+            ("priority", "field"),
+            name,
             rank=Rank.UNKNOWN_NAME,
         )
-    elif field_kind(event, spec.above_field) is not int:
+        return
+    for j, value in enumerate(priority.order):
+        if value not in choices:
+            yield Problem(
+                f"not one of {', '.join(map(str, choices))}",
+                ("priority", "order", j),
+                value,
+                suggestion=did_you_mean(value, map(str, choices)),
+                rank=Rank.UNKNOWN_NAME,
+            )
+
+
+def _above_field(name: str, event: str, fields: Mapping[str, Any]) -> Iterator[Problem]:
+    if name not in fields:
+        yield Problem(
+            f"event {event!r} has no field {name!r}",
+            ("above_field",),
+            name,
+            suggestion=did_you_mean(name, fields),
+            rank=Rank.UNKNOWN_NAME,
+        )
+    elif field_kind(event, name) is not int:
         yield Problem(
             "escalation level must come from an integer field",
             ("above_field",),
-            spec.above_field,
+            name,
             rank=Rank.INVALID,
         )

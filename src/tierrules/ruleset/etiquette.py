@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -99,64 +99,70 @@ def phrase_problems(phrases: Sequence[PhraseSpec], path: tuple[PathPart, ...] = 
     and no allow context hides another entry's phrase (a context of 不可能 must not contain
     不行 outside its own 不可能, or it would silently allow 不行 there).
     """
-    problems: list[Problem] = []
+    forbidden: dict[str, int] = {}  # matching key -> the first entry with it
+    for i, spec in enumerate(phrases):
+        key = _key(spec.phrase)
+        if key:
+            forbidden.setdefault(key, i)
+    return [*_entry_problems(phrases, path, forbidden), *_context_problems(phrases, path, forbidden)]
+
+
+def _entry_problems(
+    phrases: Sequence[PhraseSpec], path: tuple[PathPart, ...], forbidden: Mapping[str, int]
+) -> Iterator[Problem]:
+    """Duplicate ids, phrases that normalise to nothing or to an earlier entry's phrase."""
     ids: dict[str, int] = {}
-    forbidden: dict[str, int] = {}
     for i, spec in enumerate(phrases):
         if spec.id in ids:
-            problems.append(
-                Problem(f"duplicate phrase id (also entry {ids[spec.id]})", (*path, i, "id"), spec.id)
-            )
+            yield Problem(f"duplicate phrase id (also entry {ids[spec.id]})", (*path, i, "id"), spec.id)
         ids.setdefault(spec.id, i)
         key = _key(spec.phrase)
         if not key:
-            problems.append(Problem("the phrase normalises to nothing", (*path, i, "phrase"), spec.phrase))
-        elif key in forbidden:
-            problems.append(
-                Problem(
-                    f"the same phrase as {phrases[forbidden[key]].id!r} after normalisation",
-                    (*path, i, "phrase"),
-                    spec.phrase,
-                )
+            yield Problem("the phrase normalises to nothing", (*path, i, "phrase"), spec.phrase)
+        elif forbidden[key] != i:
+            yield Problem(
+                f"the same phrase as {phrases[forbidden[key]].id!r} after normalisation",
+                (*path, i, "phrase"),
+                spec.phrase,
             )
-        else:
-            forbidden[key] = i
+
+
+def _context_problems(
+    phrases: Sequence[PhraseSpec], path: tuple[PathPart, ...], forbidden: Mapping[str, int]
+) -> Iterator[Problem]:
+    """What is wrong with each allow context and negation, located at the context."""
     for i, spec in enumerate(phrases):
-        key = _key(spec.phrase)
-        if not key:
+        if not _key(spec.phrase):
             continue
         located: list[tuple[tuple[PathPart, ...], str]] = [
             ((*path, i, "allow", k), context) for k, context in enumerate(spec.allow)
         ]
         located += [((*path, i, "negations", k), neg + spec.phrase) for k, neg in enumerate(spec.negations)]
         for where, context in located:
-            ckey = _key(context)
-            own = _occurrences(key, ckey)
-            if not own or len(ckey) == len(key):
-                problems.append(
-                    Problem(f"must contain the phrase {spec.phrase!r} and be longer", where, context)
-                )
-                continue
-            if ckey in forbidden:
-                other = phrases[forbidden[ckey]].id
-                problems.append(Problem(f"allowed here but forbidden by {other!r}", where, context))
-                continue
-            for okey, j in forbidden.items():
-                if j == i:
-                    continue
-                for at in _occurrences(okey, ckey):
-                    # Hiding another phrase is intended only where it overlaps this one
-                    # (真的不行 allowed in a context hides the 不行 inside it).
-                    if not any(at < o + len(key) and o < at + len(okey) for o in own):
-                        problems.append(
-                            Problem(
-                                f"would also allow {phrases[j].id!r} ({phrases[j].phrase!r}) inside it",
-                                where,
-                                context,
-                            )
-                        )
-                        break
-    return problems
+            for message in _context_messages(phrases, i, context, forbidden):
+                yield Problem(message, where, context)
+
+
+def _context_messages(
+    phrases: Sequence[PhraseSpec], i: int, context: str, forbidden: Mapping[str, int]
+) -> Iterator[str]:
+    """What is wrong with one context of entry ``i``: it must hold the phrase, be no other entry's
+    phrase, and hide no other entry's phrase."""
+    key, ckey = _key(phrases[i].phrase), _key(context)
+    own = _occurrences(key, ckey)
+    if not own or len(ckey) == len(key):
+        yield f"must contain the phrase {phrases[i].phrase!r} and be longer"
+        return
+    if ckey in forbidden:
+        yield f"allowed here but forbidden by {phrases[forbidden[ckey]].id!r}"
+        return
+    for okey, j in forbidden.items():
+        # Hiding another phrase is intended only where it overlaps this one
+        # (真的不行 allowed in a context hides the 不行 inside it).
+        if j != i and any(
+            not any(at < o + len(key) and o < at + len(okey) for o in own) for at in _occurrences(okey, ckey)
+        ):
+            yield f"would also allow {phrases[j].id!r} ({phrases[j].phrase!r}) inside it"
 
 
 def pattern_problems(patterns: Sequence[str], path: tuple[PathPart, ...]) -> Iterator[Problem]:
@@ -517,6 +523,7 @@ def check(spec: EtiquetteSpec) -> list[Problem]:
     return list(_problems(spec))
 
 
+# Flat: one guarded check per optional part of the section, in field order; the branches are the parts.
 def _problems(spec: EtiquetteSpec) -> Iterator[Problem]:
     yield from _duplicate_ids(spec)
     if spec.greeting is not None:
@@ -532,15 +539,17 @@ def _problems(spec: EtiquetteSpec) -> Iterator[Problem]:
                 "max_rings_level1 is looser than max_rings", ("phone_opening", "max_rings_level1"), level1
             )
     if spec.forbidden_phrases is not None and spec.forbidden_phrases.phrases != "default":
-        yield from phrase_problems(spec.forbidden_phrases.phrases, ("forbidden_phrases", "phrases"))
-        for i, phrase in enumerate(spec.forbidden_phrases.phrases):
-            yield from pattern_problems(phrase.variants, ("forbidden_phrases", "phrases", i, "variants"))
-            yield from pattern_problems(
-                phrase.allow_patterns, ("forbidden_phrases", "phrases", i, "allow_patterns")
-            )
+        yield from descend(_phrase_list(spec.forbidden_phrases.phrases), "forbidden_phrases", "phrases")
     yield from _wordings(spec)
     if spec.scorecard is not None:
         yield from descend(_scorecard(spec.scorecard, {rule.id for _, rule in spec.checks()}), "scorecard")
+
+
+def _phrase_list(phrases: Sequence[PhraseSpec]) -> Iterator[Problem]:
+    yield from phrase_problems(phrases)
+    for i, phrase in enumerate(phrases):
+        yield from pattern_problems(phrase.variants, (i, "variants"))
+        yield from pattern_problems(phrase.allow_patterns, (i, "allow_patterns"))
 
 
 def _duplicate_ids(spec: EtiquetteSpec) -> Iterator[Problem]:
@@ -571,15 +580,15 @@ def _wordings(spec: EtiquetteSpec) -> Iterator[Problem]:
         for field_name, value in rule:
             if isinstance(value, Wording):
                 yield from pattern_problems(value.patterns, (name, field_name, "patterns"))
-                for k, phrase in enumerate(value.phrases):
-                    if not normalize(phrase).text:
-                        yield Problem(
-                            "the phrase normalises to nothing", (name, field_name, "phrases", k), phrase
-                        )
+                yield from _empty_phrases(value.phrases, (name, field_name, "phrases"))
             elif isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
-                for k, phrase in enumerate(value):
-                    if not normalize(phrase).text:
-                        yield Problem("the phrase normalises to nothing", (name, field_name, k), phrase)
+                yield from _empty_phrases(value, (name, field_name))
+
+
+def _empty_phrases(phrases: Sequence[str], path: tuple[PathPart, ...]) -> Iterator[Problem]:
+    for k, phrase in enumerate(phrases):
+        if not normalize(phrase).text:
+            yield Problem("the phrase normalises to nothing", (*path, k), phrase)
 
 
 def _scorecard(card: Scorecard, ids: set[str]) -> Iterator[Problem]:

@@ -22,9 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -425,15 +426,27 @@ def ruleset_files(path: Path) -> list[Path]:
     return files
 
 
+_V = TypeVar("_V")
+
+
+def _files_at(path: Path) -> list[Path]:
+    """A ruleset directory's files, or the one file."""
+    if path.is_dir():
+        return ruleset_files(path)
+    if path.exists() or path.is_symlink():
+        return [path]  # _text refuses what is not a regular file
+    raise RulesetError([Problem("no such file or directory")], source=path)
+
+
+def _below_root(located: Mapping[Key, _V], *, single: bool) -> dict[Key, _V]:
+    """A file's source map entries, without the document root's unless it is the only file."""
+    return {k: v for k, v in located.items() if k or single}
+
+
 def read_ruleset_files(path: Path) -> tuple[dict[str, Any], SourceMap]:
     """Merge a ruleset directory's YAML files (sorted by name), or read one file."""
     smap = SourceMap()
-    if path.is_dir():
-        files = ruleset_files(path)
-    elif path.exists() or path.is_symlink():
-        files = [path]  # _text refuses what is not a regular file
-    else:
-        raise RulesetError([Problem("no such file or directory")], source=path)
+    files = _files_at(path)
     merged: dict[str, Any] = {}
     for file in files:
         file_smap = SourceMap()
@@ -454,8 +467,8 @@ def read_ruleset_files(path: Path) -> tuple[dict[str, Any], SourceMap]:
                     source=path,
                 )
             merged[key] = value
-        smap.lines.update({k: v for k, v in file_smap.lines.items() if k or len(files) == 1})
-        smap.files.update({k: v for k, v in file_smap.files.items() if k or len(files) == 1})
+        smap.lines.update(_below_root(file_smap.lines, single=len(files) == 1))
+        smap.files.update(_below_root(file_smap.files, single=len(files) == 1))
     if len(files) > 1 or path.is_dir():
         # The merged document's root is the directory: a missing top-level key is named there.
         smap.files[()] = path
