@@ -173,7 +173,10 @@ def _valid_labels(labels: Any) -> bool:
 def _instant(value: Any) -> dt.datetime | None:
     """``now`` as an aware date-time (YAML gives one, or ISO text), or None if it is not one."""
     if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:  # not ISO text: refused by the caller, with the file and key
+            return None
     return value if isinstance(value, dt.datetime) and value.tzinfo is not None else None
 
 
