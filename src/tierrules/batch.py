@@ -399,7 +399,10 @@ class _Run:
                 except TimeoutError:
                     finished = set()
                 for future in finished:
-                    self.collect(future, self.pending.pop(future))
+                    # A bad case met in this round may have cancelled later work finished too.
+                    piece = self.pending.pop(future, None)
+                    if piece is not None:
+                        self.collect(future, piece)
                 idle_since = self.check_workers(idle_since) if not finished else None
         finally:
             if self.pending:

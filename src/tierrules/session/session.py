@@ -41,6 +41,10 @@ class _Work:
 
     txn: Transaction
     touched: list[Memo] = field(default_factory=list)
+    # The memo of each subject this transaction uses: one object per case and customer even
+    # when the capped cache drops one midway (a second copy would miss what the first learnt).
+    cases: dict[str, CaseMemo] = field(default_factory=dict)
+    customers: dict[str, CustomerMemo] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -353,7 +357,7 @@ class Session:
         self, work: _Work, memo: Memo, now: dt.datetime, seq: int, *, replay: bool, stored: bool
     ) -> tuple[New, Decision]:
         """Decide ``memo``'s subject at ``now`` and diff against what it reported; save when changed."""
-        events = self._case_events(work, memo) if isinstance(memo, CaseMemo) else memo.plain
+        events = self._case_events(work, memo) if isinstance(memo, CaseMemo) else list(memo.plain)
         decision = self._evaluate(memo, events, now)
         new, changed = diff(decision, memo.state, seq, replay=replay)
         if changed or stored:
@@ -396,10 +400,11 @@ class Session:
     def _case_memo(self, work: _Work, case_id: str) -> CaseMemo:
         """The case's memo, brought up to date with its row."""
         row = work.txn.case(case_id) or CaseRow(case_id)
-        memo = self._cases.get(case_id)
+        memo = work.cases.get(case_id) or self._cases.get(case_id)
         if memo is None:
             memo = CaseMemo(case_id)
             self._cases.put(memo)
+        work.cases[case_id] = memo
         work.touched.append(memo)
         if memo.version != row.version:
             memo.extend(_parse_stored(work.txn.case_events(case_id, memo.last_seq)))
@@ -413,10 +418,11 @@ class Session:
     def _customer_memo(self, work: _Work, customer_id: str) -> CustomerMemo:
         """The customer's memo, brought up to date with its row."""
         row = work.txn.customer(customer_id) or CustomerRow(customer_id)
-        memo = self._customers.get(customer_id)
+        memo = work.customers.get(customer_id) or self._customers.get(customer_id)
         if memo is None:
             memo = CustomerMemo(customer_id)
             self._customers.put(memo)
+        work.customers[customer_id] = memo
         work.touched.append(memo)
         if memo.version != row.version:
             memo.extend(_parse_stored(work.txn.customer_events(customer_id, memo.last_seq)))
@@ -434,7 +440,7 @@ class Session:
         """The case's events and its customers' customer-level events, in arrival order."""
         parts = [m.events for m in self._case_customers(work, memo) if m.events]
         if not parts and memo.closed_seq is None:
-            return memo.plain
+            return list(memo.plain)  # a snapshot: the memo grows with later appends
         if not parts:
             merged = memo.events
         else:  # an event can be both (a customer-level event naming this case)
