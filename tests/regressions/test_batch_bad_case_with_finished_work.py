@@ -19,7 +19,6 @@ import pytest
 import tierrules
 from tierrules import batch
 
-
 NOW = dt.datetime.fromisoformat("2026-11-24T18:00:00+08:00")
 
 
