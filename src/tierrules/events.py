@@ -818,8 +818,12 @@ def limit_problem(
     return None, text_total
 
 
-def validate_events(raw: Iterable[object], limits: Limits, now: dt.datetime | None) -> list[EventBase]:
-    """:func:`parse_events` up to, not including, the per-event limits (:func:`limit_problem`)."""
+def validate_events(
+    raw: Iterable[object], limits: Limits, now: dt.datetime | None, known: Sequence[EventBase] = ()
+) -> tuple[list[EventBase], int]:
+    """:func:`parse_events` up to, not including, the per-event limits (:func:`limit_problem`);
+    also how many of the events are ``known`` (events validated before: the list starts with
+    them), which are not looked at again."""
     if now is not None:
         _check_now_range(now)
     items = _items(raw, limits.max_events)
@@ -833,8 +837,12 @@ def validate_events(raw: Iterable[object], limits: Limits, now: dt.datetime | No
                 )
             ]
         )
+    # A list compare (identity first, in C) is how a growing list is recognised cheaply.
+    seen = len(known) if known and len(items) >= len(known) and items[: len(known)] == known else 0
     # Models were validated when they were made; anything else is validated now.
-    return cast(list[EventBase], items) if _MODELS.issuperset(map(type, items)) else _validated(items)
+    if _MODELS.issuperset(map(type, items[seen:] if seen else items)):
+        return cast(list[EventBase], items), seen
+    return _validated(items), 0
 
 
 def parse_events(
@@ -847,7 +855,7 @@ def parse_events(
     when given, is checked to lie in the accepted years too.
     """
     chosen = DEFAULT_LIMITS if limits is None else limits
-    events = validate_events(raw, chosen, now)
+    events, _ = validate_events(raw, chosen, now)
     problem, _ = limit_problem(events, chosen)
     if problem is not None:
         raise EventError([problem])

@@ -8,6 +8,7 @@ changing counts for every case of that customer).
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -20,9 +21,10 @@ from .tiers import TierResult
 
 __all__ = ["DecisionBuilder", "ViolationCache"]
 
-ViolationCache = dict[Any, tuple[dict[str, Any], Any]]
+ViolationCache = dict[Any, tuple[Any, Any]]
 """Violations already built, by ``id`` of the finding they were built from (checked to be the
-same object): a conversation's earlier findings are kept, and need not be built again."""
+same object): a conversation's earlier findings are kept, and need not be built again. Also
+the cases' scores (by ``("score", case_id)``) and the violations' order (``"in order"``)."""
 
 
 def _violation(found: dict[str, Any], built: ViolationCache | None) -> Violation:
@@ -51,6 +53,18 @@ def _score(found: dict[str, Any], built: ViolationCache | None) -> Score:
     return model
 
 
+def _in_order(violations: list[Violation], built: ViolationCache | None) -> list[Violation]:
+    """``violations`` in the order a decision lists them; the order worked out last time when
+    they are the same models (a session's call that only gained words mostly finds nothing)."""
+    held = built.get("in order") if built is not None else None
+    if held is not None and len(held[0]) == len(violations) and all(map(operator.is_, held[0], violations)):
+        return list(held[1])
+    ordered = sorted(violations, key=lambda v: (v.at, v.case_id, v.rule))
+    if built is not None:
+        built["in order"] = (violations, ordered)
+    return list(ordered)
+
+
 class DecisionBuilder:
     """Collects the parts of one decision and orders them."""
 
@@ -74,7 +88,7 @@ class DecisionBuilder:
         self._case_checks[outcome.obligation.case_id or ""].extend(outcome.next_checks)
 
     def add_etiquette(self, found: EtiquetteResult, built: ViolationCache | None = None) -> None:
-        self.violations = [_violation(v, built) for v in found.violations]
+        self.violations = _in_order([_violation(v, built) for v in found.violations], built)
         self.scores = [_score(sc, built) for sc in found.scores]
         for case_id, at in found.next_checks.items():
             self._case_checks[case_id].append(at)
@@ -114,7 +128,7 @@ class DecisionBuilder:
             {
                 "obligations": self.obligations,
                 "escalations": self.escalations,
-                "violations": sorted(self.violations, key=lambda v: (v.at, v.case_id, v.rule)),
+                "violations": self.violations,
                 "warnings": self.warnings,
                 "tiers": self.tiers,
                 "scores": sorted(self.scores, key=lambda sc: sc.case_id),

@@ -8,7 +8,6 @@ a case, statuses and etiquette are computed in Python over the rules' business c
 from __future__ import annotations
 
 import datetime as dt
-import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -212,9 +211,9 @@ class Engine:
         deadline part are reused. The decision is the same as without it, byte for byte.
         """
         _check_now(now)
-        parsed = validate_events(events, self.limits, now)
         state = self._state(memo)
-        seen = self._checked(state, parsed)
+        parsed, seen = validate_events(events, self.limits, now, state.events)
+        self._checked(state, parsed, seen)
         self._extend(state, parsed, seen)
         self._check_levels(parsed, seen)
         instants = state.instants
@@ -248,16 +247,12 @@ class Engine:
             memo.engine_state = state
         return state
 
-    def _checked(self, state: _State, parsed: list[EventBase]) -> int:
-        """Check ``parsed`` against the limits; returns how many of them the state had seen.
+    def _checked(self, state: _State, parsed: list[EventBase], seen: int) -> None:
+        """Check ``parsed`` against the limits; the first ``seen`` are the state's events.
 
-        Seen events (the same objects, in the same places, under the same limits) were
+        Seen events (the same events, in the same places, under the same limits) were
         checked then: only the new ones are. Raises EventError, leaving the state as it was.
         """
-        old = state.events
-        seen = len(old)
-        if seen > len(parsed) or not all(map(operator.is_, old, parsed)):
-            seen = 0
         start = seen if state.limits is self.limits else 0
         problem, chars = limit_problem(
             parsed, self.limits, start=start, text_total=state.text_chars if start else 0
@@ -265,7 +260,6 @@ class Engine:
         if problem is not None:
             raise EventError([problem])
         state.limits, state.text_chars = self.limits, chars
-        return seen
 
     def _extend(self, state: _State, parsed: list[EventBase], seen: int) -> None:
         """Bring the state's ordered events up to ``parsed``, of which it had seen ``seen``.

@@ -21,7 +21,8 @@ from pydantic_core import PydanticSerializationError
 from ..decision import Decision
 from ..errors import EventError, Problem
 from ..evaluation.engine import Engine
-from ..events import CaseOpened, EventBase, parse_events
+from ..events import CaseOpened, EventBase, limit_problem, parse_event, parse_events
+from ..limits import Limits
 from .cache import CaseMemo, CustomerMemo, Lru, Memo
 from .memory import MemoryStore
 from .store import CaseRow, CustomerRow, Store, StoreConflictError, StoredEvent, StoreError, Transaction
@@ -69,10 +70,15 @@ def _canonical(event: EventBase) -> str:
     return json.dumps(event.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
 
 
-def _incoming(raw: Mapping[str, Any] | EventBase, now: dt.datetime | None) -> _Incoming:
+def _incoming(raw: Mapping[str, Any] | EventBase, now: dt.datetime | None, limits: Limits) -> _Incoming:
     """Validate one event exactly as ``Engine.evaluate([raw], now)`` would (index 0)."""
     _check_now(now)
-    [event] = parse_events([raw])
+    if limits.max_events is not None and limits.max_events < 1:
+        parse_events([raw], limits=limits)  # raises, as evaluate() does: no event is accepted
+    event = parse_event(raw, 0)
+    problem, _ = limit_problem([event], limits)
+    if problem is not None:
+        raise EventError([problem])
     if now is not None and event.at > now:
         raise EventError(
             [Problem(f"event is after now ({now.isoformat()})", (0, "at"), event.at.isoformat())]
@@ -169,7 +175,7 @@ class Session:
         refused event leaves the store unchanged. An event whose ``id`` is already stored with
         the same content is not stored again: ``update.duplicate`` is True.
         """
-        incoming = _incoming(event, now)
+        incoming = _incoming(event, now, self.engine.limits)
         return self._transact(lambda work: self._append(work, incoming, now))
 
     def decision(self, case_id: str, now: dt.datetime) -> Decision:
