@@ -404,9 +404,13 @@ class Session:
         return self._case_memo(work, case_id)
 
     def _case_memo(self, work: _Work, case_id: str) -> CaseMemo:
-        """The case's memo, brought up to date with its row."""
+        """The case's memo, brought up to date with its row (once per transaction: it holds the
+        row's lock, and its own writes keep the memo and the row in step)."""
+        memo = work.cases.get(case_id)
+        if memo is not None:
+            return memo
         row = work.txn.case(case_id) or CaseRow(case_id)
-        memo = work.cases.get(case_id) or self._cases.get(case_id)
+        memo = self._cases.get(case_id)
         if memo is None:
             memo = CaseMemo(case_id)
             self._cases.put(memo)
@@ -422,9 +426,12 @@ class Session:
         return memo
 
     def _customer_memo(self, work: _Work, customer_id: str) -> CustomerMemo:
-        """The customer's memo, brought up to date with its row."""
+        """The customer's memo, brought up to date with its row (once per transaction)."""
+        memo = work.customers.get(customer_id)
+        if memo is not None:
+            return memo
         row = work.txn.customer(customer_id) or CustomerRow(customer_id)
-        memo = work.customers.get(customer_id) or self._customers.get(customer_id)
+        memo = self._customers.get(customer_id)
         if memo is None:
             memo = CustomerMemo(customer_id)
             self._customers.put(memo)

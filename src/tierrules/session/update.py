@@ -130,6 +130,9 @@ class ReportState:
     # dumps() of the state as it is: a case's row is written on every append, while what
     # it reported changes on few of them.
     _text: str | None = field(default=None, init=False, repr=False, compare=False)
+    # Items of the last decision already seen, by identity: the engine hands the same models
+    # back while they stand, and they need no key worked out again.
+    _known: dict[int, BaseModel] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def loads(cls, text: str) -> ReportState:
@@ -179,6 +182,7 @@ class _Diff:
     def __init__(self, state: ReportState, seq: int, replay: bool) -> None:
         self.state, self.seq, self.replay = state, seq, replay
         self.changed = False
+        self.known: dict[int, BaseModel] = {}  # becomes state._known: this decision's seen items
 
     def fresh(self, key: str) -> bool:
         first = self.state.seen.get(key)
@@ -189,7 +193,17 @@ class _Diff:
         return self.replay and first == self.seq
 
     def fresh_items(self, kind: str, items: list[P]) -> list[P]:
-        return [item for item in items if self.fresh(_key(kind, item))]
+        out = []
+        before = self.state._known
+        for item in items:
+            if not self.replay and before.get(id(item)) is item:
+                self.known[id(item)] = item  # seen in the last decision: not new
+                continue
+            if self.fresh(_key(kind, item)):
+                out.append(item)
+            else:
+                self.known[id(item)] = item
+        return out
 
     def tier_changed(self, tier: TierAssignment) -> bool:
         value = f"{tier.tier}/{tier.service_class}/{tier.service_level}"
@@ -215,4 +229,5 @@ def diff(decision: Decision, state: ReportState, seq: int, *, replay: bool = Fal
         violations=d.fresh_items("violation", decision.violations),
         tiers=[t for t in decision.tiers if d.tier_changed(t)],
     )
+    state._known = d.known
     return new, d.changed
