@@ -13,7 +13,8 @@ phrase -- and ``call_ended``; N = 50, 100, 200, 400, 800):
 
 1. **whole**: one ``engine.evaluate(all events, now)`` of the finished call (median of
    ``--repeats`` runs, each on words the engine has not seen before) -- the issue's yardstick;
-2. **stream**: the same events appended one by one to a fresh session on a ``MemoryStore``
+2. **stream**: the same call, in words no evaluation has seen either (the exactness check
+   runs after the stream), appended one by one to a fresh session on a ``MemoryStore``
    (``now=None``: each append evaluates at the latest event): the total, the ratio to
    *whole* (the issue's target: at most 3x at N=400), per-append p50 and p99 (target: p99
    under 2 ms at N=400), the share of the time spent inside ``Engine.evaluate``, and what
@@ -140,24 +141,33 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def whole(engine: tierrules.Engine, events: list[dict[str, Any]], repeats: int) -> tuple[float, str]:
-    """The median whole-call evaluate, each run on words it has not seen (the engine keeps what
-    it worked out about words it has seen; a host's next call brings new ones), and the
-    decision of ``events`` themselves."""
+def variant(events: list[dict[str, Any]], tag: str) -> list[dict[str, Any]]:
+    """The same call in words no evaluation has seen yet: the engine keeps what it worked out
+    about words it has seen (the forbidden phrases of a turn's text), and a host's next call
+    brings new ones. Every measured run gets its own ``tag``."""
+    return [{**e, "text": f"{e['text']}[{tag}]"} if e["type"] == "utterance" else e for e in events]
+
+
+def whole(engine: tierrules.Engine, events: list[dict[str, Any]], repeats: int) -> float:
+    """The median whole-call evaluate, each run on words it has not seen."""
     now = dt.datetime.fromisoformat(events[-1]["at"])
     times = []
     for r in range(repeats):
-        variant = [{**e, "text": f"{e['text']}[{r}]"} if e["type"] == "utterance" else e for e in events]
+        fresh = variant(events, f"w{r}")
         t0 = time.perf_counter()
-        engine.evaluate(variant, now)
+        engine.evaluate(fresh, now)
         times.append(time.perf_counter() - t0)
-    return statistics.median(times), engine.evaluate(events, now).to_json()
+    return statistics.median(times)
 
 
-def stream(
-    engine: TimedEngine, arrivals: list[dict[str, Any]], store: tierrules.Store, expected: str
-) -> dict[str, Any]:
-    """Append every event; per-append wall times (ms), the engine's share, and the exactness check."""
+def expected(engine: tierrules.Engine, events: list[dict[str, Any]]) -> str:
+    """What ``evaluate()`` gives for the finished call: a stream's last decision must be it."""
+    return engine.evaluate(events, max(dt.datetime.fromisoformat(e["at"]) for e in events)).to_json()
+
+
+def stream(engine: TimedEngine, arrivals: list[dict[str, Any]], store: tierrules.Store) -> dict[str, Any]:
+    """Append every event (words not seen before); per-append wall times (ms), the engine's
+    share, and the exactness check against ``evaluate()`` (run after, so as not to warm it)."""
     session = tierrules.Session(engine, store=store)
     engine.spent_ns = 0
     per: list[float] = []
@@ -168,11 +178,12 @@ def stream(
         update = session.append(event, now=None)
         per.append((time.perf_counter_ns() - t0) / 1e6)
     total = time.perf_counter() - t_all
+    share = engine.spent_ns / 1e9 / total
     assert update is not None
-    exact = update.decision.to_json() == expected
+    exact = update.decision.to_json() == expected(engine, arrivals)
     if not exact:
         raise SystemExit("the session's last decision differs from evaluate(): this is a bug")
-    return {"total_s": total, "per_ms": per, "engine_share": engine.spent_ns / 1e9 / total, "exact": exact}
+    return {"total_s": total, "per_ms": per, "engine_share": share, "exact": exact}
 
 
 def _summary(per: list[float]) -> dict[str, float]:
@@ -198,14 +209,15 @@ def sizes_pass(
     rows = []
     for n in sizes:
         events = call(n)
-        whole_s, expected = whole(engine, events, repeats)
-        mem = stream(engine, events, tierrules.MemoryStore(), expected)
-        alone = floor(stub, events, tierrules.Decision.model_validate_json(expected))
+        whole_s = whole(engine, events, repeats)
+        mem = stream(engine, variant(events, "memory"), tierrules.MemoryStore())
+        answer = tierrules.Decision.model_validate_json(expected(engine, variant(events, "memory")))
+        alone = floor(stub, events, answer)
         path = db_dir / f"call-{n}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         with tierrules.SqliteStore(path) as store:
-            durable = stream(engine, events, store, expected)
+            durable = stream(engine, variant(events, "sqlite"), store)
         row: dict[str, Any] = {
             "utterances": n,
             "events": len(events),
@@ -221,8 +233,8 @@ def sizes_pass(
             "durable": _summary(durable["per_ms"]),
         }
         if n in late_sizes:
-            arrivals, held = late(events)
-            ooo = stream(engine, arrivals, tierrules.MemoryStore(), expected)
+            arrivals, held = late(variant(events, "late"))
+            ooo = stream(engine, arrivals, tierrules.MemoryStore())
             row["out_of_order"] = {
                 "late_events": len(held),
                 "stream_s": round(ooo["total_s"], 3),
