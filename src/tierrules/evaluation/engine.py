@@ -8,6 +8,7 @@ a case, statuses and etiquette are computed in Python over the rules' business c
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -27,7 +28,7 @@ from ..ruleset.model import Ruleset
 from .assemble import DecisionBuilder, ViolationCache
 from .cases import Case, build_cases
 from .conversation import Conversation, TurnCache
-from .etiquette import EtiquetteChecker
+from .etiquette import EtiquetteChecker, EtiquetteResult
 from .facts import FactBuilder, MatchPlan, order_events, order_key
 from .obligations import Outcome, RuleContext, Stops, clock_outcome
 from .tiers import TierResult, evaluate_tiers
@@ -64,6 +65,40 @@ class _Part:
     tiers: TierResult | None
 
 
+@dataclass(frozen=True)
+class _Decided:
+    """The last decision a memo's engine gave, and what it was made of.
+
+    A decision is a function of the deadline and tier part, the cases with words only and the
+    etiquette findings (each kept as the same object while it stands): while all of them are
+    the same, so is the decision, and it is handed back instead of being assembled again (a
+    call that gained a turn mostly finds nothing new). ``now`` needs no place here: a kept
+    part is only used before its next change, and etiquette checks past ``now`` are in the
+    findings.
+    """
+
+    part: _Part
+    extra: tuple[str, ...]
+    found: EtiquetteResult | None
+    decision: Decision
+
+    def holds(self, part: _Part, extra: tuple[str, ...], found: EtiquetteResult | None) -> bool:
+        if part is not self.part or extra != self.extra:
+            return False
+        if found is None or self.found is None:
+            return found is self.found
+        held = self.found
+        return (
+            _same(found.violations, held.violations)
+            and _same(found.scores, held.scores)
+            and found.next_checks == held.next_checks
+        )
+
+
+def _same(a: Sequence[object], b: Sequence[object]) -> bool:
+    return len(a) == len(b) and all(map(operator.is_, a, b))
+
+
 @dataclass
 class _State:
     """What an engine keeps for one memo: the events it last saw, in order, and the parts."""
@@ -81,6 +116,7 @@ class _State:
     by_case: dict[str, list[EventBase]] = field(default_factory=dict)
     conversations: dict[str, Conversation] = field(default_factory=dict)
     violations: ViolationCache = field(default_factory=dict)
+    decided: _Decided | None = None
     # The Limits ``events`` were checked against, and the utterance characters they hold.
     limits: Limits | None = None
     text_chars: int = 0
@@ -221,20 +257,36 @@ class Engine:
         # Clock comparisons are mostly against UTC instants: same-zone comparisons are cheap.
         now_utc = now.astimezone(_UTC)
         part = self._part(state, now, now_utc)
-        cases = part.cases
-        extra = [c for c in state.by_case if c not in cases]
-        if extra:  # cases with words only
-            cases = {**cases, **{c: Case(c) for c in extra}}
+        extra = tuple(c for c in state.by_case if c not in part.cases)  # cases with words only
+        found = None
+        if self._etiquette is not None:
+            found = self._etiquette.evaluate_cases(
+                state.by_case, self._tz, _level_lookup(part.tiers), now, state.turns, state.conversations
+            )
+        kept = state.decided
+        if kept is not None and kept.holds(part, extra, found):
+            return kept.decision
+        decision = self._assemble(part, extra, found, state.violations, now_utc)
+        state.decided = _Decided(part, extra, found, decision)
+        return decision
+
+    def _assemble(
+        self,
+        part: _Part,
+        extra: tuple[str, ...],
+        found: EtiquetteResult | None,
+        built: ViolationCache,
+        now_utc: dt.datetime,
+    ) -> Decision:
+        """The decision of the deadline and tier part and the etiquette findings."""
+        cases = {**part.cases, **{c: Case(c) for c in extra}} if extra else part.cases
         decision = DecisionBuilder(self._tz, cases)
         for outcome in part.outcomes:
             decision.add(outcome)
         if part.tiers is not None:
             decision.add_tiers(part.tiers)
-        if self._etiquette is not None:
-            found = self._etiquette.evaluate_cases(
-                state.by_case, self._tz, _level_lookup(part.tiers), now, state.turns, state.conversations
-            )
-            decision.add_etiquette(found, state.violations)
+        if found is not None:
+            decision.add_etiquette(found, built)
         return decision.build(now_utc)
 
     def _state(self, memo: EvaluationMemo | None) -> _State:

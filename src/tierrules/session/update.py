@@ -133,6 +133,8 @@ class ReportState:
     # Items of the last decision already seen, by identity: the engine hands the same models
     # back while they stand, and they need no key worked out again.
     _known: dict[int, BaseModel] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # The decision last diffed: the engine hands the same one back when nothing changed.
+    _last: Decision | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def loads(cls, text: str) -> ReportState:
@@ -221,6 +223,8 @@ def diff(decision: Decision, state: ReportState, seq: int, *, replay: bool = Fal
     With ``replay`` (a duplicate delivery of the event ``seq``), items first reported by that
     event count as new again. Returns the new items and whether ``state`` changed.
     """
+    if not replay and decision is state._last:
+        return New(), False
     d = _Diff(state, seq, replay)
     new = New(
         escalations=d.fresh_items("escalation", decision.escalations),
@@ -229,5 +233,5 @@ def diff(decision: Decision, state: ReportState, seq: int, *, replay: bool = Fal
         violations=d.fresh_items("violation", decision.violations),
         tiers=[t for t in decision.tiers if d.tier_changed(t)],
     )
-    state._known = d.known
+    state._known, state._last = d.known, decision
     return new, d.changed
