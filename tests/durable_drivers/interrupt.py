@@ -47,6 +47,10 @@ def events() -> list[dict[str, Any]]:
 
 
 def main(rounds: int) -> None:
+    # Python installs its KeyboardInterrupt handler only if SIGINT was not ignored when it
+    # started, and a shell starts background jobs with SIGINT ignored: a CI that runs the
+    # suite in the background would otherwise send signals this process never sees.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     engine = tierrules.Engine(tierrules.load_ruleset(), matcher="durable")
     cases = events()
     reference = engine.evaluate(cases, NOW).to_json()

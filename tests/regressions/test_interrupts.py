@@ -91,6 +91,7 @@ def test_signal_handlers_are_restored(tmp_path: Path) -> None:
     script = tmp_path / "host.py"
     script.write_text(
         "import datetime as dt, os, signal, sys, tierrules\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it\n"
         "def on_term(signum, frame):\n"
         "    raise SystemExit(7)\n"
         "signal.signal(signal.SIGTERM, on_term)\n"
