@@ -22,7 +22,7 @@ from ..decision import Decision
 from ..errors import EventError, Problem
 from ..evaluation.engine import Engine
 from ..events import CaseOpened, EventBase, limit_problem, parse_event, parse_events
-from ..limits import Limits
+from ..limits import DEFAULT_LIMITS, Limits
 from .cache import CaseMemo, CustomerMemo, Lru, Memo
 from .memory import MemoryStore
 from .store import CaseRow, CustomerRow, Store, StoreConflictError, StoredEvent, StoreError, Transaction
@@ -175,7 +175,8 @@ class Session:
         refused event leaves the store unchanged. An event whose ``id`` is already stored with
         the same content is not stored again: ``update.duplicate`` is True.
         """
-        incoming = _incoming(event, now, self.engine.limits)
+        # An engine-like object without limits (a host's wrapper) gets the defaults.
+        incoming = _incoming(event, now, getattr(self.engine, "limits", DEFAULT_LIMITS))
         return self._transact(lambda work: self._append(work, incoming, now))
 
     def decision(self, case_id: str, now: dt.datetime) -> Decision:
