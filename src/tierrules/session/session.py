@@ -92,6 +92,20 @@ def _incoming(raw: Mapping[str, Any] | EventBase, now: dt.datetime | None, limit
     return _Incoming(event, body, customer, named)
 
 
+M = TypeVar("M", bound=Memo)
+
+
+def _claim(work: _Work, held: dict[str, M], cache: Lru[M], key: str, make: Callable[[str], M]) -> M:
+    """A subject's memo for this transaction: the cached one or a new one, marked touched."""
+    memo = cache.get(key)
+    if memo is None:
+        memo = make(key)
+        cache.put(memo)
+    held[key] = memo
+    work.touched.append(memo)
+    return memo
+
+
 def _check_same(prior: StoredEvent, incoming: _Incoming) -> None:
     """A stored event with the incoming one's id must be the same event."""
     if _canonical(_parse_stored([prior])[0][1]) != _canonical(incoming.event):
@@ -411,12 +425,7 @@ class Session:
         if memo is not None:
             return memo
         row = work.txn.case(case_id) or CaseRow(case_id)
-        memo = self._cases.get(case_id)
-        if memo is None:
-            memo = CaseMemo(case_id)
-            self._cases.put(memo)
-        work.cases[case_id] = memo
-        work.touched.append(memo)
+        memo = _claim(work, work.cases, self._cases, case_id, CaseMemo)
         if memo.version != row.version:
             memo.extend(_parse_stored(work.txn.case_events(case_id, memo.last_seq)))
             memo.version, memo.case_seq, memo.customers = row.version, row.count, row.customers
@@ -432,12 +441,7 @@ class Session:
         if memo is not None:
             return memo
         row = work.txn.customer(customer_id) or CustomerRow(customer_id)
-        memo = self._customers.get(customer_id)
-        if memo is None:
-            memo = CustomerMemo(customer_id)
-            self._customers.put(memo)
-        work.customers[customer_id] = memo
-        work.touched.append(memo)
+        memo = _claim(work, work.customers, self._customers, customer_id, CustomerMemo)
         if memo.version != row.version:
             memo.extend(_parse_stored(work.txn.customer_events(customer_id, memo.last_seq)))
             memo.version = row.version
