@@ -24,53 +24,26 @@ from tierrules.compiler.compiled import (
     trigger_condition,
 )
 from tierrules.compiler.conditions import AllOf, AnyOf, AtLeast, Equals, MatchRule, fields, holds
-from tierrules.compiler.load import compiled, ruleset_from_data
-from tierrules.ruleset.model import Ruleset, Trigger
+from tierrules.compiler.load import compiled
+from tierrules.ruleset.model import Trigger
 from tierrules.vocabulary import TIERS
 
-_TEXT = {"zh": "说明", "en": "text"}
-
-
-def _rule(rule_id: str, start: dict[str, Any], met_by: Any, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": rule_id,
-        "source": "E2",
-        "description": _TEXT,
-        "start": start,
-        "met_by": met_by,
-        "within": "1 hour",
-        **extra,
-    }
-
-
-def _tiny(*deadlines: dict[str, Any]) -> Ruleset:
-    """A checked ruleset with one always-open calendar and the given deadline rules."""
-    return ruleset_from_data(
-        {
-            "name": "tiny",
-            "version": "1",
-            "timezone": "Asia/Shanghai",
-            "default_calendar": "always",
-            "calendars": {"always": {"timezone": "Asia/Shanghai", "always_open": True}},
-            "deadlines": list(deadlines),
-        }
-    )
-
+from .support.tiny import TEXT, rule, tiny
 
 # Two rules started by the same event (shared start), one with a when/applies_to start.
-TINY = _tiny(
-    _rule(
+TINY = tiny(
+    rule(
         "R1.reply",
         {"event": "complaint_registered"},
         [{"event": "complaint_replied"}, {"event": "complaint_resolved"}],
     ),
-    _rule(
+    rule(
         "R2.resolve",
         {"event": "complaint_registered"},
         {"event": "complaint_resolved"},
         cancelled_by={"event": "case_resolved"},
     ),
-    _rule(
+    rule(
         "R3.progress",
         {"event": "feedback_received", "when": {"severity": ["urgent", "important"]}},
         {"event": "progress_reported"},
@@ -202,11 +175,11 @@ def test_every_role_is_reachable_through_exactly_one_shared_rule() -> None:
 
 
 def test_reschedule_roles_test_the_type_only() -> None:
-    rs = _tiny(
+    rs = tiny(
         {
             "id": "R.invite",
             "source": "E12",
-            "description": _TEXT,
+            "description": TEXT,
             "start": {"event": "visit_scheduled"},
             "met_by": {"event": "invitation_sent"},
             "due_before": {"field": "expected_at", "by": "1 day", "rescheduled_by": "visit_rescheduled"},
@@ -278,7 +251,7 @@ def test_watched_starts_are_the_changing_fields_a_start_tests() -> None:
 
 
 def test_the_digest_changes_with_the_rules() -> None:
-    other = _tiny(_rule("R1.reply", {"event": "complaint_registered"}, {"event": "complaint_replied"}))
+    other = tiny(rule("R1.reply", {"event": "complaint_registered"}, {"event": "complaint_replied"}))
     assert compiled(TINY).digest() == compile_ruleset(TINY).digest()
     assert compiled(other).digest() != compiled(TINY).digest()
 

@@ -16,60 +16,32 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tierrules.compiler.conditions import Fact
-from tierrules.compiler.load import compiled, ruleset_from_data
+from tierrules.compiler.load import compiled
 from tierrules.evaluation.cases import Case, build_cases
 from tierrules.evaluation.facts import FactBuilder, MatchPlan, order_events, order_key
 from tierrules.evaluation.obligations import Started, Stop
 from tierrules.events import EventBase, parse_events
 from tierrules.matching import MatcherKind, build_matcher
-from tierrules.ruleset.model import Ruleset
 
 from .conftest import at, ev
+from .support.tiny import rule, tiny
 
 UTC = dt.timezone.utc
-_TEXT = {"zh": "说明", "en": "text"}
-
-
-def _rule(rule_id: str, start: dict[str, Any], met_by: Any, **extra: Any) -> dict[str, Any]:
-    return {
-        "id": rule_id,
-        "source": "E2",
-        "description": _TEXT,
-        "start": start,
-        "met_by": met_by,
-        "within": "1 hour",
-        **extra,
-    }
-
-
-def _tiny(*deadlines: dict[str, Any]) -> Ruleset:
-    return ruleset_from_data(
-        {
-            "name": "tiny",
-            "version": "1",
-            "timezone": "Asia/Shanghai",
-            "default_calendar": "always",
-            "calendars": {"always": {"timezone": "Asia/Shanghai", "always_open": True}},
-            "deadlines": list(deadlines),
-        }
-    )
-
-
-RULES = _tiny(
-    _rule(
+RULES = tiny(
+    rule(
         "R1.reply",
         {"event": "complaint_registered"},
         [{"event": "complaint_replied"}, {"event": "complaint_resolved"}],
         applies_to={"channel": ["phone", "lobby"]},
     ),
-    _rule(
+    rule(
         "R2.resolve",
         {"event": "complaint_registered"},
         {"event": "complaint_resolved"},
         applies_to={"channel": ["phone", "lobby"]},
         cancelled_by={"event": "case_resolved"},
     ),
-    _rule(
+    rule(
         "R3.progress",
         {"event": "feedback_received", "when": {"severity": ["urgent", "important"]}},
         {"event": "progress_reported"},
@@ -292,8 +264,8 @@ def test_a_watched_start_starts_and_stops_with_the_case_severity() -> None:
 
 
 def test_a_retroactive_start_counts_from_the_start_event() -> None:
-    rules = _tiny(
-        _rule(
+    rules = tiny(
+        rule(
             "R.fb",
             {"event": "feedback_received", "when": {"severity": ["urgent"]}},
             {"event": "progress_reported"},

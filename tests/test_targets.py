@@ -33,6 +33,7 @@ def test_bundled_targets_cite_their_clauses() -> None:
 
 def test_json_schema_validates_the_bundled_ruleset() -> None:
     import jsonschema  # the test extra installs it
+
     data: dict[str, Any] = {}
     for path in sorted(DEFAULT.glob("*.yaml")):
         data.update(yaml.safe_load(path.read_text(encoding="utf-8")))

@@ -211,6 +211,7 @@ def test_shipped_section_is_valid_and_names_a_clause_for_every_rule() -> None:
 
 def test_json_schema_accepts_the_shipped_section_and_the_text_forms() -> None:
     import jsonschema  # the test extra installs it
+
     schema = TiersSpec.model_json_schema()
     data = load_section()[0]
     jsonschema.validate(data, schema)
