@@ -421,6 +421,39 @@ def names_organisation(text: str, name: str, aliases: Iterable[str], affixes: Se
     return any(full[i : i + run] in text for i in range(len(full) - run + 1))
 
 
+# Characters any organisation of a kind has (银行, 公司, 中心...): sharing only these is no resemblance.
+_GENERIC_CHARS = frozenset("".join(_GENERIC_NAMES) + "有限责任股份总分支店部")
+
+
+def organisation_said(text: str, rule: PhoneOpeningCheck, greetings: Sequence[str]) -> str:
+    """The words of a (normalised) opening in the organisation's place: after a lead-in
+    (这里是), else before the agent introduces themselves (我是), without greetings and fillers."""
+    cut = min((i for w in rule.self_introductions if (i := text.find(normalize(w).text)) >= 0), default=len(text))
+    head = text[:cut]
+    for lead in (normalize(w).text for w in rule.organisation_lead_ins):
+        at = head.rfind(lead)
+        if at >= 0:
+            head = head[at + len(lead) :]
+    for word in sorted({normalize(w).text for w in (*greetings, *rule.opening_fillers)}, key=len, reverse=True):
+        if word:
+            head = head.replace(word, " ")
+    return "".join(re.findall(r"[\u4e00-\u9fff0-9a-z]+", head))
+
+
+def resembles_organisation(said: str, name: str) -> bool:
+    """Whether ``said`` shares two characters with the organisation's name, in the same order,
+    at least one of them not a word every organisation of its kind has (六院 and 上海市第六人民医院)."""
+    full = normalize(name).text
+    shared: list[str] = []
+    start = 0
+    for ch in said:
+        at = full.find(ch, start)
+        if at >= 0:
+            shared.append(ch)
+            start = at + 1
+    return len(shared) >= 2 and any(ch not in _GENERIC_CHARS for ch in shared)
+
+
 @functools.lru_cache(maxsize=4096)
 def agent_name_forms(name: str, prefixes: tuple[str, ...], compound: tuple[str, ...]) -> frozenset[str]:
     """The agent's full name, given name (two characters or more), and 小/老 + surname or given name."""
@@ -460,12 +493,21 @@ def _phone_opening(
     if open_until is not None:  # the names may be in the opening's next turn
         out.check_at(open_until)
         return
-    _opening_names(rule, conv.opened, opening, out, compound)
+    said = spec.greeting
+    greetings = (
+        [g for slot in said.slots for g in slot.greetings] + list(said.generic) if said is not None else []
+    )
+    _opening_names(rule, conv.opened, opening, out, compound, greetings)
 
 
 # Complexity C: organisation, then the agent's name (a staff number instead of it: review).
 def _opening_names(
-    rule: PhoneOpeningCheck, opened: CaseOpened, opening: Sequence[Turn], out: _Out, compound: tuple[str, ...]
+    rule: PhoneOpeningCheck,
+    opened: CaseOpened,
+    opening: Sequence[Turn],
+    out: _Out,
+    compound: tuple[str, ...],
+    greetings: Sequence[str] = (),
 ) -> None:
     """Q2's words: the complete opening names the organisation and the agent."""
     text = "".join(t.text for t in opening)
@@ -477,14 +519,21 @@ def _opening_names(
             text, opened.organisation, opened.organisation_aliases, rule.organisation_affixes
         )
     ):
-        out.add(
-            rule,
-            first.event.at,
-            f"开场未报单位名称“{opened.organisation}”",
-            f"the opening does not state the organisation {opened.organisation!r}",
-            event=first.event,
-            missing="organisation",
-        )
+        # Words in the organisation's place that share its characters are a short form the
+        # lists cannot derive (六院 for 上海市第六人民医院); other words there are for review.
+        said = organisation_said(text, rule, greetings)
+        if not said or not resembles_organisation(said, opened.organisation):
+            out.add(
+                rule,
+                first.event.at,
+                f"开场未报单位名称“{opened.organisation}”"
+                + (f"（所报“{said}”与之不符）" if said else ""),
+                f"the opening does not state the organisation {opened.organisation!r}"
+                + (f" (it names {said!r})" if said else ""),
+                severity="review" if said else None,
+                event=first.event,
+                missing="organisation",
+            )
     if rule.require_agent_name and opened.agent_name:
         forms = agent_name_forms(opened.agent_name, rule.name_prefixes, compound)
         if not any(f in text for f in forms):
@@ -747,6 +796,16 @@ def _sentence(text: str, found: Found) -> str:
     return text[start : min(ends) if ends else len(text)]
 
 
+def _explained(spec: PhraseSpec, text: str, found: Found) -> bool:
+    """A variant (not the phrase itself) followed in its sentence by an explanation or a way
+    forward the phrase lists (``review_after``): a reviewer's call, not a flat refusal."""
+    if not spec.review_after or text[found.start : found.end] == normalize(spec.phrase).text:
+        return False
+    ends = [i for i in (text.find(ch, found.end) for ch in ".!?;") if i >= 0]
+    rest = text[found.end : min(ends) if ends else len(text)]
+    return any(re.search(p, rest) for p in spec.review_after)
+
+
 def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversation, out: _Out) -> None:
     if not conv.agent:
         return
@@ -758,7 +817,7 @@ def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversatio
         for phrase_id, found in phrases.find(turn):
             spec = phrases.specs[phrase_id]
             evidence = _evidence(turn, found)
-            aloud = reading.search(_sentence(turn.text, found)) is not None
+            aloud = reading.search(_sentence(turn.text, found)) is not None or _explained(spec, turn.text, found)
             instead_zh = f"，可改说“{spec.suggest[0]}”" if spec.suggest else ""
             instead_en = f"; say {spec.suggest[0]!r} instead" if spec.suggest else ""
             memo["found"].append(
@@ -798,11 +857,14 @@ def _identity(rule: IdentityCheck, conv: Conversation, out: _Out) -> None:
             out.keep([decided])
         return
     reasons, requests = compiled(rule.reason), compiled(rule.request)
+    asking = compiled(rule.asking) if rule.asking is not None else None
     reason_given = memo["reason"]
     for i in range(memo["turns"], len(conv.agent)):
         turn = conv.agent[i]
         settled = conv.next_turn(turn) is not None
         request = conv.search_on(requests, turn)
+        if request is not None and asking is not None and asking.search(_with_next(conv, turn)) is None:
+            request = None  # named, not asked for: 您是用预留手机号打进来的
         if request is not None and turn.own(request):
             out.applied.add(rule.id)
             reason = reasons.search(turn.text)
@@ -829,6 +891,12 @@ def _identity(rule: IdentityCheck, conv: Conversation, out: _Out) -> None:
             memo["turns"], memo["reason"] = i + 1, reason_given
 
 
+def _with_next(conv: Conversation, turn: Turn) -> str:
+    """The turn's words and, when speech recognition split the sentence, the same speaker's next turn's."""
+    nxt = conv.next_turn(turn)
+    return turn.text + nxt.text if nxt is not None and nxt.event.speaker == turn.event.speaker else turn.text
+
+
 # --- Q7 transfer -------------------------------------------------------------------------------------
 
 
@@ -843,17 +911,31 @@ def _transfer(rule: TransferCheck, conv: Conversation, out: _Out) -> None:
         said = [
             t for t in conv.agent if t.event.at <= request.at and (previous is None or t.event.at > previous)
         ]
-        for wording, key, zh, en in (
-            (rule.reason, "reason", "转接前未说明转接原因", "giving the reason"),
-            (rule.wait, "wait", "转接前未说明预计等待时间", "stating the expected wait"),
-            (rule.consent, "consent", "转接前未征得客户同意", "asking the customer's consent"),
+        near = _announced(rule, said)
+        for wording, turns, key, zh, en in (
+            (rule.reason, said, "reason", "转接前未说明转接原因", "giving the reason"),
+            (rule.wait, near, "wait", "转接前未说明预计等待时间", "stating the expected wait"),
+            (rule.consent, near, "consent", "转接前未征得客户同意", "asking the customer's consent"),
         ):
             words = compiled(wording)
-            if not any(words.search(t.text) is not None for t in said):
+            if not any(words.search(t.text) is not None for t in turns):
                 out.add(rule, request.at, zh, f"transfer without {en} first", event=request, missing=key)
         previous = request.at
         if rule.stay_until_picked_up:
             _stayed(conv, request, out, rule)
+
+
+def _announced(rule: TransferCheck, said: Sequence[Turn]) -> Sequence[Turn]:
+    """The turns a transfer's wait and consent belong to: from the agent's first words about
+    transferring (我帮您转过去) on, else the last ``window_turns``; all without a window."""
+    if rule.window_turns is None:
+        return said
+    if rule.announcement is not None:
+        words = compiled(rule.announcement)
+        first = next((i for i, t in enumerate(said) if words.search(t.text) is not None), None)
+        if first is not None:
+            return said[first:]
+    return said[-rule.window_turns :]
 
 
 # Complexity C: Q7's last step: completed, the call ended first, or still under way (no verdict).
@@ -879,12 +961,12 @@ def _stayed(conv: Conversation, request: TransferRequested, out: _Out, rule: Tra
 
 def _closing(rule: ClosingCheck, conv: Conversation, out: _Out, identity: Wording | None = None) -> None:
     ended = conv.ended
-    if ended is None or not conv.agent:
+    if ended is None or not conv.agent or _handed_over(conv):
         return
     out.applied.add(rule.id)
     at = ended.at
     tail = conv.agent[-rule.closing_turns :]
-    question = _first_in(tail, compiled(rule.question).search)
+    question = _first_in(tail, compiled(rule.question).search) or _closed_before_transfer(rule, conv)
     if question is None:
         out.add(
             rule,
@@ -902,6 +984,23 @@ def _closing(rule: ClosingCheck, conv: Conversation, out: _Out, identity: Wordin
         out.add(
             rule, at, "送客时未致谢", "no thanks when seeing the customer off", event=ended, missing="thanks"
         )
+
+
+def _handed_over(conv: Conversation) -> bool:
+    """The call went to another desk and the recording ends with the handover: the customer
+    says nothing after the pickup, so the close is the other desk's, not in this transcript."""
+    done = next((e for e in reversed(conv.transfers) if isinstance(e, TransferCompleted)), None)
+    return done is not None and done.picked_up and not any(t.event.at > done.at for t in conv.customer)
+
+
+def _closed_before_transfer(rule: ClosingCheck, conv: Conversation) -> tuple[Turn, Found] | None:
+    """The closing question of an agent who closed their part before handing the call over
+    (我先跟您确认一下…还有别的需要吗 … 我现在为您转接): in the turns before the last transfer."""
+    last = next((e for e in reversed(conv.transfers) if isinstance(e, TransferRequested)), None)
+    if last is None:
+        return None
+    before = [t for t in conv.agent if t.event.at <= last.at][-rule.closing_turns :]
+    return _first_in(before, compiled(rule.question).search)
 
 
 # Complexity C: S2's closing script step by step (summary, question, thanks, who hung up), one

@@ -56,6 +56,12 @@ class PhraseSpec(BaseModel):
         "phrase (or a variant) inside one is not a violation (不可能让您白跑 is a promise).",
     )
     suggest: tuple[str, ...] = Field(default=(), description="Suggested replacements, for messages.")
+    review_after: tuple[str, ...] = Field(
+        default=(),
+        description="Regular expressions for what may follow a *variant* in the same sentence and "
+        "make it a reviewer's call: a 'cannot' that goes on to explain or offer a way "
+        "(确实做不到，退款只能原路返回). The finding is then for review, not a fail.",
+    )
     note: str | None = Field(default=None, description="Why the phrase, its allow-list and negations.")
 
     @field_validator("phrase")
@@ -65,7 +71,7 @@ class PhraseSpec(BaseModel):
             raise ValueError("a phrase cannot be blank")
         return value
 
-    @field_validator("allow", "negations", "suggest", "variants", "allow_patterns")
+    @field_validator("allow", "negations", "suggest", "variants", "allow_patterns", "review_after")
     @classmethod
     def _no_blank_items(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if any(not item.strip() for item in value):
@@ -315,6 +321,18 @@ class PhoneOpeningCheck(Check):
         description="Dropped from the organisation's name to find the short forms agents say.",
     )
     staff_number: Wording = _wording(patterns=(r"工号[0-9a-z]+", r"[0-9]+号(客服|话务员|坐席|专员)"))
+    organisation_lead_ins: tuple[str, ...] = Field(
+        default=("这里是", "这是", "欢迎致电", "感谢致电", "感谢您致电", "欢迎您致电", "欢迎来电"),
+        description="Words right before the organisation's name in an opening (这里是XX).",
+    )
+    self_introductions: tuple[str, ...] = Field(
+        default=("我是", "我叫", "我姓", "本人", "工号"),
+        description="Words that start the agent's own introduction: the organisation comes before them.",
+    )
+    opening_fillers: tuple[str, ...] = Field(
+        default=("很高兴为您服务", "有什么可以帮您", "请问有什么可以帮您", "让您久等了", "喂", "嗯", "啊"),
+        description="Words of an opening that name nothing (skipped when looking for what names the organisation).",
+    )
 
 
 class CustomerNameCheck(Check):
@@ -379,16 +397,36 @@ class IdentityCheck(Check):
 
     reason: Wording
     request: Wording
+    asking: Wording | None = Field(
+        default=None,
+        description="Words that make a turn ask for something (请, 麻烦, 报一下, 吗). When set, a "
+        "request phrase in a turn without any of them is a mention (您是用预留手机号打进来的), "
+        "not a request.",
+    )
 
 
 class TransferCheck(Check):
     """Q7 (phone): before a transfer, say why, the expected wait (a time) and ask consent, in the
-    agent's turns since the previous transfer; stay until the other side picks up."""
+    agent's turns since the previous transfer (the wait and consent in the last ``window_turns``
+    of them, when set); stay until the other side picks up."""
 
     reason: Wording
     wait: Wording
     consent: Wording
     stay_until_picked_up: bool = True
+    window_turns: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="How many agent turns before a transfer request its wait and consent are looked "
+        "for in (a wait or a 可以吗 said about something else earlier in the call is not the "
+        "transfer's); None: every turn since the previous transfer, as for the reason.",
+    )
+    announcement: Wording | None = Field(
+        default=None,
+        description="Words that announce the transfer (我帮您转过去): with ``window_turns``, the wait "
+        "and consent are looked for from the first turn that says them on.",
+    )
 
 
 class ClosingCheck(Check):
