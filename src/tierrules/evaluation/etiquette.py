@@ -428,13 +428,17 @@ _GENERIC_CHARS = frozenset("".join(_GENERIC_NAMES) + "有限责任股份总分�
 def organisation_said(text: str, rule: PhoneOpeningCheck, greetings: Sequence[str]) -> str:
     """The words of a (normalised) opening in the organisation's place: after a lead-in
     (这里是), else before the agent introduces themselves (我是), without greetings and fillers."""
-    cut = min((i for w in rule.self_introductions if (i := text.find(normalize(w).text)) >= 0), default=len(text))
+    cut = min(
+        (i for w in rule.self_introductions if (i := text.find(normalize(w).text)) >= 0), default=len(text)
+    )
     head = text[:cut]
     for lead in (normalize(w).text for w in rule.organisation_lead_ins):
         at = head.rfind(lead)
         if at >= 0:
             head = head[at + len(lead) :]
-    for word in sorted({normalize(w).text for w in (*greetings, *rule.opening_fillers)}, key=len, reverse=True):
+    for word in sorted(
+        {normalize(w).text for w in (*greetings, *rule.opening_fillers)}, key=len, reverse=True
+    ):
         if word:
             head = head.replace(word, " ")
     return "".join(re.findall(r"[\u4e00-\u9fff0-9a-z]+", head))
@@ -493,11 +497,14 @@ def _phone_opening(
     if open_until is not None:  # the names may be in the opening's next turn
         out.check_at(open_until)
         return
-    said = spec.greeting
-    greetings = (
-        [g for slot in said.slots for g in slot.greetings] + list(said.generic) if said is not None else []
-    )
-    _opening_names(rule, conv.opened, opening, out, compound, greetings)
+    _opening_names(rule, conv.opened, opening, out, compound, _greeting_words(spec.greeting))
+
+
+def _greeting_words(rule: GreetingCheck | None) -> list[str]:
+    """Every greeting Q1 knows (none without a greeting check)."""
+    if rule is None:
+        return []
+    return [g for slot in rule.slots for g in slot.greetings] + list(rule.generic)
 
 
 # Complexity C: organisation, then the agent's name (a staff number instead of it: review).
@@ -526,8 +533,7 @@ def _opening_names(
             out.add(
                 rule,
                 first.event.at,
-                f"开场未报单位名称“{opened.organisation}”"
-                + (f"（所报“{said}”与之不符）" if said else ""),
+                f"开场未报单位名称“{opened.organisation}”" + (f"（所报“{said}”与之不符）" if said else ""),
                 f"the opening does not state the organisation {opened.organisation!r}"
                 + (f" (it names {said!r})" if said else ""),
                 severity="review" if said else None,
@@ -817,7 +823,9 @@ def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversatio
         for phrase_id, found in phrases.find(turn):
             spec = phrases.specs[phrase_id]
             evidence = _evidence(turn, found)
-            aloud = reading.search(_sentence(turn.text, found)) is not None or _explained(spec, turn.text, found)
+            aloud = reading.search(_sentence(turn.text, found)) is not None or _explained(
+                spec, turn.text, found
+            )
             instead_zh = f"，可改说“{spec.suggest[0]}”" if spec.suggest else ""
             instead_en = f"; say {spec.suggest[0]!r} instead" if spec.suggest else ""
             memo["found"].append(

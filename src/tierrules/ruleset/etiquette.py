@@ -331,7 +331,7 @@ class PhoneOpeningCheck(Check):
     )
     opening_fillers: tuple[str, ...] = Field(
         default=("很高兴为您服务", "有什么可以帮您", "请问有什么可以帮您", "让您久等了", "喂", "嗯", "啊"),
-        description="Words of an opening that name nothing (skipped when looking for what names the organisation).",
+        description="Words of an opening that name nothing (skipped when finding the organisation's name).",
     )
 
 
