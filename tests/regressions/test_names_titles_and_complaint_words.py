@@ -52,3 +52,18 @@ def test_a_date_before_a_shop_name_is_no_deadline() -> None:
         (A, "投诉单号是TM2026，专员会尽快处理，会用0571开头的号码给您打电话"),
     ]
     assert {missing for _, missing in verdicts(conversation(turns), "Q9")} == {"deadline"}
+
+
+def test_an_honorific_without_a_surname_addresses_no_one_before_the_leader() -> None:
+    """Blind set l: 三位是一起的吧？先生您好，请问怎么称呼您？ — 先 is no surname (and 生 is an
+    honorific since 梁生 counts), so the leader 邓先生 is still the first named."""
+    turns = [
+        (A, "晚上好，欢迎光临中国电信！三位是一起的吧？先生您好，请问怎么称呼您？"),
+        (C, "我姓邓"),
+        (A, "邓先生您好！这边请坐。这位女士您好。"),
+        (A, "林女士您好。邓先生，这边请，林女士也请坐。"),
+    ]
+    opened = {"customer_name": "林芳", "group_leader_name": "邓建华", "group_leader_gender": "male"}
+    assert severities(conversation(turns, channel="lobby", opened=opened), "Q4") == set()
+    turns[2] = (A, "林女士您好！这边请坐。邓先生您好。")
+    assert severities(conversation(turns, channel="lobby", opened=opened), "Q4") == {"fail"}

@@ -10,7 +10,6 @@ agent's own; when it started, when the agent's opening was, and whether it has e
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -94,10 +93,22 @@ class Words:
         return iter(found)
 
 
-@functools.lru_cache(maxsize=256)
+# By identity: a check asks for its wordings on every evaluation, and hashing a frozen model
+# (every phrase) costs more than the lookup. The wording is kept so its id stays its own.
+_COMPILED: dict[int, tuple[Wording, Words]] = {}
+_COMPILED_KEPT = 1024
+
+
 def compiled(wording: Wording) -> Words:
     """The compiled form of a wording (wordings are frozen, so shared between calls)."""
-    return Words(wording)
+    held = _COMPILED.get(id(wording))
+    if held is not None and held[0] is wording:
+        return held[1]
+    words = Words(wording)
+    if len(_COMPILED) >= _COMPILED_KEPT:
+        _COMPILED.clear()
+    _COMPILED[id(wording)] = (wording, words)
+    return words
 
 
 @dataclass(eq=False)

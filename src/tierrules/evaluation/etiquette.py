@@ -617,7 +617,15 @@ def _any_address(rule: CustomerNameCheck) -> re.Pattern[str]:
         {normalize(h).text for h in (*rule.male, *rule.female, *rule.titles)}, key=len, reverse=True
     )
     compound = "|".join(re.escape(normalize(c).text) for c in rule.compound_surnames)
-    return re.compile(f"(?:{compound}|[\u4e00-\u9fff])(?:{'|'.join(map(re.escape, honorifics))})")
+    # A character before an honorific is a surname unless it is a word that is not (请问先生, 这位女士).
+    return re.compile(
+        f"(?:{compound}|(?![{_NOT_SURNAMES}])[\u4e00-\u9fff])(?:{'|'.join(map(re.escape, honorifics))})"
+    )
+
+
+_NOT_SURNAMES = (
+    "问位这那个的好请各老您你我他她是和跟与及对给为向让叫称姓名了吗呢啊嗯女小大两三几每某该此本贵令先学医"
+)
 
 
 # Complexity C: the window's gate (still open, ended, judged) and who is named; the count is
@@ -650,7 +658,7 @@ def _name_mentions(
     if new:
         pattern = _name_pattern(rule, name, gender)
         for t in new:
-            if t.offset <= rule.within_seconds:
+            if _within(t, conv, rule.within_seconds):
                 memo["mentions"] += len(pattern.findall(t.text))
     memo["turns"] = len(conv.agent)
     mentions: int = memo["mentions"]
@@ -672,6 +680,15 @@ def _name_mentions(
     )
     memo["found"] = ((mentions, at), part.violations)
     out.keep(part.violations)
+
+
+def _within(turn: Turn, conv: Conversation, seconds: float) -> bool:
+    """Whether a turn was said in the first ``seconds``: by its ``offset_seconds`` or by its
+    time since the call was answered, whichever is less (hosts count offsets from the first
+    ring or from the answer; the name said 52 s after the answer is within the minute)."""
+    start = conv.start
+    since = (turn.event.at - start).total_seconds() if start is not None else turn.offset
+    return min(turn.offset, since) <= seconds
 
 
 def _leader_first(rule: CustomerNameCheck, conv: Conversation, out: _Out) -> None:
@@ -748,6 +765,7 @@ class _Phrases:
     specs: dict[str, PhraseSpec]
     variants: tuple[tuple[str, re.Pattern[str]], ...]
     contexts: re.Pattern[str] | None
+    negations: dict[str, tuple[str, ...]]  # by phrase id, normalised: they cancel a variant too
     # Findings by turn text (a session judges the same turns again as a call grows).
     _found: dict[str, list[tuple[str, Found]]] = field(default_factory=dict, compare=False)
 
@@ -760,7 +778,8 @@ class _Phrases:
         keys = sorted({normalize(c).text for s in specs for c in s.contexts()} - {""}, key=len, reverse=True)
         parts = [re.escape(k) for k in keys] + [f"(?:{p})" for s in specs for p in s.allow_patterns]
         contexts = re.compile("|".join(parts)) if parts else None
-        return cls(matcher, {s.id: s for s in specs}, variants, contexts)
+        negations = {s.id: tuple(n for n in (normalize(x).text for x in s.negations) if n) for s in specs}
+        return cls(matcher, {s.id: s for s in specs}, variants, contexts, negations)
 
     def find(self, turn: Turn) -> list[tuple[str, Found]]:
         """(phrase id, span) of every forbidden phrase in the turn's own words."""
@@ -784,12 +803,15 @@ class _Phrases:
             if not any(x.start <= a and b <= x.end for x in allowed)
         ]
         for phrase_id, pattern in self.variants:
+            negations = self.negations.get(phrase_id, ())
             for m in pattern.finditer(text):
                 span = Found(m.start(), m.end())
                 if span.end == span.start or any(
                     a.start <= span.start and span.end <= a.end for a in allowed
                 ):
                     continue
+                if any(text.endswith(n, 0, span.start) for n in negations):
+                    continue  # 唔系唔得, 并不是做不到: the variant negated, like the phrase
                 if any(s.start < span.end and span.start < s.end for _, s in found):
                     continue
                 found.append((phrase_id, span))
@@ -807,8 +829,10 @@ def _explained(spec: PhraseSpec, text: str, found: Found) -> bool:
     forward the phrase lists (``review_after``): a reviewer's call, not a flat refusal."""
     if not spec.review_after or text[found.start : found.end] == normalize(spec.phrase).text:
         return False
-    ends = [i for i in (text.find(ch, found.end) for ch in ".!?;") if i >= 0]
-    rest = text[found.end : min(ends) if ends else len(text)]
+    sentence = _sentence(text, found)
+    start = text.find(sentence)
+    # The rest of its sentence, on either side: 制卡要七个工作日，今天拿不到，这个实在做不到 explains first.
+    rest = sentence[: found.start - start] + " " + sentence[found.end - start :]
     return any(re.search(p, rest) for p in spec.review_after)
 
 

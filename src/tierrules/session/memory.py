@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from .store import CaseRow, CustomerRow, StoredEvent, StoreError
@@ -136,6 +136,33 @@ class _MemoryTransaction:
         self.undo.append(undo)
 
 
+class _Held:
+    """One transaction on a MemoryStore: its lock held from enter to exit, its undo log run
+    on an exception. A class, not a generator context manager: a session opens one per event."""
+
+    def __init__(self, store: MemoryStore, *, writable: bool) -> None:
+        self._store = store
+        self._writable = writable
+        self._txn: _MemoryTransaction | None = None
+
+    def __enter__(self) -> _MemoryTransaction:
+        store = self._store
+        store._lock.acquire()
+        if store._closed:
+            store._lock.release()
+            raise StoreError("the store is closed")
+        self._txn = _MemoryTransaction(store._data, self._writable)
+        return self._txn
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        try:
+            if kind is not None and self._txn is not None:
+                for undo in reversed(self._txn.undo):
+                    undo()
+        finally:
+            self._store._lock.release()
+
+
 class MemoryStore:
     """A :class:`~tierrules.session.Store` in memory (the default of a ``Session``).
 
@@ -152,26 +179,13 @@ class MemoryStore:
         self._lock = threading.RLock()
         self._closed = False
 
-    @contextmanager
-    def _transaction(self, writable: bool) -> Iterator[_MemoryTransaction]:
-        with self._lock:
-            if self._closed:
-                raise StoreError("the store is closed")
-            txn = _MemoryTransaction(self._data, writable)
-            try:
-                yield txn
-            except BaseException:
-                for undo in reversed(txn.undo):
-                    undo()
-                raise
-
     def write(self) -> AbstractContextManager[_MemoryTransaction]:
         """A write transaction: applied on a normal exit, undone on an exception."""
-        return self._transaction(True)
+        return _Held(self, writable=True)
 
     def read(self) -> AbstractContextManager[_MemoryTransaction]:
         """A read-only transaction."""
-        return self._transaction(False)
+        return _Held(self, writable=False)
 
     def close(self) -> None:
         with self._lock:
