@@ -51,7 +51,7 @@ from ..ruleset.etiquette import (
     default_phrases,
 )
 from ..text import Match, PhraseMatcher, char_count, normalize
-from .conversation import Conversation, Found, Turn, TurnCache, compiled
+from .conversation import Conversation, Found, Turn, TurnCache, Words, compiled
 
 __all__ = ["EtiquetteChecker", "EtiquetteResult", "default_matcher", "evaluate_etiquette"]
 
@@ -836,6 +836,13 @@ def _explained(spec: PhraseSpec, text: str, found: Found) -> bool:
     return any(re.search(p, rest) for p in spec.review_after)
 
 
+_FOR_REVIEW: dict[str, tuple[str, str]] = {
+    "reading": ("（宣读条款时，请人工复核）", " (read from a rule: for review)"),
+    "explained": ("（随即说明原因或办法，请人工复核）", " (explained in the same breath: for review)"),
+    "echo": ("（复述客户原话，请人工复核）", " (the customer's own words said back: for review)"),
+}
+
+
 def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversation, out: _Out) -> None:
     if not conv.agent:
         return
@@ -847,27 +854,37 @@ def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversatio
         for phrase_id, found in phrases.find(turn):
             spec = phrases.specs[phrase_id]
             evidence = _evidence(turn, found)
-            aloud = reading.search(_sentence(turn.text, found)) is not None or _explained(
-                spec, turn.text, found
-            )
+            why = _for_review(conv, turn, found, spec, reading)
+            zh, en = _FOR_REVIEW[why] if why is not None else ("", "")
             instead_zh = f"，可改说“{spec.suggest[0]}”" if spec.suggest else ""
             instead_en = f"; say {spec.suggest[0]!r} instead" if spec.suggest else ""
             memo["found"].append(
                 out.make(
                     rule,
                     turn.event.at,
-                    f"服务禁语“{evidence.text}”{instead_zh}"
-                    + ("（宣读条款时，请人工复核）" if aloud else ""),
-                    f"forbidden phrase {evidence.text!r} ({spec.phrase}){instead_en}"
-                    + (" (read from a rule: for review)" if aloud else ""),
+                    f"服务禁语“{evidence.text}”{instead_zh}{zh}",
+                    f"forbidden phrase {evidence.text!r} ({spec.phrase}){instead_en}{en}",
                     evidence,
-                    severity="review" if aloud else None,
+                    severity="review" if why is not None else None,
                     event=turn.event,
                     phrase=phrase_id,
                 )
             )
     memo["turns"] = len(conv.agent)
     out.keep(memo["found"])
+
+
+def _for_review(conv: Conversation, turn: Turn, found: Found, spec: PhraseSpec, reading: Words) -> str | None:
+    """Why a finding is a reviewer's call, not a fail: a rule read aloud, a 'cannot' explained in
+    the same breath, or the customer's own words said back (您说我们太不负责); None: a fail."""
+    if reading.search(_sentence(turn.text, found)) is not None:
+        return "reading"
+    if _explained(spec, turn.text, found):
+        return "explained"
+    said = turn.text[found.start : found.end]
+    if any(said in t.text for t in conv.customer if t.event.at <= turn.event.at):
+        return "echo"
+    return None
 
 
 # --- Q6 identity ------------------------------------------------------------------------------------
@@ -901,12 +918,16 @@ def _identity(rule: IdentityCheck, conv: Conversation, out: _Out) -> None:
             out.applied.add(rule.id)
             reason = reasons.search(turn.text)
             if not reason_given and (reason is None or reason.start > request.start):
+                # Said at length before the request, in words the lists do not hold: maybe a reason.
+                limit = rule.explanation_review_chars
+                explained = limit is not None and _spoken(turn.text[: request.start]) >= limit
                 found = out.make(
                     rule,
                     turn.event.at,
                     "核实身份前未说明原因（如“为了保障您的账户安全”）",
                     "identity data requested before giving the reason (e.g. 为了保障您的账户安全)",
                     _evidence(turn, request),
+                    severity="review" if explained else None,
                     event=turn.event,
                     missing="reason",
                 )
@@ -1018,6 +1039,14 @@ def _closing(rule: ClosingCheck, conv: Conversation, out: _Out, identity: Wordin
         )
 
 
+def _spoken(text: str) -> int:
+    """Characters said (Chinese characters and digits), not punctuation or Latin filler."""
+    return len(_SPOKEN.findall(text))
+
+
+_SPOKEN = re.compile(r"[\u4e00-\u9fff0-9]")
+
+
 def _handed_over(conv: Conversation) -> bool:
     """The call went to another desk and the recording ends with the handover: the customer
     says nothing after the pickup, so the close is the other desk's, not in this transcript."""
@@ -1069,12 +1098,15 @@ def _phone_close(
             attached.insert(0, conv.agent[last - 1])
         summed = _first_in(attached, compiled(rule.completion).search) is not None
     if not summed:
+        recap = question[0].text[: question[1].start] if question is not None else ""
+        limit = rule.summary_review_chars
+        long_recap = limit is not None and _spoken(recap) >= limit
         out.add(
             rule,
             at,
             "结束前未总结要点（如“我们今天讨论的主要内容是……”）",
             "no summary before the closing question (S2: 通话结束前应总结要点)",
-            severity=rule.summary_severity,
+            severity="review" if long_recap else rule.summary_severity,
             event=ended,
             missing="summary",
         )

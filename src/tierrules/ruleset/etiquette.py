@@ -397,6 +397,14 @@ class IdentityCheck(Check):
 
     reason: Wording
     request: Wording
+    explanation_review_chars: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="When no reason wording is found but the request's turn says at least this many "
+        "characters before the request (an explanation in words the lists do not hold), the "
+        "missing reason is for review, not a fail. None: always a fail.",
+    )
     asking: Wording | None = Field(
         default=None,
         description="Words that make a turn ask for something (请, 麻烦, 报一下, 吗). When set, a "
@@ -451,6 +459,14 @@ class ClosingCheck(Check):
     summary_severity: Severity = "fail"
     summary_turns: int = Field(
         default=2, ge=0, le=20, description="Agent turns before the closing question the summary may be in."
+    )
+    summary_review_chars: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="When no summary wording is found but the closing question's turn says at least "
+        "this many characters before the question (a recap in words the lists do not hold), the "
+        "missing summary is for review. None: ``summary_severity`` always.",
     )
     closing_turns: int = Field(
         default=4, ge=1, le=50, description="Agent turns at the end the close is looked for in."
