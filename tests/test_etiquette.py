@@ -367,21 +367,16 @@ def test_q4_forms_full_name_honorifics_and_window() -> None:
 
 
 def test_q4_offset_seconds_window() -> None:
+    """A mention is within the window when its offset_seconds or its time since the answer is:
+    hosts count offsets from the first ring or from the answer (the answer is at 1 s here)."""
     raw = call([("agent", "张先生您好。")])
-    raw.insert(
-        3,
-        {
-            "type": "utterance",
-            "at": _at(5),
-            "case_id": CASE,
-            "speaker": "agent",
-            "text": "张先生。",
-            "offset_seconds": 61,
-        },
-    )
-    assert rules(run(raw)[0], "Q4.customer-name") != []
-    raw[3]["offset_seconds"] = 59
-    assert rules(run(raw)[0], "Q4.customer-name") == []
+    mention = {"type": "utterance", "at": _at(70), "case_id": CASE, "speaker": "agent", "text": "张先生。"}
+    raw.insert(3, {**mention, "offset_seconds": 75})
+    assert rules(run(raw)[0], "Q4.customer-name") != []  # 69 s after the answer, offset 75
+    raw[3] = {**mention, "offset_seconds": 59}
+    assert rules(run(raw)[0], "Q4.customer-name") == []  # the offset says 59
+    raw[3] = {**mention, "at": _at(55), "offset_seconds": 64}
+    assert rules(run(raw)[0], "Q4.customer-name") == []  # 54 s after the answer
 
 
 def test_q4_not_judged_while_the_window_is_open() -> None:
