@@ -50,7 +50,7 @@ from ..ruleset.etiquette import (
     Wording,
     default_phrases,
 )
-from ..text import Match, PhraseMatcher, char_count, normalize
+from ..text import Match, Normalized, PhraseMatcher, char_count, normalize
 from .conversation import Conversation, Found, Turn, TurnCache, Words, compiled
 
 __all__ = ["EtiquetteChecker", "EtiquetteResult", "default_matcher", "evaluate_etiquette"]
@@ -541,7 +541,10 @@ def _opening_names(
                 missing="organisation",
             )
     if rule.require_agent_name and opened.agent_name:
-        forms = agent_name_forms(opened.agent_name, rule.name_prefixes, compound)
+        forms = agent_name_forms(opened.agent_name, rule.name_prefixes, compound) | {
+            normalize(intro).text + _surname(opened.agent_name, compound)
+            for intro in rule.surname_introductions
+        }
         if not any(f in text for f in forms):
             number = compiled(rule.staff_number).search(text)
             out.add(
@@ -817,6 +820,28 @@ class _Phrases:
                 found.append((phrase_id, span))
         return sorted((f for f in found if turn.own(f[1])), key=lambda f: f[1].start)
 
+    def find_split(self, turn: Turn, nxt: Turn) -> list[tuple[str, Found]]:
+        """Phrases speech recognition cut across two of the same speaker's turns (我也不 / 知道):
+        (phrase id, the part in ``turn``)."""
+        joined, cut = turn.text + nxt.text, len(turn.text)
+        ends = tuple(range(1, len(joined) + 1))
+        norm = Normalized(joined, joined, tuple(range(len(joined))), ends)
+        allowed = [(m.start(), m.end()) for m in self.contexts.finditer(joined)] if self.contexts else []
+        spans = [(pid, a, b) for pid, a, b in self.matcher.spans(norm)]
+        for phrase_id, pattern in self.variants:
+            negations = self.negations.get(phrase_id, ())
+            spans += [
+                (phrase_id, m.start(), m.end())
+                for m in pattern.finditer(joined)
+                if not any(joined.endswith(n, 0, m.start()) for n in negations)
+            ]
+        found = [
+            (pid, Found(a, cut))
+            for pid, a, b in spans
+            if a < cut < b and not any(x <= a and b <= y for x, y in allowed)
+        ]
+        return [f for f in found if turn.own(f[1])]
+
 
 def _sentence(text: str, found: Found) -> str:
     start = max((text.rfind(ch, 0, found.start) for ch in ".!?;"), default=-1) + 1
@@ -831,8 +856,9 @@ def _explained(spec: PhraseSpec, text: str, found: Found) -> bool:
         return False
     sentence = _sentence(text, found)
     start = text.find(sentence)
-    # The rest of its sentence, on either side: 制卡要七个工作日，今天拿不到，这个实在做不到 explains first.
-    rest = sentence[: found.start - start] + " " + sentence[found.end - start :]
+    # Its sentence before it (制卡要七个工作日，今天拿不到，这个实在做不到 explains first) and the
+    # rest of the turn after it (这个恐怕没办法。我们可以尝试…).
+    rest = sentence[: found.start - start] + " " + text[found.end :]
     return any(re.search(p, rest) for p in spec.review_after)
 
 
@@ -850,8 +876,8 @@ def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversatio
     reading = compiled(rule.policy_reading)
     # Each turn's findings are its own: kept per turn as the conversation grows.
     memo: dict[str, Any] = conv.memo.setdefault(rule.id, {"turns": 0, "found": []})
-    for turn in conv.agent[memo["turns"] :]:
-        for phrase_id, found in phrases.find(turn):
+    for i in range(memo["turns"], len(conv.agent)):
+        for turn, phrase_id, found in _phrases_said(phrases, conv, i):
             spec = phrases.specs[phrase_id]
             evidence = _evidence(turn, found)
             why = _for_review(conv, turn, found, spec, reading)
@@ -872,6 +898,18 @@ def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversatio
             )
     memo["turns"] = len(conv.agent)
     out.keep(memo["found"])
+
+
+def _phrases_said(phrases: _Phrases, conv: Conversation, i: int) -> list[tuple[Turn, str, Found]]:
+    """The forbidden phrases the agent's ``i``-th turn brings: one speech recognition cut across
+    the previous agent turn and this one (我也不 / 知道: the previous turn's), then its own."""
+    turn = conv.agent[i]
+    before = conv.agent[i - 1] if i else None
+    split = phrases.find_split(before, turn) if before is not None and conv.next_turn(before) is turn else []
+    return [
+        *((cast(Turn, before), pid, f) for pid, f in split),
+        *((turn, pid, f) for pid, f in phrases.find(turn)),
+    ]
 
 
 def _for_review(conv: Conversation, turn: Turn, found: Found, spec: PhraseSpec, reading: Words) -> str | None:
@@ -971,7 +1009,8 @@ def _transfer(rule: TransferCheck, conv: Conversation, out: _Out) -> None:
             (rule.consent, near, "consent", "转接前未征得客户同意", "asking the customer's consent"),
         ):
             words = compiled(wording)
-            if not any(words.search(t.text) is not None for t in turns):
+            # A sentence speech recognition split over two turns (得我们理赔专 / 员跟您对接) is one.
+            if not any(words.search(_with_next(conv, t)) is not None for t in turns):
                 out.add(rule, request.at, zh, f"transfer without {en} first", event=request, missing=key)
         previous = request.at
         if rule.stay_until_picked_up:
@@ -1177,8 +1216,10 @@ def _restated(rule: ComplaintConversationCheck, conv: Conversation, raised: Turn
     ]
     first_feedback = min(feedback, default=float("inf"))
     confirm = compiled(rule.confirm)
+    # The same turn may restate and give the feedback; the confirming question may be in the
+    # turn speech recognition split off (…按标准资费产生了费用 / 您认为…是这样吗).
     return any(
-        confirm.search(turn.text) is not None or since <= turn.offset < first_feedback
+        confirm.search(_with_next(conv, turn)) is not None or since <= turn.offset <= first_feedback
         for turn in _step_turns(rule.restate, rule.negations, conv.agent)
     )
 

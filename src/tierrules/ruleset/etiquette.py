@@ -321,6 +321,10 @@ class PhoneOpeningCheck(Check):
         description="Dropped from the organisation's name to find the short forms agents say.",
     )
     staff_number: Wording = _wording(patterns=(r"工号[0-9a-z]+", r"[0-9]+号(客服|话务员|坐席|专员)"))
+    surname_introductions: tuple[str, ...] = Field(
+        default=("敝姓", "我姓", "小姓", "本人姓"),
+        description="Words before the agent's surname alone (Taiwan's 敝姓陈): with it, the agent's name.",
+    )
     organisation_lead_ins: tuple[str, ...] = Field(
         default=("这里是", "这是", "欢迎致电", "感谢致电", "感谢您致电", "欢迎您致电", "欢迎来电"),
         description="Words right before the organisation's name in an opening (这里是XX).",
