@@ -759,6 +759,9 @@ def _pace(rule: PaceCheck, conv: Conversation, out: _Out, now: dt.datetime | Non
 # --- Q5 forbidden phrases ----------------------------------------------------------------------------
 
 
+_AROUND_CUT = 24  # characters each side of a turn boundary searched for a phrase cut there
+
+
 # Complexity C (the class, summed): built once per ruleset; find() keeps findings by turn text.
 @dataclass(frozen=True)
 class _Phrases:
@@ -823,7 +826,9 @@ class _Phrases:
     def find_split(self, turn: Turn, nxt: Turn) -> list[tuple[str, Found]]:
         """Phrases speech recognition cut across two of the same speaker's turns (我也不 / 知道):
         (phrase id, the part in ``turn``)."""
-        joined, cut = turn.text + nxt.text, len(turn.text)
+        # Only the words around the cut: a phrase cut there lies within a few words of it.
+        left = max(0, len(turn.text) - _AROUND_CUT)
+        joined, cut = turn.text[left:] + nxt.text[:_AROUND_CUT], len(turn.text) - left
         ends = tuple(range(1, len(joined) + 1))
         norm = Normalized(joined, joined, tuple(range(len(joined))), ends)
         allowed = [(m.start(), m.end()) for m in self.contexts.finditer(joined)] if self.contexts else []
@@ -836,7 +841,7 @@ class _Phrases:
                 if not any(joined.endswith(n, 0, m.start()) for n in negations)
             ]
         found = [
-            (pid, Found(a, cut))
+            (pid, Found(left + a, left + cut))
             for pid, a, b in spans
             if a < cut < b and not any(x <= a and b <= y for x, y in allowed)
         ]
