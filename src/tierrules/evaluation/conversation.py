@@ -36,6 +36,8 @@ __all__ = ["Conversation", "Found", "Turn", "TurnCache", "Words"]
 Channel = Literal["phone", "lobby"]
 # Where a clause ends in normalised text (NFKC and the punctuation map make these ASCII).
 _CLAUSE_END = re.compile(r"[,.!?;:]|$")
+# 跟您说声抱歉, 跟您说句实话: a marker's words followed by these report nobody's words.
+_SAYING_ONE = ("声", "一声", "句")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +157,10 @@ TurnCache = dict[int, Turn]
 
 
 # Complexity C: quotation marks paired, then each reported-speech marker up to its clause end.
-def _quoted_spans(text: str, markers: Sequence[str]) -> list[tuple[int, int]]:
-    """Text in quotation marks, and reported speech after a marker up to the end of its clause."""
+def _quoted_spans(text: str, markers: Sequence[str], ends: Sequence[str] = ()) -> list[tuple[int, int]]:
+    """Text in quotation marks, and reported speech after a marker up to the end of its clause
+    or the agent's own voice coming back (``ends``: 我先, 我复述, 您看…), whichever is first.
+    说声 / 说句 after a marker (跟您说声抱歉) report nothing."""
     spans: list[tuple[int, int]] = []
     opened: int | None = None
     for i, ch in enumerate(text):
@@ -169,13 +173,18 @@ def _quoted_spans(text: str, markers: Sequence[str]) -> list[tuple[int, int]]:
     for marker in markers:
         at = text.find(marker)
         while at >= 0:
-            end = _CLAUSE_END.search(text, at + len(marker))
+            after = at + len(marker)
+            if text.startswith(_SAYING_ONE, after):
+                at = text.find(marker, at + 1)
+                continue
+            end = _CLAUSE_END.search(text, after)
             stop = end.start() if end is not None else len(text)
             if stop == at + len(marker) and end is not None and text[stop : stop + 1] in (":", ","):
                 # 他说：“…” / 他说，不可能 — the words follow the colon or comma
                 nxt = _CLAUSE_END.search(text, stop + 1)
                 stop = nxt.start() if nxt is not None else len(text)
-            spans.append((at, stop))
+            back = [i for i in (text.find(e, after, stop) for e in ends if e) if i >= 0]
+            spans.append((at, min([stop, *back])))
             at = text.find(marker, at + 1)
     return spans
 
@@ -191,6 +200,7 @@ class Conversation:
         events: Sequence[EventBase],
         markers: Sequence[str] = (),
         turns: TurnCache | None = None,
+        quote_ends: Sequence[str] = (),
     ) -> None:
         self.case_id = case_id
         self.events = list(events)
@@ -206,6 +216,7 @@ class Conversation:
         self.start: dt.datetime | None = first.at if first is not None else None
         utterances = [e for e in events if isinstance(e, Utterance)]
         self._markers = markers
+        self._ends = quote_ends
         self._cache = turns
         self.turns = [self._turn(u, markers, turns) for u in utterances]
         self.agent = [t for t in self.turns if t.is_agent]
@@ -261,7 +272,7 @@ class Conversation:
             if held is not None and held.event is event and held.offset == offset:
                 return held
         norm = normalize(event.text)
-        quoted = _quoted_spans(norm.text, markers) if event.speaker == "agent" else []
+        quoted = _quoted_spans(norm.text, markers, self._ends) if event.speaker == "agent" else []
         turn = Turn(event, norm, offset, quoted)
         if cache is not None:
             cache[id(event)] = turn

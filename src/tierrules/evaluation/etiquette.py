@@ -47,7 +47,6 @@ from ..ruleset.etiquette import (
     Severity,
     TransferCheck,
     VipGreeting,
-    Wording,
     default_phrases,
 )
 from ..text import Match, Normalized, PhraseMatcher, char_count, normalize
@@ -603,12 +602,16 @@ def _surname(name: str, compound: tuple[str, ...]) -> str:
 def _name_pattern(rule: CustomerNameCheck, name: str, gender: str | None) -> re.Pattern[str]:
     """The right ways to say one person's name: full name, or surname + a fitting honorific."""
     surname = _surname(name, rule.compound_surnames)
+    full = normalize(name).text
     honorifics = list(rule.titles)
     if gender in (None, "unknown", "male"):
         honorifics += rule.male
     if gender in (None, "unknown", "female"):
         honorifics += rule.female
-    keys = {normalize(name).text} | {surname + normalize(h).text for h in honorifics}
+    keys = {full} | {surname + normalize(h).text for h in honorifics}
+    if len(full) == 4 and len(surname) == 2 and gender != "male":
+        # Or a married name, the husband's surname first (陈李淑芬): Mrs Chan is 陈太 / 陈太太.
+        keys |= {full[:1] + normalize(h).text for h in rule.female if normalize(h).text.startswith("太")}
     ordered = sorted(keys, key=lambda k: (-len(k), k))
     return re.compile("|".join(re.escape(k) for k in ordered))
 
@@ -616,14 +619,18 @@ def _name_pattern(rule: CustomerNameCheck, name: str, gender: str | None) -> re.
 @functools.lru_cache(maxsize=64)
 def _any_address(rule: CustomerNameCheck) -> re.Pattern[str]:
     """Anyone addressed by surname + honorific (for who is greeted first in a group)."""
+    # 生 and 太 (梁生, 李太) address someone only as a word of their own: 光临太平洋 and 不太 do not.
+    single = {normalize(h).text for h in (*rule.male, *rule.female)} - {
+        normalize(h).text for h in (*rule.male, *rule.female) if len(normalize(h).text) > 1
+    }
     honorifics = sorted(
-        {normalize(h).text for h in (*rule.male, *rule.female, *rule.titles)}, key=len, reverse=True
+        {normalize(h).text for h in (*rule.male, *rule.female, *rule.titles)} - single, key=len, reverse=True
     )
+    alone = f"(?:{'|'.join(map(re.escape, sorted(single)))})(?=[^\u4e00-\u9fff]|$|您|你|好|请|这|早|午|晚)"
     compound = "|".join(re.escape(normalize(c).text) for c in rule.compound_surnames)
     # A character before an honorific is a surname unless it is a word that is not (请问先生, 这位女士).
-    return re.compile(
-        f"(?:{compound}|(?![{_NOT_SURNAMES}])[\u4e00-\u9fff])(?:{'|'.join(map(re.escape, honorifics))})"
-    )
+    words = "|".join(map(re.escape, honorifics)) + (f"|{alone}" if single else "")
+    return re.compile(f"(?:{compound}|(?![{_NOT_SURNAMES}])[\u4e00-\u9fff])(?:{words})")
 
 
 _NOT_SURNAMES = (
@@ -933,58 +940,87 @@ def _for_review(conv: Conversation, turn: Turn, found: Found, spec: PhraseSpec, 
 # --- Q6 identity ------------------------------------------------------------------------------------
 
 
-# Complexity C: one forward pass over the agent's turns with its memo (reason seen, request
-# found, settled or not) so a growing call is read once.
+# One forward pass over the agent's turns with its memo (when a reason was last given, the first
+# request's verdict once settled) so a growing call is read once.
 def _identity(rule: IdentityCheck, conv: Conversation, out: _Out) -> None:
     """The first request for identity data decides: the reason came before it, or it did not.
 
     Kept as the conversation grows: turns already followed by another utterance are settled
     (a request split over two turns is found once the second arrives).
     """
-    memo: dict[str, Any] = conv.memo.setdefault(rule.id, {"turns": 0, "reason": False, "decided": None})
+    memo: dict[str, Any] = conv.memo.setdefault(rule.id, {"turns": 0, "reason_at": None, "decided": None})
     decided = memo["decided"]
     if decided is not None:
         out.applied.add(rule.id)
         if decided is not True:
             out.keep([decided])
         return
-    reasons, requests = compiled(rule.reason), compiled(rule.request)
-    asking = compiled(rule.asking) if rule.asking is not None else None
-    reason_given = memo["reason"]
+    reasons = compiled(rule.reason)
+    reason_at: dt.datetime | None = memo["reason_at"]  # the last earlier turn giving a reason
     for i in range(memo["turns"], len(conv.agent)):
         turn = conv.agent[i]
         settled = conv.next_turn(turn) is not None
-        request = conv.search_on(requests, turn)
-        if request is not None and asking is not None and asking.search(_with_next(conv, turn)) is None:
-            request = None  # named, not asked for: 您是用预留手机号打进来的
-        if request is not None and turn.own(request):
+        request = _identity_request(rule, conv, turn)
+        if request is not None:
             out.applied.add(rule.id)
-            reason = reasons.search(turn.text)
-            if not reason_given and (reason is None or reason.start > request.start):
-                # Said at length before the request, in words the lists do not hold: maybe a reason.
-                limit = rule.explanation_review_chars
-                explained = limit is not None and _spoken(turn.text[: request.start]) >= limit
-                found = out.make(
-                    rule,
-                    turn.event.at,
-                    "核实身份前未说明原因（如“为了保障您的账户安全”）",
-                    "identity data requested before giving the reason (e.g. 为了保障您的账户安全)",
-                    _evidence(turn, request),
-                    severity="review" if explained else None,
-                    event=turn.event,
-                    missing="reason",
-                )
+            found = _unexplained(rule, conv, turn, request, reason_at, out)
+            if found is not None:
                 out.keep([found])
-                if settled:
-                    memo["decided"] = found
-                return
-            if settled:  # the reason came first: nothing later can undo it
-                memo["decided"] = True
+            if settled:  # nothing later can change the first request's verdict
+                memo["decided"] = found if found is not None else True
             return
         if reasons.search(turn.text) is not None:
-            reason_given = True
+            reason_at = turn.event.at
         if settled:
-            memo["turns"], memo["reason"] = i + 1, reason_given
+            memo["turns"], memo["reason_at"] = i + 1, reason_at
+
+
+def _identity_request(rule: IdentityCheck, conv: Conversation, turn: Turn) -> Found | None:
+    """The identity data the turn asks for in its own words (a request split by speech
+    recognition included); a turn that only names the data asks for nothing."""
+    request = conv.search_on(compiled(rule.request), turn)
+    if request is None or not turn.own(request):
+        return None
+    if rule.asking is not None and compiled(rule.asking).search(_with_next(conv, turn)) is None:
+        return None  # named, not asked for: 您是用预留手机号打进来的
+    return request
+
+
+def _unexplained(
+    rule: IdentityCheck,
+    conv: Conversation,
+    turn: Turn,
+    request: Found,
+    reason_at: dt.datetime | None,
+    out: _Out,
+) -> dict[str, Any] | None:
+    """The violation of a request made without a reason first (None: the reason came first)."""
+    reason = compiled(rule.reason).search(turn.text)
+    # A reason the previous agent gave before handing the call over is not this agent's.
+    earlier = reason_at is not None and not _handed_over_between(conv, reason_at, turn)
+    if earlier or (reason is not None and reason.start < request.start):
+        return None
+    # Said at length before the request, in words the lists do not hold: maybe a reason.
+    limit = rule.explanation_review_chars
+    explained = limit is not None and _spoken(turn.text[: request.start]) >= limit
+    return out.make(
+        rule,
+        turn.event.at,
+        "核实身份前未说明原因（如“为了保障您的账户安全”）",
+        "identity data requested before giving the reason (e.g. 为了保障您的账户安全)",
+        _evidence(turn, request),
+        severity="review" if explained else None,
+        event=turn.event,
+        missing="reason",
+    )
+
+
+def _handed_over_between(conv: Conversation, since: dt.datetime | None, turn: Turn) -> bool:
+    """Whether a transfer was picked up after ``since`` and before ``turn``."""
+    return since is not None and any(
+        isinstance(e, TransferCompleted) and e.picked_up and since < e.at <= turn.event.at
+        for e in conv.transfers
+    )
 
 
 def _with_next(conv: Conversation, turn: Turn) -> str:
@@ -1056,7 +1092,9 @@ def _stayed(conv: Conversation, request: TransferRequested, out: _Out, rule: Tra
 # --- Q8 closing -------------------------------------------------------------------------------------
 
 
-def _closing(rule: ClosingCheck, conv: Conversation, out: _Out, identity: Wording | None = None) -> None:
+def _closing(
+    rule: ClosingCheck, conv: Conversation, out: _Out, identity: IdentityCheck | None = None
+) -> None:
     ended = conv.ended
     if ended is None or not conv.agent or _handed_over(conv):
         return
@@ -1091,6 +1129,20 @@ def _spoken(text: str) -> int:
 _SPOKEN = re.compile(r"[\u4e00-\u9fff0-9]")
 
 
+def _asks_identity(identity: IdentityCheck | None, text: str) -> bool:
+    """Whether a turn asks for identity data (a request phrase, and words that ask)."""
+    request = compiled(identity.request).search(text) if identity is not None else None
+    if identity is None or request is None:
+        return False
+    if identity.asking is None or compiled(identity.asking).search(text) is not None:
+        return True
+    # 跟您核对一下预留手机号 checks; 确认一下：…已经通过验证码帮您解开了 recaps.
+    return _CHECKING.search(text[max(0, request.start - 8) : request.start]) is not None
+
+
+_CHECKING = re.compile("核对|核实|验证|确认")
+
+
 def _handed_over(conv: Conversation) -> bool:
     """The call went to another desk and the recording ends with the handover: the customer
     says nothing after the pickup, so the close is the other desk's, not in this transcript."""
@@ -1118,7 +1170,7 @@ def _phone_close(
     out: _Out,
     at: dt.datetime,
     ended: EventBase,
-    identity: Wording | None,
+    identity: IdentityCheck | None,
 ) -> None:
     if _first_in(closing, compiled(rule.thanks).search) is None:
         out.add(
@@ -1132,9 +1184,8 @@ def _phone_close(
     # The summary comes before the closing question: the agent's turns up to it, near the end.
     last = conv.agent.index(question[0]) if question is not None else len(conv.agent) - 1
     before = conv.agent[max(0, last - rule.summary_turns) : last + 1]
-    # 跟您核对一下手机号 checks identity; it does not sum anything up.
-    checking = compiled(identity).search if identity is not None else lambda _: None
-    recaps = [t for t in before if checking(t.text) is None]
+    # 跟您核对一下手机号 checks identity; it does not sum anything up (已经通过验证码解开了 does).
+    recaps = [t for t in before if not _asks_identity(identity, t.text)]
     summed = _first_in(recaps, compiled(rule.summary).search) is not None
     if not summed and last >= 0:
         attached = [conv.agent[last]]
@@ -1355,6 +1406,7 @@ class EtiquetteChecker:
         fp = spec.forbidden_phrases
         self._phrases = _Phrases.build(fp) if fp is not None else None
         self._markers = fp.quote_markers if fp is not None else ()
+        self._ends = tuple(normalize(e).text for e in fp.quote_ends) if fp is not None else ()
         self._compound = spec.customer_name.compound_surnames if spec.customer_name is not None else ()
 
     def evaluate(
@@ -1418,7 +1470,7 @@ class EtiquetteChecker:
         # Only conversations are judged: a call answered, or words said.
         if not any(isinstance(e, CallAnswered | Utterance) for e in events):
             return None
-        conv = Conversation(case_id, events, self._markers, turns)
+        conv = Conversation(case_id, events, self._markers, turns, self._ends)
         if kept is not None:
             kept[case_id] = conv
         return conv
@@ -1452,8 +1504,7 @@ class EtiquetteChecker:
         if spec.transfer is not None:
             _transfer(spec.transfer, conv, out)
         if spec.closing is not None:
-            identity = spec.identity_check.request if spec.identity_check is not None else None
-            _closing(spec.closing, conv, out, identity)
+            _closing(spec.closing, conv, out, spec.identity_check)
         if spec.complaint_conversation is not None:
             _complaint(spec.complaint_conversation, conv, out)
         return out

@@ -389,6 +389,11 @@ class ForbiddenPhrasesCheck(Check):
 
     phrases: Literal["default"] | tuple[PhraseSpec, ...] = "default"
     quote_markers: tuple[str, ...] = Field(default=("您是说", "您说", "商家说", "对方说"))
+    quote_ends: tuple[str, ...] = Field(
+        default=(),
+        description="Words with which the agent speaks for themself again after reported speech "
+        "(我先, 我复述, 您看): the reported words end there even without punctuation (raw ASR).",
+    )
     policy_reading: Wording = _wording("条款", "合同")
 
     def phrase_specs(self) -> tuple[PhraseSpec, ...]:
