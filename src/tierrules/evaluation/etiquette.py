@@ -1137,10 +1137,10 @@ def _asks_identity(identity: IdentityCheck | None, text: str) -> bool:
     if identity.asking is None or compiled(identity.asking).search(text) is not None:
         return True
     # 跟您核对一下预留手机号 checks; 确认一下：…已经通过验证码帮您解开了 recaps.
-    return _CHECKING.search(text[max(0, request.start - 8) : request.start]) is not None
+    return _CHECKING.search(text[max(0, request.start - 8) : request.end]) is not None
 
 
-_CHECKING = re.compile("核对|核实|验证|确认")
+_CHECKING = re.compile("核对|核实|确认")
 
 
 def _handed_over(conv: Conversation) -> bool:
