@@ -830,6 +830,7 @@ class _Phrases:
                 found.append((phrase_id, span))
         return sorted((f for f in found if turn.own(f[1])), key=lambda f: f[1].start)
 
+    # Complexity C: the literal matches and the variants around the cut, filtered as _find filters them.
     def find_split(self, turn: Turn, nxt: Turn) -> list[tuple[str, Found]]:
         """Phrases speech recognition cut across two of the same speaker's turns (我也不 / 知道):
         (phrase id, the part in ``turn``)."""
