@@ -865,8 +865,11 @@ def _sentence(text: str, found: Found) -> str:
 def _explained(spec: PhraseSpec, text: str, found: Found) -> bool:
     """A variant (not the phrase itself) followed in its sentence by an explanation or a way
     forward the phrase lists (``review_after``): a reviewer's call, not a flat refusal."""
-    if not spec.review_after or text[found.start : found.end] == normalize(spec.phrase).text:
+    said = text[found.start : found.end]
+    if said == normalize(spec.phrase).text:
         return False
+    if any(re.match(p, said) for p in spec.review_forms):
+        return True
     sentence = _sentence(text, found)
     start = text.find(sentence)
     # Its sentence before it (制卡要七个工作日，今天拿不到，这个实在做不到 explains first) and the
@@ -982,7 +985,10 @@ def _identity_request(rule: IdentityCheck, conv: Conversation, turn: Turn) -> Fo
     request = conv.search_on(compiled(rule.request), turn)
     if request is None or not turn.own(request):
         return None
-    if rule.asking is not None and compiled(rule.asking).search(_with_next(conv, turn)) is None:
+    # The words that ask are in the turn, or, when the request ends it (先把您的身份证 /
+    # 给我登记一下), in the rest of the sentence speech recognition split off.
+    asked = _with_next(conv, turn) if request.end >= len(turn.text) - 2 else turn.text
+    if rule.asking is not None and compiled(rule.asking).search(asked) is None:
         return None  # named, not asked for: 您是用预留手机号打进来的
     return request
 

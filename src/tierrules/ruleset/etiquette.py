@@ -56,6 +56,11 @@ class PhraseSpec(BaseModel):
         "phrase (or a variant) inside one is not a violation (不可能让您白跑 is a promise).",
     )
     suggest: tuple[str, ...] = Field(default=(), description="Suggested replacements, for messages.")
+    review_forms: tuple[str, ...] = Field(
+        default=(),
+        description="Regular expressions matched at the start of a found *variant*'s own words: a "
+        "match makes it a reviewer's call (确实做不到 regrets; 根本办不到 refuses).",
+    )
     review_after: tuple[str, ...] = Field(
         default=(),
         description="Regular expressions for what may follow a *variant* in the same sentence and "
@@ -71,7 +76,9 @@ class PhraseSpec(BaseModel):
             raise ValueError("a phrase cannot be blank")
         return value
 
-    @field_validator("allow", "negations", "suggest", "variants", "allow_patterns", "review_after")
+    @field_validator(
+        "allow", "negations", "suggest", "variants", "allow_patterns", "review_after", "review_forms"
+    )
     @classmethod
     def _no_blank_items(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if any(not item.strip() for item in value):
