@@ -1,8 +1,6 @@
 """Where the words cannot decide, review instead of fail (blind sets g-p, issue 12: each set
 brought wordings no list held, and a false fail costs more than a missed one).
 
-- a forbidden phrase that says back the customer's own words (customer 网点的人说没有例外 /
-  agent 没有例外这个说法不准确) is for review;
 - a missing summary when the closing question's turn says 30 characters or more before it
   (a recap in words the lists do not hold) is for review;
 - a missing reason when 30 characters or more are said before the identity request in its
@@ -16,13 +14,6 @@ from tests.support.calls import conversation, severities
 
 A, C = "agent", "customer"
 OPEN = [(A, "您好，这里是招行，我是客服李明"), (C, "你好")]
-
-
-def test_the_customers_own_words_said_back_are_for_review() -> None:
-    turns = [*OPEN, (C, "网点的人说没有例外"), (A, "没有例外这个说法不准确，我帮您再看看"), (C, "嗯")]
-    assert severities(conversation(turns), "Q5") == {"review"}
-    turns = [*OPEN, (C, "我的卡呢"), (A, "你太不负责了，卡都能弄丢"), (C, "嗯")]
-    assert severities(conversation(turns), "Q5") == {"fail"}
 
 
 def test_a_long_turn_before_the_closing_question_makes_a_missing_summary_a_review() -> None:

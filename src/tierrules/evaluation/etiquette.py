@@ -805,61 +805,63 @@ class _Phrases:
             self._found[text] = held
         return held
 
-    # Complexity C: literal hits, then paraphrase variants that overlap none, both outside the
-    # allowed contexts and the quoted words: the order of precedence reads top to bottom.
+    # Literal hits, then paraphrase variants that overlap none, both outside the allowed
+    # contexts and the quoted words: the order of precedence reads top to bottom.
     def _find(self, turn: Turn) -> list[tuple[str, Found]]:
         text = turn.text
-        allowed = [Found(m.start(), m.end()) for m in self.contexts.finditer(text)] if self.contexts else []
+        allowed = self._allowed(text)
         found = [
-            (pid, Found(a, b))
-            for pid, a, b in self.matcher.spans(turn.norm)
-            if not any(x.start <= a and b <= x.end for x in allowed)
+            (pid, Found(a, b)) for pid, a, b in self.matcher.spans(turn.norm) if not _inside(a, b, allowed)
         ]
-        for phrase_id, pattern in self.variants:
-            negations = self.negations.get(phrase_id, ())
-            for m in pattern.finditer(text):
-                span = Found(m.start(), m.end())
-                if span.end == span.start or any(
-                    a.start <= span.start and span.end <= a.end for a in allowed
-                ):
-                    continue
-                if any(text.endswith(n, 0, span.start) for n in negations):
-                    continue  # 唔系唔得, 并不是做不到: the variant negated, like the phrase
-                if any(s.start < span.end and span.start < s.end for _, s in found):
-                    continue
-                found.append((phrase_id, span))
+        for phrase_id, a, b in self._variant_spans(text):
+            if _inside(a, b, allowed) or any(s.start < b and a < s.end for _, s in found):
+                continue
+            found.append((phrase_id, Found(a, b)))
         return sorted((f for f in found if turn.own(f[1])), key=lambda f: f[1].start)
 
-    # Complexity C: the literal matches and the variants around the cut, filtered as _find filters them.
     def find_split(self, turn: Turn, nxt: Turn) -> list[tuple[str, Found]]:
         """Phrases speech recognition cut across two of the same speaker's turns (我也不 / 知道):
         (phrase id, the part in ``turn``)."""
         # Only the words around the cut: a phrase cut there lies within a few words of it.
         left = max(0, len(turn.text) - _AROUND_CUT)
         joined, cut = turn.text[left:] + nxt.text[:_AROUND_CUT], len(turn.text) - left
-        ends = tuple(range(1, len(joined) + 1))
-        norm = Normalized(joined, joined, tuple(range(len(joined))), ends)
-        allowed = [(m.start(), m.end()) for m in self.contexts.finditer(joined)] if self.contexts else []
-        spans = [(pid, a, b) for pid, a, b in self.matcher.spans(norm)]
-        for phrase_id, pattern in self.variants:
-            negations = self.negations.get(phrase_id, ())
-            spans += [
-                (phrase_id, m.start(), m.end())
-                for m in pattern.finditer(joined)
-                if not any(joined.endswith(n, 0, m.start()) for n in negations)
-            ]
+        norm = Normalized(joined, joined, tuple(range(len(joined))), tuple(range(1, len(joined) + 1)))
+        allowed = self._allowed(joined)
+        spans = [*self.matcher.spans(norm), *self._variant_spans(joined)]
         found = [
             (pid, Found(left + a, left + cut))
             for pid, a, b in spans
-            if a < cut < b and not any(x <= a and b <= y for x, y in allowed)
+            if a < cut < b and not _inside(a, b, allowed)
         ]
         return [f for f in found if turn.own(f[1])]
 
+    def _allowed(self, text: str) -> list[tuple[int, int]]:
+        """The spans of harmless contexts (allow lists, negations, allowed constructions)."""
+        return [(m.start(), m.end()) for m in self.contexts.finditer(text)] if self.contexts else []
+
+    def _variant_spans(self, text: str) -> Iterator[tuple[str, int, int]]:
+        """Each variant's non-empty matches not right after one of its phrase's negations
+        (唔系唔得, 并不是做不到: the variant negated, like the phrase)."""
+        for phrase_id, pattern in self.variants:
+            negations = self.negations.get(phrase_id, ())
+            for m in pattern.finditer(text):
+                if m.end() > m.start() and not any(text.endswith(n, 0, m.start()) for n in negations):
+                    yield phrase_id, m.start(), m.end()
+
+
+def _inside(a: int, b: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(x <= a and b <= y for x, y in spans)
+
 
 def _sentence(text: str, found: Found) -> str:
+    start, end = _sentence_bounds(text, found)
+    return text[start:end]
+
+
+def _sentence_bounds(text: str, found: Found) -> tuple[int, int]:
     start = max((text.rfind(ch, 0, found.start) for ch in ".!?;"), default=-1) + 1
     ends = [i for i in (text.find(ch, found.end) for ch in ".!?;") if i >= 0]
-    return text[start : min(ends) if ends else len(text)]
+    return start, min(ends) if ends else len(text)
 
 
 def _explained(spec: PhraseSpec, text: str, found: Found) -> bool:
@@ -870,18 +872,16 @@ def _explained(spec: PhraseSpec, text: str, found: Found) -> bool:
         return False
     if any(re.match(p, said) for p in spec.review_forms):
         return True
-    sentence = _sentence(text, found)
-    start = text.find(sentence)
+    start, _ = _sentence_bounds(text, found)
     # Its sentence before it (制卡要七个工作日，今天拿不到，这个实在做不到 explains first) and the
     # rest of the turn after it (这个恐怕没办法。我们可以尝试…).
-    rest = sentence[: found.start - start] + " " + text[found.end :]
+    rest = text[start : found.start] + " " + text[found.end :]
     return any(re.search(p, rest) for p in spec.review_after)
 
 
 _FOR_REVIEW: dict[str, tuple[str, str]] = {
     "reading": ("（宣读条款时，请人工复核）", " (read from a rule: for review)"),
     "explained": ("（随即说明原因或办法，请人工复核）", " (explained in the same breath: for review)"),
-    "echo": ("（复述客户原话，请人工复核）", " (the customer's own words said back: for review)"),
 }
 
 
@@ -896,7 +896,7 @@ def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversatio
         for turn, phrase_id, found in _phrases_said(phrases, conv, i):
             spec = phrases.specs[phrase_id]
             evidence = _evidence(turn, found)
-            why = _for_review(conv, turn, found, spec, reading)
+            why = _for_review(turn, found, spec, reading)
             zh, en = _FOR_REVIEW[why] if why is not None else ("", "")
             instead_zh = f"，可改说“{spec.suggest[0]}”" if spec.suggest else ""
             instead_en = f"; say {spec.suggest[0]!r} instead" if spec.suggest else ""
@@ -928,16 +928,13 @@ def _phrases_said(phrases: _Phrases, conv: Conversation, i: int) -> list[tuple[T
     ]
 
 
-def _for_review(conv: Conversation, turn: Turn, found: Found, spec: PhraseSpec, reading: Words) -> str | None:
-    """Why a finding is a reviewer's call, not a fail: a rule read aloud, a 'cannot' explained in
-    the same breath, or the customer's own words said back (您说我们太不负责); None: a fail."""
+def _for_review(turn: Turn, found: Found, spec: PhraseSpec, reading: Words) -> str | None:
+    """Why a finding is a reviewer's call, not a fail: a rule read aloud, or a 'cannot'
+    explained or regretted in the same breath; None: a fail."""
     if reading.search(_sentence(turn.text, found)) is not None:
         return "reading"
     if _explained(spec, turn.text, found):
         return "explained"
-    said = turn.text[found.start : found.end]
-    if any(said in t.text for t in conv.customer if t.event.at <= turn.event.at):
-        return "echo"
     return None
 
 
@@ -1009,7 +1006,7 @@ def _unexplained(
         return None
     # Said at length before the request, in words the lists do not hold: maybe a reason.
     limit = rule.explanation_review_chars
-    explained = limit is not None and _spoken(turn.text[: request.start]) >= limit
+    explained = limit is not None and char_count(turn.text[: request.start]) >= limit
     return out.make(
         rule,
         turn.event.at,
@@ -1128,14 +1125,6 @@ def _closing(
         )
 
 
-def _spoken(text: str) -> int:
-    """Characters said (Chinese characters and digits), not punctuation or Latin filler."""
-    return len(_SPOKEN.findall(text))
-
-
-_SPOKEN = re.compile(r"[\u4e00-\u9fff0-9]")
-
-
 def _asks_identity(identity: IdentityCheck | None, text: str) -> bool:
     """Whether a turn asks for identity data (a request phrase, and words that ask)."""
     request = compiled(identity.request).search(text) if identity is not None else None
@@ -1202,7 +1191,7 @@ def _phone_close(
     if not summed:
         recap = question[0].text[: question[1].start] if question is not None else ""
         limit = rule.summary_review_chars
-        long_recap = limit is not None and _spoken(recap) >= limit
+        long_recap = limit is not None and char_count(recap) >= limit
         out.add(
             rule,
             at,
