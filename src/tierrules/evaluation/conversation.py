@@ -38,6 +38,9 @@ Channel = Literal["phone", "lobby"]
 _CLAUSE_END = re.compile(r"[,.!?;:]|$")
 # 跟您说声抱歉, 跟您说句实话: a marker's words followed by these report nobody's words.
 _SAYING_ONE = ("声", "一声", "句")
+# 把您反映的情况复述一下: the marker names a thing said (情况, 问题), it does not report words; but
+# 您说的不行 does (the customer's 不行), so only these nouns.
+_THING_SAID = re.compile(r"的(情况|问题|事情|事|内容|意见|诉求|要求|困扰|几点|几个|这些|这个|那些|那个)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +177,7 @@ def _quoted_spans(text: str, markers: Sequence[str], ends: Sequence[str] = ()) -
         at = text.find(marker)
         while at >= 0:
             after = at + len(marker)
-            if text.startswith(_SAYING_ONE, after):
+            if text.startswith(_SAYING_ONE, after) or _THING_SAID.match(text, after):
                 at = text.find(marker, at + 1)
                 continue
             end = _CLAUSE_END.search(text, after)

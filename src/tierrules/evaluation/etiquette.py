@@ -1030,7 +1030,12 @@ def _handed_over_between(conv: Conversation, since: dt.datetime | None, turn: Tu
 def _with_next(conv: Conversation, turn: Turn) -> str:
     """The turn's words and, when speech recognition split the sentence, the same speaker's next turn's."""
     nxt = conv.next_turn(turn)
-    return turn.text + nxt.text if nxt is not None and nxt.event.speaker == turn.event.speaker else turn.text
+    if nxt is None or nxt.event.speaker != turn.event.speaker:
+        return turn.text
+    # Across a transfer the next "agent" is someone else (请稍等 / 您好，技术部…大概两分钟).
+    if any(turn.event.at <= e.at <= nxt.event.at for e in conv.transfers):
+        return turn.text
+    return turn.text + nxt.text
 
 
 # --- Q7 transfer -------------------------------------------------------------------------------------
@@ -1179,7 +1184,7 @@ def _phone_close(
         )
     # The summary comes before the closing question: the agent's turns up to it, near the end.
     last = conv.agent.index(question[0]) if question is not None else len(conv.agent) - 1
-    before = conv.agent[max(0, last - rule.summary_turns) : last + 1]
+    before = conv.agent[_runs_back(conv, last, rule.summary_turns) : last + 1]
     # 跟您核对一下手机号 checks identity; it does not sum anything up (已经通过验证码解开了 does).
     recaps = [t for t in before if not _asks_identity(identity, t.text)]
     summed = _first_in(recaps, compiled(rule.summary).search) is not None
@@ -1211,6 +1216,21 @@ def _phone_close(
             event=ended,
             missing="customer_hangs_up_first",
         )
+
+
+def _runs_back(conv: Conversation, last: int, runs: int) -> int:
+    """Index of the first agent turn ``runs`` turns back from ``conv.agent[last]``, where turns
+    said one after another with nobody between count as one: speech recognition splits a
+    recap (那我再跟您确认一下今天办的 / 宽带故障… / 三天的宽带费…) into several."""
+    i, counted = last, 0
+    while i > 0 and counted < runs:
+        if conv.next_turn(conv.agent[i - 1]) is not conv.agent[i]:
+            counted += 1
+        i -= 1
+    # The run the window reached is taken whole.
+    while i > 0 and conv.next_turn(conv.agent[i - 1]) is conv.agent[i]:
+        i -= 1
+    return i
 
 
 # --- Q9 complaint ------------------------------------------------------------------------------------

@@ -1,0 +1,107 @@
+"""Classes found by blind sets v, w and x (issue 12), each beside the bare form that must still
+fail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.calls import conversation, severities, verdicts
+
+A, C = "agent", "customer"
+OPEN: list[tuple[str, str] | dict[str, Any]] = [(A, "您好，这里是招行，我是客服李明"), (C, "你好")]
+
+
+def test_a_brush_off_promised_away_is_no_brush_off() -> None:
+    # 不会让您自己去跟修理厂扯皮 (set w): the agent promises the customer will not be left to it.
+    for said in ("不会让您自己去跟修理厂扯皮的，您放心", "您不用自己去跟商家联系，我们来处理"):
+        assert severities(conversation([*OPEN, (A, said), (C, "好")]), "Q5") == set(), said
+    for said in ("这个您自己去跟商家联系吧", "我们不管，您自己去问商家"):
+        assert severities(conversation([*OPEN, (A, said), (C, "好")]), "Q5") == {"fail"}, said
+
+
+def test_any_negation_before_the_word_is_no_complaint() -> None:
+    # 我唔係要投訴 (set x): Cantonese, like 我不是要投诉; 我不得不投诉 still complains.
+    for said in ("我唔係要投訴，只係想反映下", "我唔想投訴", "我不想客诉，就是问问"):
+        assert verdicts(conversation([*OPEN, (C, said), (A, "好的")]), "Q9") == [], said
+    for said in ("我要投诉你们", "我不得不投诉你们"):
+        assert verdicts(conversation([*OPEN, (C, said), (A, "好的")]), "Q9") != [], said
+
+
+def test_naming_what_the_customer_reported_reports_no_words() -> None:
+    # 把您反映的情况复述一下 让我确认一下 (set x): the restatement is the agent's own.
+    turns = [
+        *OPEN,
+        (C, "我要投诉你们装宽带的师傅"),
+        (A, "那我先把您反映的情况复述一下 让我确认一下 没有漏的"),
+        (A, "您约了两次 师傅都没来"),
+        (A, "也没有通知您 是这样吗"),
+        (C, "对"),
+        (A, "非常抱歉，投诉单号是20261201，二十四小时内主管给您回电"),
+    ]
+    assert "restate" not in {m for _, m in verdicts(conversation(turns), "Q9")}
+    # The customer's own word named that way is still theirs: 您说的不行 is no refusal.
+    said = [*OPEN, (A, "您说的不行是指哪一步"), (C, "登录")]
+    assert severities(conversation(said), "Q5") == set()
+
+
+def test_a_wait_said_after_the_transfer_is_not_the_transfers() -> None:
+    # 请稍等 / (transfer) / 您好，技术部…大概两分钟 (set x): the wait came from the next agent.
+    turns = [
+        *OPEN,
+        (A, "这个要由网络技术部门来做远端测试，我帮您转接到技术部门好吗"),
+        (C, "好"),
+        (A, "好的请稍等"),
+        {"type": "transfer_requested", "target": "技术部"},
+        {"type": "transfer_completed", "picked_up": True},
+        (A, "您好我是技术部陈建宏，我这边帮您做线路测试，大概两分钟"),
+        (C, "好"),
+    ]
+    assert {m for _, m in verdicts(conversation(turns), "Q7")} == {"wait"}
+
+
+def test_cantonese_double_negative_of_cannot() -> None:
+    # 唔係冇可能係房務部出錯 (set v) admits it may be so; 冇可能 alone still refuses.
+    said = [*OPEN, (A, "唔係冇可能係房務部點數嗰陣出錯，我而家幫你刪咗"), (C, "好")]
+    assert severities(conversation(said, channel="lobby"), "Q5") == set()
+    bare = [*OPEN, (A, "冇可能幫你刪"), (C, "吓")]
+    assert severities(conversation(bare, channel="lobby"), "Q5") == {"fail"}
+
+
+def test_a_number_after_its_label_in_any_copula() -> None:
+    # 編號係GC120855 (set v): Cantonese 係 for 是.
+    turns = [
+        *OPEN,
+        (C, "我要投訴"),
+        (A, "真係唔好意思。我確認一下先：你冇用過迷你吧，係咪咁？"),
+        (C, "係"),
+        (A, "我幫你開咗投訴個案，編號係GC120855，二十四小時之內回覆你，呢張係我嘅卡片"),
+    ]
+    assert verdicts(conversation(turns, channel="lobby"), "Q9") == []
+    turns[-1] = (A, "我幫你開咗投訴個案，二十四小時之內回覆你，呢張係我嘅卡片")
+    assert {m for _, m in verdicts(conversation(turns, channel="lobby"), "Q9")} == {"number"}
+
+
+def test_cannot_last_long_is_a_reassurance() -> None:
+    # 切换的时候家里网络也不可能断很久 (set v): about the outage, not a refusal.
+    said = [*OPEN, (A, "切换的时候家里网络也不可能断很久，一般半小时以内"), (C, "好")]
+    assert severities(conversation(said), "Q5") == set()
+    assert severities(conversation([*OPEN, (A, "这个不可能"), (C, "啊")]), "Q5") == {"fail"}
+
+
+def test_a_recap_split_over_many_turns_is_one_summary() -> None:
+    # 那我再跟您确认一下今天办的 / 宽带… / 减免… / 回电… / 流量… (set v): speech recognition
+    # cut one recap into five turns; the window counts the agent's runs, not the pieces.
+    recap = [
+        "那我再跟您 确认一下今天办的",
+        "您的宽带故障 已经升级为加急工单",
+        "三天的宽带费 申请减免",
+        "明天中午十二点前 我主动回电",
+        "手机上 加了七天的 二十G 免费流量",
+    ]
+    close = [(C, "嗯 对"), (A, "请问 还有其他 可以帮您的吗"), (C, "没了"), (A, "好的 感谢您的来电 再见")]
+    turns = [*OPEN, (C, "宽带断了"), *[(A, t) for t in recap], *close]
+    assert verdicts(conversation(turns), "Q8") == []
+    # Five separate exchanges before the closing question are too far back.
+    spread = [x for t in recap[1:] for x in ((A, t), (C, "嗯"))]
+    turns = [*OPEN, (C, "宽带断了"), (A, recap[0]), (C, "嗯"), *spread, *close]
+    assert {m for _, m in verdicts(conversation(turns), "Q8")} == {"summary"}
