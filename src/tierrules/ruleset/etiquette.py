@@ -474,7 +474,11 @@ class ClosingCheck(Check):
     customer_hangs_up_first: bool = True
     summary_severity: Severity = "fail"
     summary_turns: int = Field(
-        default=2, ge=0, le=20, description="Agent turns before the closing question the summary may be in."
+        default=2,
+        ge=0,
+        le=20,
+        description="Agent turns before the closing question the summary may be in; turns said one "
+        "after another with nobody between count as one (speech recognition splits a recap).",
     )
     summary_review_chars: int | None = Field(
         default=None,
