@@ -105,3 +105,25 @@ def test_a_recap_split_over_many_turns_is_one_summary() -> None:
     spread = [x for t in recap[1:] for x in ((A, t), (C, "嗯"))]
     turns = [*OPEN, (C, "宽带断了"), (A, recap[0]), (C, "嗯"), *spread, *close]
     assert {m for _, m in verdicts(conversation(turns), "Q8")} == {"summary"}
+
+
+def test_saying_something_oneself_reports_nobody() -> None:
+    # 我再跟您说一遍投诉编号是… / 跟您说一下今天办的…: the agent about to speak, like 说声抱歉
+    # (found reviewing the markers after set x); 他说明天 and 您说明了… still report.
+    turns = [
+        *OPEN,
+        (C, "我要投诉"),
+        (A, "非常抱歉。让我确认一下，您等了两个小时，是吗"),
+        (C, "是"),
+        (A, "我再跟您说一遍投诉编号是T20261201，二十四小时内给您回电"),
+    ]
+    assert "number" not in {m for _, m in verdicts(conversation(turns), "Q9")}
+    recap = [
+        *OPEN,
+        (A, "我跟您说一下今天办的，卡已经解锁，额度恢复了。请问还有其他可以帮您的吗"),
+        (C, "没有"),
+        (A, "感谢您的来电，再见"),
+    ]
+    assert verdicts(conversation(recap), "Q8") == []
+    reported = [*OPEN, (A, "您说明了热线答复过 他回答这是规定没有例外 是这样吗"), (C, "对")]
+    assert severities(conversation(reported), "Q5") == set()

@@ -36,8 +36,10 @@ __all__ = ["Conversation", "Found", "Turn", "TurnCache", "Words"]
 Channel = Literal["phone", "lobby"]
 # Where a clause ends in normalised text (NFKC and the punctuation map make these ASCII).
 _CLAUSE_END = re.compile(r"[,.!?;:]|$")
-# 跟您说声抱歉, 跟您说句实话: a marker's words followed by these report nobody's words.
-_SAYING_ONE = ("声", "一声", "句")
+# 跟您说声抱歉, 跟您说句实话, 我再跟您说一遍编号, 跟您说明一下: a marker's words followed by
+# these are the agent about to speak for themself; they report nobody's words (他说明天 and
+# 您说明了热线答复过 do).
+_SAYING_ONE = re.compile(r"一?声|句|一下|一遍|一次|两句|明一?下|清楚一?下")
 # 把您反映的情况复述一下: the marker names a thing said (情况, 问题), it does not report words; but
 # 您说的不行 does (the customer's 不行), so only these nouns.
 _THING_SAID = re.compile(r"的(情况|问题|事情|事|内容|意见|诉求|要求|困扰|几点|几个|这些|这个|那些|那个)")
@@ -177,7 +179,7 @@ def _quoted_spans(text: str, markers: Sequence[str], ends: Sequence[str] = ()) -
         at = text.find(marker)
         while at >= 0:
             after = at + len(marker)
-            if text.startswith(_SAYING_ONE, after) or _THING_SAID.match(text, after):
+            if _SAYING_ONE.match(text, after) or _THING_SAID.match(text, after):
                 at = text.find(marker, at + 1)
                 continue
             end = _CLAUSE_END.search(text, after)
