@@ -127,3 +127,34 @@ def test_saying_something_oneself_reports_nobody() -> None:
     assert verdicts(conversation(recap), "Q8") == []
     reported = [*OPEN, (A, "您说明了热线答复过 他回答这是规定没有例外 是这样吗"), (C, "对")]
     assert severities(conversation(reported), "Q5") == set()
+
+
+def test_the_agent_reporting_themself_still_refuses() -> None:
+    # 我跟您讲，这个不行 (found with the markers' review after set x): 跟您讲 reports speech,
+    # but after 我 the words are the agent's own; the merchant's 跟您讲不行 is still reported.
+    for said in ("我跟您讲，这个不行", "我跟你说，我不知道"):
+        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+    reported = [*OPEN, (A, "商家跟您讲不行是吧"), (C, "对")]
+    assert severities(conversation(reported), "Q5") == set()
+
+
+def test_the_customers_last_word_on_complaining_decides() -> None:
+    # 是不是得投诉这个商家啊 我不是要投诉 (set aa): asking, then saying it is no complaint.
+    said = [*OPEN, (C, "那我是不是得投诉这个商家啊 我不是要投诉 我就是想把钱退了"), (A, "明白")]
+    assert verdicts(conversation(said), "Q9") == []
+    for turn in ("不投诉不行了，我要投诉", "我需要投诉你们的快递员"):
+        assert verdicts(conversation([*OPEN, (C, turn), (A, "好的")]), "Q9") != [], turn
+
+
+def test_who_does_it_for_the_customer_is_a_transfers_reason() -> None:
+    # 由房贷部的专员帮您试算才会准确 (set aa).
+    turns = [
+        *OPEN,
+        (A, "这部分要调合约细节，由房贷部的专员帮您试算才会准确。我帮您转到房贷部，大概一分钟，可以吗"),
+        (C, "可以"),
+        {"type": "transfer_requested", "target": "房贷部"},
+        {"type": "transfer_completed", "picked_up": True},
+    ]
+    assert verdicts(conversation(turns), "Q7") == []
+    turns[2] = (A, "我帮您转接到房贷部，大概等一分钟，可以吗")
+    assert {m for _, m in verdicts(conversation(turns), "Q7")} == {"reason"}

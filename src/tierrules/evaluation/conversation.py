@@ -42,6 +42,8 @@ _CLAUSE_END = re.compile(r"[,.!?;:]|$")
 _SAYING_ONE = re.compile(r"一?声|句|一下|一遍|一次|两句|明一?下|清楚一?下")
 # 把您反映的情况复述一下: the marker names a thing said (情况, 问题), it does not report words; but
 # 您说的不行 does (the customer's 不行), so only these nouns.
+# 我跟您讲，这个不行 / 我跟你说，我不知道: the agent is the one saying, so the words are theirs.
+_AGENT_SAYING = re.compile(r"我(这边|先|再|就|来|要|得|也)?(跟|和|给|同|对|向)?$")
 _THING_SAID = re.compile(r"的(情况|问题|事情|事|内容|意见|诉求|要求|困扰|几点|几个|这些|这个|那些|那个)")
 
 
@@ -179,7 +181,11 @@ def _quoted_spans(text: str, markers: Sequence[str], ends: Sequence[str] = ()) -
         at = text.find(marker)
         while at >= 0:
             after = at + len(marker)
-            if _SAYING_ONE.match(text, after) or _THING_SAID.match(text, after):
+            if (
+                _SAYING_ONE.match(text, after)
+                or _THING_SAID.match(text, after)
+                or _AGENT_SAYING.search(text, 0, at)
+            ):
                 at = text.find(marker, at + 1)
                 continue
             end = _CLAUSE_END.search(text, after)

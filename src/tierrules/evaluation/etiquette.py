@@ -1255,13 +1255,17 @@ _STEP_TEXT: dict[str, tuple[str, str]] = {
 
 
 def _complaint_said(rule: ComplaintConversationCheck, conv: Conversation) -> Turn | None:
-    """The customer's turn that complains in words (我要投诉), not one that says it is not a complaint."""
+    """The customer's turn that complains in words (我要投诉), not one that says it is not a
+    complaint. The turn's last word for it decides: 是不是得投诉这个商家啊 我不是要投诉 is
+    none, 不投诉不行了，我要投诉 is one."""
     words, not_words = compiled(rule.complaint_words), compiled(rule.not_a_complaint)
     for turn in conv.customer:
         negated = list(not_words.find_all(turn.text))
-        for found in words.find_all(turn.text):
-            if not any(n.start <= found.start < n.end or n.start <= found.end - 1 < n.end for n in negated):
-                return turn
+        said = list(words.find_all(turn.text))
+        if said and not any(
+            n.start <= said[-1].start < n.end or n.start <= said[-1].end - 1 < n.end for n in negated
+        ):
+            return turn
     return None
 
 
