@@ -158,3 +158,54 @@ def test_who_does_it_for_the_customer_is_a_transfers_reason() -> None:
     assert verdicts(conversation(turns), "Q7") == []
     turns[2] = (A, "我帮您转接到房贷部，大概等一分钟，可以吗")
     assert {m for _, m in verdicts(conversation(turns), "Q7")} == {"reason"}
+
+
+def test_reported_speech_without_punctuation() -> None:
+    # Found by stripping the punctuation off the corpus (what speech recognition sends): 骑手说
+    # 你总是这样催 and 回您 这是规定 report someone else; the agent's own 这个不行 still fails.
+    for said in (
+        "骑手说 你总是这样催 还说 你这样做不对 是这样吗",
+        "柜员然后回您 这是规定 是这样吗",
+        "柜员回了您一句 这个我不管 也没有给您替代办法 是吗",
+        "您朋友说 不可能办成 那是早几年的情况了",
+    ):
+        assert severities(conversation([*OPEN, (A, said), (C, "对")]), "Q5") == set(), said
+    assert severities(conversation([*OPEN, (A, "骑手那边我查了 这个不行"), (C, "啊")]), "Q5") == {"fail"}
+
+
+def test_agreeing_or_explaining_reports_nothing() -> None:
+    # 您说得对 感谢您的提醒 … 受理单号是… and 由我跟您说明调查结果 这是我的名片: without the full
+    # stop the steps after them were taken for the customer's words.
+    turns = [
+        *OPEN,
+        (C, "我要投诉，你们卖过期药"),
+        (A, "实在抱歉。我先跟您核对一下 您买到的是过期的泡腾片 是吗"),
+        (C, "是"),
+        (A, "您说得对 感谢您的提醒 受理单号是HW2606 三个工作日内由我跟您说明调查结果 这是我的名片"),
+    ]
+    assert verdicts(conversation(turns, channel="lobby"), "Q9") == []
+
+
+def test_a_particle_is_no_surname() -> None:
+    # 三位是一起的吧 先生您好 (stripped: 的吧先生您好): 吧 addresses no one before the leader.
+    turns = [
+        (A, "晚上好 欢迎光临中国电信 三位是一起的吧 先生您好 请问怎么称呼您"),
+        (C, "我姓邓"),
+        (A, "邓先生您好 邓先生请坐"),
+    ]
+    opened = {"group_leader_name": "邓建华", "customer_name": "邓建华", "customer_gender": "male"}
+    assert severities(conversation(turns, channel="lobby", opened=opened, hour=19), "Q4") == set()
+
+
+def test_a_contact_given_as_call_me() -> None:
+    # 上面有我的名字和电话 有任何情况您直接打给我 (set ac).
+    turns = [
+        *OPEN,
+        (C, "我要投诉你们那个业务员"),
+        (A, "我复述一下 您是说业务员销售误导 是吗"),
+        (C, "对"),
+        (A, "非常抱歉 投诉受理单号是PA2026 三个工作日内给您答复 上面有我的名字和电话 您直接打给我"),
+    ]
+    assert verdicts(conversation(turns, channel="lobby"), "Q9") == []
+    turns[-1] = (A, "非常抱歉 投诉受理单号是PA2026 三个工作日内给您答复")
+    assert {m for _, m in verdicts(conversation(turns, channel="lobby"), "Q9")} == {"contact"}

@@ -10,6 +10,7 @@ agent's own; when it started, when the agent's opening was, and whether it has e
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,11 @@ _CLAUSE_END = re.compile(r"[,.!?;:]|$")
 # these are the agent about to speak for themself; they report nobody's words (他说明天 and
 # 您说明了热线答复过 do).
 _SAYING_ONE = re.compile(r"一?声|句|一下|一遍|一次|两句|明一?下|清楚一?下")
+# 您说得对 / 您说的没错: agreeing with the customer, no words of theirs reported.
+_AGREEING = re.compile(r"[得的](对|没错|有道理|在理)")
+# 跟您说明调查结果: the agent explaining to the customer (商家跟您说明天 reports a date).
+_EXPLAINING = re.compile(r"明(?![天早晚年日儿])")
+_TO_THE_CUSTOMER = re.compile(r"(跟|和|给|向|同|为|对)(您|你)说$")
 # 把您反映的情况复述一下: the marker names a thing said (情况, 问题), it does not report words; but
 # 您说的不行 does (the customer's 不行), so only these nouns.
 # 我跟您讲，这个不行 / 我跟你说，我不知道: the agent is the one saying, so the words are theirs.
@@ -177,27 +183,38 @@ def _quoted_spans(text: str, markers: Sequence[str], ends: Sequence[str] = ()) -
             else:
                 spans.append((opened, i + 1))
                 opened = None
-    for marker in markers:
-        at = text.find(marker)
-        while at >= 0:
-            after = at + len(marker)
-            if (
-                _SAYING_ONE.match(text, after)
-                or _THING_SAID.match(text, after)
-                or _AGENT_SAYING.search(text, 0, at)
-            ):
-                at = text.find(marker, at + 1)
-                continue
-            end = _CLAUSE_END.search(text, after)
-            stop = end.start() if end is not None else len(text)
-            if stop == at + len(marker) and end is not None and text[stop : stop + 1] in (":", ","):
-                # 他说：“…” / 他说，不可能 — the words follow the colon or comma
-                nxt = _CLAUSE_END.search(text, stop + 1)
-                stop = nxt.start() if nxt is not None else len(text)
-            back = [i for i in (text.find(e, after, stop) for e in ends if e) if i >= 0]
-            spans.append((at, min([stop, *back])))
-            at = text.find(marker, at + 1)
+    for m in _marker_pattern(tuple(markers)).finditer(text) if markers else ():
+        at, after = m.start(), m.start() + len(m.group(1))
+        if _reports_nothing(text, at, after):
+            continue
+        end = _CLAUSE_END.search(text, after)
+        stop = end.start() if end is not None else len(text)
+        if stop == after and end is not None and text[stop : stop + 1] in (":", ","):
+            # 他说：“…” / 他说，不可能 — the words follow the colon or comma
+            nxt = _CLAUSE_END.search(text, stop + 1)
+            stop = nxt.start() if nxt is not None else len(text)
+        back = [i for i in (text.find(e, after, stop) for e in ends if e) if i >= 0]
+        spans.append((at, min([stop, *back])))
     return spans
+
+
+def _reports_nothing(text: str, at: int, after: int) -> bool:
+    """Whether the marker at ``at`` (ending at ``after``) is the agent about to speak, agreeing
+    or explaining, or naming a thing said, rather than reporting someone's words."""
+    return bool(
+        _SAYING_ONE.match(text, after)
+        or _THING_SAID.match(text, after)
+        or _AGREEING.match(text, after)
+        or _AGENT_SAYING.search(text, 0, at)
+        or (_EXPLAINING.match(text, after) and _TO_THE_CUSTOMER.search(text, 0, after))
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
+    """Every position a marker starts at (the longest marker there), in one scan of the text."""
+    words = sorted({m for m in markers if m}, key=len, reverse=True)
+    return re.compile("(?=(" + "|".join(re.escape(w) for w in words) + "))")
 
 
 class Conversation:

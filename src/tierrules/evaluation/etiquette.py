@@ -635,6 +635,8 @@ def _any_address(rule: CustomerNameCheck) -> re.Pattern[str]:
 
 _NOT_SURNAMES = (
     "问位这那个的好请各老您你我他她是和跟与及对给为向让叫称姓名了吗呢啊嗯女小大两三几每某该此本贵令先学医"
+    # Particles: speech recognition drops the comma in 三位是一起的吧 先生您好.
+    "吧呀哦啦嘛喔呗哇噢诶欸哎唉喂"
 )
 
 
@@ -1425,7 +1427,7 @@ class EtiquetteChecker:
         self.spec = spec
         fp = spec.forbidden_phrases
         self._phrases = _Phrases.build(fp) if fp is not None else None
-        self._markers = fp.quote_markers if fp is not None else ()
+        self._markers = tuple(normalize(m).text for m in fp.markers()) if fp is not None else ()
         self._ends = tuple(normalize(e).text for e in fp.quote_ends) if fp is not None else ()
         self._compound = spec.customer_name.compound_surnames if spec.customer_name is not None else ()
 

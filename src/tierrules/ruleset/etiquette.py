@@ -401,10 +401,24 @@ class ForbiddenPhrasesCheck(Check):
         description="Words with which the agent speaks for themself again after reported speech "
         "(我先, 我复述, 您看): the reported words end there even without punctuation (raw ASR).",
     )
+    quote_speakers: tuple[str, ...] = Field(
+        default=(),
+        description="People other than the agent (骑手, 同事, 朋友, 佢): one followed by a "
+        "``quote_verbs`` word (骑手说, 佢话) introduces their words, like a ``quote_markers`` word.",
+    )
+    quote_verbs: tuple[str, ...] = Field(
+        default=(), description="Verbs of saying that follow a ``quote_speakers`` word (说, 讲, 回答, 话)."
+    )
     policy_reading: Wording = _wording("条款", "合同")
 
     def phrase_specs(self) -> tuple[PhraseSpec, ...]:
         return default_phrases() if self.phrases == "default" else self.phrases
+
+    def markers(self) -> tuple[str, ...]:
+        """Every word that introduces someone else's words: ``quote_markers`` and each speaker
+        followed by each verb of saying."""
+        said = tuple(who + verb for who in self.quote_speakers for verb in self.quote_verbs)
+        return tuple(dict.fromkeys((*self.quote_markers, *said)))
 
 
 class IdentityCheck(Check):
