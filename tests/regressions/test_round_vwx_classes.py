@@ -209,3 +209,54 @@ def test_a_contact_given_as_call_me() -> None:
     assert verdicts(conversation(turns, channel="lobby"), "Q9") == []
     turns[-1] = (A, "非常抱歉 投诉受理单号是PA2026 三个工作日内给您答复")
     assert {m for _, m in verdicts(conversation(turns, channel="lobby"), "Q9")} == {"contact"}
+
+
+def test_cantonese_you_said_reports() -> None:
+    # 你話個app不可能一日都冇更新 (set ad); 唔該你講一講身份證 still asks (no reported speech).
+    said = [*OPEN, (A, "明白 你 話 個 app 不可能 一日 都 冇 更新 真係 唔好意思"), (C, "係呀")]
+    assert severities(conversation(said), "Q5") == set()
+    asks = [*OPEN, (A, "唔該 你 講 一講 身份證 頭四個 字"), (C, "A123")]
+    assert severities(conversation(asks), "Q6") == {"fail"}
+
+
+def test_cantonese_dont_worry_is_the_forbidden_phrase() -> None:
+    # 你先唔好急 (set ad: a miss) is 您先别急 in Cantonese.
+    said = [*OPEN, (A, "羅先生，你先唔好急，我即刻幫你跟進。"), (C, "點唔急呀")]
+    assert severities(conversation(said), "Q5") == {"fail"}
+
+
+def test_i_would_like_to_confirm_is_a_restatement() -> None:
+    # 我想確認一下：…係咪咁？ (set ad).
+    turns = [
+        *OPEN,
+        (C, "我想投訴！個煲凹咗！"),
+        (A, "真係唔好意思。我想確認一下：你上星期攞嘅電飯煲，入面個煲身凹咗，係咪咁？"),
+        (C, "係呀"),
+        (A, "投訴單號係HK-PU-88213，兩個工作天內換新，可以打客服熱線3145 5555"),
+    ]
+    assert verdicts(conversation(turns, channel="lobby"), "Q9") == []
+
+
+def test_a_title_before_sir_names_no_one() -> None:
+    # 請問領隊先生貴姓？ (set z): 隊 is no surname, so the leader is not passed over.
+    turns = [
+        (A, "晚上好，歡迎光臨國泰！請問領隊先生貴姓？"),
+        (C, "姓張，張志明。"),
+        (A, "張先生您好，歡迎各位。何太太請慢慢來。張先生這邊請。"),
+    ]
+    opened = {"group_leader_name": "張志明", "group_leader_gender": "male", "customer_name": None}
+    assert severities(conversation(turns, channel="lobby", opened=opened, hour=19), "Q4") == set()
+
+
+def test_a_transfers_reason_as_who_answers_better_or_this_desk_cannot() -> None:
+    # 這部分要請藥劑部的藥師來回答比較準確 / 我們掛號中心沒辦法給您準確的建議 (set z).
+    for reason in ("這部分要請藥劑部的藥師來回答比較準確。", "用藥的問題我們掛號中心沒辦法給您準確的建議。"):
+        turns = [
+            *OPEN,
+            (A, reason),
+            (A, "我可以幫您轉接到藥劑部，大概要等一分鐘左右，您方便嗎？"),
+            (C, "可以"),
+            {"type": "transfer_requested", "target": "藥劑部"},
+            {"type": "transfer_completed", "picked_up": True},
+        ]
+        assert verdicts(conversation(turns), "Q7") == [], reason

@@ -707,8 +707,9 @@ def _leader_first(rule: CustomerNameCheck, conv: Conversation, out: _Out) -> Non
     assert conv.opened is not None and conv.opened.group_leader_name
     leader = _name_pattern(rule, conv.opened.group_leader_name, conv.opened.group_leader_gender)
     anyone = _any_address(rule)
+    titles = tuple(t for t in (normalize(x).text for x in rule.titles) if len(t) > 1)
     for turn in conv.agent:
-        first = anyone.search(turn.text)
+        first = _first_address(anyone, titles, turn.text)
         lead = leader.search(turn.text)
         if lead is not None and (first is None or lead.start() <= first.start()):
             return
@@ -725,6 +726,14 @@ def _leader_first(rule: CustomerNameCheck, conv: Conversation, out: _Out) -> Non
                 missing="leader_first",
             )
             return
+
+
+def _first_address(anyone: re.Pattern[str], titles: Sequence[str], text: str) -> re.Match[str] | None:
+    """The first address of someone by surname: 领队先生 (a title before 先生) names no one."""
+    for m in anyone.finditer(text):
+        if not any(text.endswith(t, 0, m.start() + 1) for t in titles):
+            return m
+    return None
 
 
 # --- Q3 pace --------------------------------------------------------------------------------------
