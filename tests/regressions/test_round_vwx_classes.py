@@ -260,3 +260,76 @@ def test_a_transfers_reason_as_who_answers_better_or_this_desk_cannot() -> None:
             {"type": "transfer_completed", "picked_up": True},
         ]
         assert verdicts(conversation(turns), "Q7") == [], reason
+
+
+def test_a_quotation_cut_across_two_turns() -> None:
+    # Found by cutting the corpus's agent turns at a comma: 您是说柜员原话是“这是规定， /
+    # 没有例外”，是吧？ — the second turn opens inside the customer's quoted words.
+    turns = [
+        *OPEN,
+        (A, "嗯，您是说柜员原话是“这是规定，"),
+        (A, "没有例外”，我把这句话也一起记进去。"),
+        (C, "对"),
+    ]
+    assert severities(conversation(turns), "Q5") == set()
+    own = [*OPEN, (A, "您是说柜员原话是“这是规定”，"), (A, "没有例外，我们也没办法。"), (C, "啊")]
+    assert severities(conversation(own), "Q5") == {"fail"}
+
+
+def test_a_rule_read_aloud_across_two_turns() -> None:
+    # 条款第十二条规定， / 等待期内…没有例外情形 (cut at the comma): still a rule read aloud.
+    turns = [
+        *OPEN,
+        (A, "條款第十二條規定，"),
+        (A, "等待期內發生的疾病不在保障範圍內，沒有例外情形。"),
+        (C, "哦"),
+    ]
+    assert severities(conversation(turns), "Q5") == {"review"}
+
+
+def test_a_hong_kong_recap_in_english_words() -> None:
+    # 咁我confirm返：… / 提早十五分鐘到五樓登記… / 請問仲有冇其他可以幫到你？ (cut at a comma).
+    turns = [
+        *OPEN,
+        (A, "咁我confirm返：陳小姐，十一月五號星期四下晝三點，陳醫生骨科門診，"),
+        (A, "提早十五分鐘到五樓登記，診金一千二百蚊。請問仲有冇其他可以幫到你？"),
+        (C, "冇喇"),
+        (A, "多謝你嘅來電，拜拜。"),
+    ]
+    assert verdicts(conversation(turns), "Q8") == []
+
+
+def test_cantonese_told_you_reports() -> None:
+    # 上次同事同你講 我不知道 (punctuation stripped off set ad); 我同你講 is the agent's own.
+    said = [*OPEN, (A, "真係非常抱歉 上次同事同你講 我不知道 係我哋做得唔好"), (C, "係囉")]
+    assert severities(conversation(said), "Q5") == set()
+    own = [*OPEN, (A, "我同你講 我不知道"), (C, "吓")]
+    assert severities(conversation(own), "Q5") == {"fail"}
+
+
+def test_taiwan_words_for_personal_data_give_a_reason() -> None:
+    # 理賠進度屬於您的個人資訊 (set q, turned into Taiwan wording): 資訊 is 信息 there.
+    ask = "理賠進度屬於您的個人資訊，我先跟您核對一下，麻煩報一下身份證號的後四位。"
+    said = [*OPEN, (A, ask), (C, "1234")]
+    assert severities(conversation(said), "Q6") == set()
+
+
+def test_a_long_recap_cut_mid_sentence_before_the_closing_question() -> None:
+    # Words no summary list holds, cut at a comma: the recap's start is in the turn before, so
+    # the missing summary is a reviewer's call; a finished sentence there is not part of it.
+    close = [(C, "没有"), (A, "感谢您的来电，再见。")]
+    cut = [
+        *OPEN,
+        (A, "好嘞 陈小姐 十一月五号星期四下午三点 陈医生骨科门诊，"),
+        (A, "提前十五分钟到五楼登记。请问还有其他可以帮您的吗？"),
+        *close,
+    ]
+    assert verdicts(conversation(cut), "Q8") == [("review", "summary")]
+    done = [
+        *OPEN,
+        (A, "好的，我们这边记录一下，暂时没有工单号。"),
+        (A, "请问还有其他可以帮您的吗？"),
+        (C, "没有"),
+        (A, "感谢您的来电，再见。"),
+    ]
+    assert verdicts(conversation(done), "Q8") == [("fail", "summary")]

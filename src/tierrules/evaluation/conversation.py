@@ -134,6 +134,13 @@ class Turn:
     norm: Normalized
     offset: float  # seconds since the conversation started
     quoted: list[tuple[int, int]] = field(default_factory=list)  # others' words, in norm.text
+    continued: bool = False  # a quotation the speaker's previous turn left open goes on here
+
+    @property
+    def leaves_quote_open(self) -> bool:
+        """Whether the turn ends inside a quotation (an odd number of quotation marks, or one
+        continued and never closed)."""
+        return (self.norm.text.count('"') + self.continued) % 2 == 1
 
     @property
     def text(self) -> str:
@@ -170,12 +177,16 @@ TurnCache = dict[int, Turn]
 
 
 # Complexity C: quotation marks paired, then each reported-speech marker up to its clause end.
-def _quoted_spans(text: str, markers: Sequence[str], ends: Sequence[str] = ()) -> list[tuple[int, int]]:
+def _quoted_spans(
+    text: str, markers: Sequence[str], ends: Sequence[str] = (), continued: bool = False
+) -> list[tuple[int, int]]:
     """Text in quotation marks, and reported speech after a marker up to the end of its clause
     or the agent's own voice coming back (``ends``: 我先, 我复述, 您看…), whichever is first.
-    说声 / 说句 after a marker (跟您说声抱歉) report nothing."""
+    说声 / 说句 after a marker (跟您说声抱歉) report nothing. ``continued``: the turn before left
+    a quotation open (speech recognition cut 他说“这是规定， / 没有例外”，是吧), so the words up
+    to the first quotation mark are quoted too; one left open here runs to the end."""
     spans: list[tuple[int, int]] = []
-    opened: int | None = None
+    opened: int | None = 0 if continued else None
     for i, ch in enumerate(text):
         if ch == '"':
             if opened is None:
@@ -183,6 +194,8 @@ def _quoted_spans(text: str, markers: Sequence[str], ends: Sequence[str] = ()) -
             else:
                 spans.append((opened, i + 1))
                 opened = None
+    if opened is not None:
+        spans.append((opened, len(text)))
     for m in _marker_pattern(tuple(markers)).finditer(text) if markers else ():
         at, after = m.start(), m.start() + len(m.group(1))
         if _reports_nothing(text, at, after):
@@ -246,7 +259,9 @@ class Conversation:
         self._markers = markers
         self._ends = quote_ends
         self._cache = turns
-        self.turns = [self._turn(u, markers, turns) for u in utterances]
+        self.turns: list[Turn] = []
+        for u in utterances:
+            self.turns.append(self._turn(u, markers, turns))
         self.agent = [t for t in self.turns if t.is_agent]
         self._next = {id(a): b for a, b in zip(self.turns, self.turns[1:], strict=False)}
         self.customer = [t for t in self.turns if not t.is_agent]
@@ -295,13 +310,20 @@ class Conversation:
 
     def _turn(self, event: Utterance, markers: Sequence[str], cache: TurnCache | None) -> Turn:
         offset = self._offset(event)
+        last = self.turns[-1] if self.turns else None
+        continued = last is not None and last.event.speaker == event.speaker and last.leaves_quote_open
         if cache is not None:
             held = cache.get(id(event))
-            if held is not None and held.event is event and held.offset == offset:
+            if (
+                held is not None
+                and held.event is event
+                and held.offset == offset
+                and held.continued == continued
+            ):
                 return held
         norm = normalize(event.text)
-        quoted = _quoted_spans(norm.text, markers, self._ends) if event.speaker == "agent" else []
-        turn = Turn(event, norm, offset, quoted)
+        quoted = _quoted_spans(norm.text, markers, self._ends, continued) if event.speaker == "agent" else []
+        turn = Turn(event, norm, offset, quoted, continued)
         if cache is not None:
             cache[id(event)] = turn
         return turn

@@ -907,7 +907,7 @@ def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversatio
         for turn, phrase_id, found in _phrases_said(phrases, conv, i):
             spec = phrases.specs[phrase_id]
             evidence = _evidence(turn, found)
-            why = _for_review(turn, found, spec, reading)
+            why = _for_review(turn, found, spec, reading, _lead_in(conv, turn))
             zh, en = _FOR_REVIEW[why] if why is not None else ("", "")
             instead_zh = f"，可改说“{spec.suggest[0]}”" if spec.suggest else ""
             instead_en = f"; say {spec.suggest[0]!r} instead" if spec.suggest else ""
@@ -939,10 +939,23 @@ def _phrases_said(phrases: _Phrases, conv: Conversation, i: int) -> list[tuple[T
     ]
 
 
-def _for_review(turn: Turn, found: Found, spec: PhraseSpec, reading: Words) -> str | None:
+def _lead_in(conv: Conversation, turn: Turn) -> str:
+    """The unfinished sentence the agent's previous turn ended on, when speech recognition cut
+    it there (条款第十二条规定， / 等待期内…没有例外情形): the start of this turn's sentence."""
+    i = conv.agent.index(turn)
+    before = conv.agent[i - 1] if i else None
+    if before is None or conv.next_turn(before) is not turn or before.text.endswith((".", "!", "?", ";")):
+        return ""
+    start, _ = _sentence_bounds(before.text, Found(len(before.text), len(before.text)))
+    return before.text[start:]
+
+
+def _for_review(turn: Turn, found: Found, spec: PhraseSpec, reading: Words, lead_in: str = "") -> str | None:
     """Why a finding is a reviewer's call, not a fail: a rule read aloud, or a 'cannot'
     explained or regretted in the same breath; None: a fail."""
-    if reading.search(_sentence(turn.text, found)) is not None:
+    start, _ = _sentence_bounds(turn.text, found)
+    sentence = (lead_in if start == 0 else "") + _sentence(turn.text, found)
+    if reading.search(sentence) is not None:
         return "reading"
     if _explained(spec, turn.text, found):
         return "explained"
@@ -1205,7 +1218,9 @@ def _phone_close(
             attached.insert(0, conv.agent[last - 1])
         summed = _first_in(attached, compiled(rule.completion).search) is not None
     if not summed:
-        recap = question[0].text[: question[1].start] if question is not None else ""
+        # The recap may start in the turn before the question's, cut mid-sentence by speech
+        # recognition (咁我confirm返：陈小姐…， / 提早十五分钟…请问仲有冇…).
+        recap = _lead_in(conv, question[0]) + question[0].text[: question[1].start] if question else ""
         limit = rule.summary_review_chars
         long_recap = limit is not None and char_count(recap) >= limit
         out.add(
