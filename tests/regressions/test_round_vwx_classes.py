@@ -333,3 +333,31 @@ def test_a_long_recap_cut_mid_sentence_before_the_closing_question() -> None:
         (A, "感谢您的来电，再见。"),
     ]
     assert verdicts(conversation(done), "Q8") == [("fail", "summary")]
+
+
+def test_who_is_responsible_is_a_transfers_reason() -> None:
+    # 行李追蹤同送遞安排是行李服務部負責的，他們可以即時查到 (set ae).
+    turns = [
+        *OPEN,
+        (A, "行李追蹤同送遞安排是行李服務部負責的，他們可以即時查到行李現時在哪一個機場。"),
+        (A, "我幫您轉接到行李服務部，轉接大約需要一分鐘，請問您同意嗎？"),
+        (C, "可以"),
+        {"type": "transfer_requested", "target": "行李服務部"},
+        {"type": "transfer_completed", "picked_up": True},
+    ]
+    assert verdicts(conversation(turns), "Q7") == []
+
+
+def test_a_contact_as_the_number_to_ring() -> None:
+    # 回复会打您挂号留的手机 您也可以打医院投诉电话 (set ag); 我先打电话问一下B超室 is no contact.
+    steps = "您的投诉已经登记了 编号是MZ12220041 医务科会在三个工作日内给您回复"
+    turns = [
+        *OPEN,
+        (C, "我要投诉你们B超室"),
+        (A, "实在抱歉 我复述一下 您等了三个小时还没叫到 对吗"),
+        (C, "对"),
+        (A, steps + " 回复会打您挂号留的手机 您也可以打医院投诉电话88623310"),
+    ]
+    assert verdicts(conversation(turns, channel="lobby"), "Q9") == []
+    turns[-1] = (A, "我先打电话问一下B超室 " + steps)
+    assert {m for _, m in verdicts(conversation(turns, channel="lobby"), "Q9")} == {"contact"}
