@@ -361,3 +361,30 @@ def test_a_contact_as_the_number_to_ring() -> None:
     assert verdicts(conversation(turns, channel="lobby"), "Q9") == []
     turns[-1] = (A, "我先打电话问一下B超室 " + steps)
     assert {m for _, m in verdicts(conversation(turns, channel="lobby"), "Q9")} == {"contact"}
+
+
+def test_a_time_in_the_restatement_is_no_deadline() -> None:
+    # 樓上每日早上八點前開始鑽牆，係咪咁？ (set ad): the customer's situation, confirmed; the
+    # agent's only promise was 盡快處理. Cantonese 打電話畀你 and 電話係2688 1234 are contacts.
+    turns = [
+        *OPEN,
+        (C, "我要投訴樓上裝修"),
+        (A, "唔好意思。等我確認一下：樓上每日早上八點前開始鑽牆，影響你休息，係咪咁？"),
+        (C, "係"),
+        (A, "我已經登記咗投訴，編號KY-C-05。我哋會盡快處理。有咩進展我會打電話畀你，管理處電話係2688 1234。"),
+    ]
+    assert {m for _, m in verdicts(conversation(turns, channel="lobby"), "Q9")} == {"deadline"}
+
+
+def test_a_way_to_get_in_touch_in_other_words_is_for_review() -> None:
+    # In person, 有事揾前台 (no contact the lists hold) beside 电话 said after the complaint: review.
+    turns = [
+        *OPEN,
+        (C, "我要投诉"),
+        (A, "非常抱歉，我确认一下，您等了两个小时，是吗"),
+        (C, "是"),
+        (A, "投诉编号是A123，三个工作日内处理，电话那边我们也会同步"),
+    ]
+    assert verdicts(conversation(turns, channel="lobby"), "Q9") == [("review", "contact")]
+    turns[-1] = (A, "投诉编号是A123，三个工作日内处理")
+    assert verdicts(conversation(turns, channel="lobby"), "Q9") == [("fail", "contact")]

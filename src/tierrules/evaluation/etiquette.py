@@ -1340,11 +1340,11 @@ def _complaint(rule: ComplaintConversationCheck, conv: Conversation, out: _Out) 
         if step == "restate":
             if _restated(rule, conv, said if said is not None else _complaint_said(rule, conv)):
                 continue
-        elif next(_step_turns(rule.step(step), rule.negations, conv.agent), None) is not None:
+        elif (
+            next(_step_turns(rule.step(step), rule.negations, _promising(rule, conv, step)), None) is not None
+        ):
             continue
-        review = step in rule.review_steps or (
-            step == "contact" and rule.contact_review_on_phone and conv.channel == "phone"
-        )
+        review = step in rule.review_steps or (step == "contact" and _contact_unclear(rule, conv, said))
         zh, en = _STEP_TEXT[step]
         out.add(
             rule,
@@ -1355,6 +1355,25 @@ def _complaint(rule: ComplaintConversationCheck, conv: Conversation, out: _Out) 
             event=ended,
             missing=step,
         )
+
+
+def _promising(rule: ComplaintConversationCheck, conv: Conversation, step: str) -> list[Turn]:
+    """The agent turns a step may be in. A deadline is a promise: not a time in the restatement
+    the agent asks the customer to confirm (樓上每日早上八點前開始鑽牆，係咪咁？)."""
+    if step != "deadline":
+        return conv.agent
+    confirm = compiled(rule.confirm)
+    return [t for t in conv.agent if confirm.search(t.text[-8:]) is None]
+
+
+def _contact_unclear(rule: ComplaintConversationCheck, conv: Conversation, said: Turn | None) -> bool:
+    """Whether a missing contact is a reviewer's call: on the phone (the caller has the number
+    they rang), or when the agent named a way to get in touch in words the lists do not hold."""
+    if rule.contact_review_on_phone and conv.channel == "phone":
+        return True
+    since = said.offset if said is not None else -1.0
+    hints = compiled(rule.contact_hints)
+    return any(t.offset >= since and hints.search(t.text) is not None for t in conv.agent)
 
 
 def _opening_key(conv: Conversation, spec: EtiquetteSpec, tier_level: TierLevel | None) -> object:

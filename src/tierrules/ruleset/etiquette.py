@@ -539,6 +539,12 @@ class ComplaintConversationCheck(Check):
     negations: tuple[str, ...] = ()
     review_steps: tuple[ComplaintStep, ...] = ()
     contact_review_on_phone: bool = True
+    contact_hints: Wording = Field(
+        default_factory=Wording,
+        description="Words that name a way to get in touch (电话, 名片, 找我): said by the agent "
+        "after the complaint, a contact the ``contact`` lists do not hold may have been given, so "
+        "a missing contact is for review.",
+    )
 
     def step(self, name: ComplaintStep) -> Wording:
         value: Wording = getattr(self, name)
