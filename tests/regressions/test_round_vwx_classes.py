@@ -388,3 +388,25 @@ def test_a_way_to_get_in_touch_in_other_words_is_for_review() -> None:
     assert verdicts(conversation(turns, channel="lobby"), "Q9") == [("review", "contact")]
     turns[-1] = (A, "投诉编号是A123，三个工作日内处理")
     assert verdicts(conversation(turns, channel="lobby"), "Q9") == [("fail", "contact")]
+
+
+def test_the_errand_named_before_the_reason_is_no_request() -> None:
+    # 改预留手机号呢，为了保障您的账户安全，得核对一下您本人的身份证，您今天带了吗 (set af):
+    # the data named as the errand; the asking comes after the reason. 请报一下 asks at once.
+    said = "好嘞。改预留手机号呢，为了保障您的账户安全，得核对一下您本人的身份证，您今天带了吗？"
+    assert severities(conversation([*OPEN, (A, said), (C, "带了")], channel="lobby"), "Q6") == set()
+    asked = "请报一下身份证号，为了保障您的账户安全。"
+    assert severities(conversation([*OPEN, (A, asked), (C, "好")]), "Q6") == {"fail"}
+
+
+def test_this_desk_is_not_expert_and_consent_as_fang_bian_bu() -> None:
+    # 得理财经理给您详细讲 我这边讲不专业 / 大概等三十秒 您看方便不 (set af).
+    turns = [
+        *OPEN,
+        (A, "得理财经理给您详细讲 我这边讲不专业"),
+        (A, "我给您转到理财经理专线 大概等三十秒 您看方便不"),
+        (C, "方便 转吧"),
+        {"type": "transfer_requested", "target": "理财经理"},
+        {"type": "transfer_completed", "picked_up": True},
+    ]
+    assert verdicts(conversation(turns), "Q7") == []

@@ -1026,7 +1026,7 @@ def _unexplained(
     reason = compiled(rule.reason).search(turn.text)
     # A reason the previous agent gave before handing the call over is not this agent's.
     earlier = reason_at is not None and not _handed_over_between(conv, reason_at, turn)
-    if earlier or (reason is not None and reason.start < request.start):
+    if earlier or (reason is not None and reason.start < _asked_at(rule, turn.text, request)):
         return None
     # Said at length before the request, in words the lists do not hold: maybe a reason.
     limit = rule.explanation_review_chars
@@ -1041,6 +1041,19 @@ def _unexplained(
         event=turn.event,
         missing="reason",
     )
+
+
+def _asked_at(rule: IdentityCheck, text: str, request: Found) -> int:
+    """Where the turn asks for the data: at the request when asking words come before it in
+    its clause (请报一下身份证号), else at the first asking words after it: 改预留手机号呢，为了
+    保障您的账户安全，得核对一下您的身份证，带了吗 names the errand, then asks after the reason."""
+    if rule.asking is None:
+        return request.start
+    asks = [f.start for f in compiled(rule.asking).find_all(text)]
+    clause = max(text.rfind(ch, 0, request.start) for ch in ",.!?;:") + 1
+    before = [a for a in asks if clause <= a < request.start]
+    after = [a for a in asks if a >= request.start]
+    return request.start if before or not after else after[0]
 
 
 def _handed_over_between(conv: Conversation, since: dt.datetime | None, turn: Turn) -> bool:
