@@ -410,3 +410,12 @@ def test_this_desk_is_not_expert_and_consent_as_fang_bian_bu() -> None:
         {"type": "transfer_completed", "picked_up": True},
     ]
     assert verdicts(conversation(turns), "Q7") == []
+
+
+def test_an_agent_nickname_from_either_given_character() -> None:
+    # 我是客服 小芳 for 林芳瑜 (set ai): 小 + the given name's first character.
+    turns = [(A, "您好 這裡是 招商銀行"), (A, "我是客服 小芳 很高興為您服務"), (C, "你好")]
+    opened = {"agent_name": "林芳瑜"}
+    assert severities(conversation(turns, opened=opened), "Q2") == set()
+    other = [(A, "您好 這裡是 招商銀行"), (A, "我是客服 小美 很高興為您服務"), (C, "你好")]
+    assert severities(conversation(other, opened=opened), "Q2") == {"fail"}

@@ -264,6 +264,7 @@ class Conversation:
             self.turns.append(self._turn(u, markers, turns))
         self.agent = [t for t in self.turns if t.is_agent]
         self._next = {id(a): b for a, b in zip(self.turns, self.turns[1:], strict=False)}
+        self._previous = {id(b): a for a, b in zip(self.turns, self.turns[1:], strict=False)}
         self.customer = [t for t in self.turns if not t.is_agent]
         self.agent_id, self.team = _staff(events)
         self.memo: dict[str, Any] = {}
@@ -287,6 +288,7 @@ class Conversation:
             turn = self._turn(event, self._markers, self._cache)
             if self.turns:
                 self._next[id(self.turns[-1])] = turn
+                self._previous[id(turn)] = self.turns[-1]
             self.turns.append(turn)
             (self.agent if turn.is_agent else self.customer).append(turn)
         self.events.extend(events)
@@ -346,6 +348,10 @@ class Conversation:
     def next_turn(self, turn: Turn) -> Turn | None:
         """The utterance after ``turn`` (anyone's), if any."""
         return self._next.get(id(turn))
+
+    def previous_turn(self, turn: Turn) -> Turn | None:
+        """The utterance before ``turn`` (anyone's), if any."""
+        return self._previous.get(id(turn))
 
     def search_on(self, words: Words, turn: Turn) -> Found | None:
         """A match in ``turn``, or one that speech recognition split into the same speaker's next

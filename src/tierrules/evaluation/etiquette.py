@@ -179,6 +179,16 @@ def _first_in(turns: Sequence[Turn], find: Callable[[str], Found | None]) -> tup
     return None
 
 
+def _first_said(conv: Conversation, turns: Sequence[Turn], words: Words) -> tuple[Turn, Found] | None:
+    """The first of ``turns`` that says ``words``, alone or run on into the speaker's next turn
+    (speech recognition cut 请问还有 / 其他可以帮您的吗): the part in the turn."""
+    for turn in turns:
+        found = words.search(turn.text) or words.search(_with_next(conv, turn))
+        if found is not None and found.start < len(turn.text):
+            return turn, Found(found.start, min(found.end, len(turn.text)))
+    return None
+
+
 # --- Q1 greeting --------------------------------------------------------------------------------
 
 
@@ -459,19 +469,17 @@ def resembles_organisation(said: str, name: str) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def agent_name_forms(name: str, prefixes: tuple[str, ...], compound: tuple[str, ...]) -> frozenset[str]:
-    """The agent's full name, given name (two characters or more), and 小/老 + surname or given name."""
+    """The agent's full name, given name (two characters or more), 小/老 + surname or one of the
+    given name's characters (林芳瑜: 小芳, 小瑜), and a given name's character doubled (芳芳)."""
     full = normalize(name).text
     surname = _surname(name, compound)
     given = full[len(surname) :]
-    forms = {full}
+    forms = {full, *(ch + ch for ch in given)}
     if len(given) >= 2:
         forms.add(given)
     for prefix in prefixes:
         forms.add(prefix + surname)
-        if len(given) == 1:
-            forms.add(prefix + given)
-        elif len(given) >= 2:
-            forms.add(prefix + given[-1])
+        forms.update(prefix + ch for ch in given)
     return frozenset(f for f in forms if len(f) >= 2)
 
 
@@ -1146,8 +1154,9 @@ def _closing(
         return
     out.applied.add(rule.id)
     at = ended.at
-    tail = conv.agent[-rule.closing_turns :]
-    question = _first_in(tail, compiled(rule.question).search) or _closed_before_transfer(rule, conv)
+    # The last closing_turns agent turns, a run of turns nobody spoke between counted as one.
+    tail = conv.agent[_runs_back(conv, len(conv.agent) - 1, rule.closing_turns - 1) :]
+    question = _first_said(conv, tail, compiled(rule.question)) or _closed_before_transfer(rule, conv)
     if question is None:
         out.add(
             rule,
@@ -1161,7 +1170,7 @@ def _closing(
     closing = conv.agent[conv.agent.index(question[0]) :] if question is not None else conv.agent[-2:]
     if conv.channel == "phone":
         _phone_close(rule, conv, closing, question, out, at, ended, identity)
-    elif _first_in(closing, compiled(rule.lobby_thanks).search) is None:
+    elif _first_said(conv, closing, compiled(rule.lobby_thanks)) is None:
         out.add(
             rule, at, "送客时未致谢", "no thanks when seeing the customer off", event=ended, missing="thanks"
         )
@@ -1210,7 +1219,7 @@ def _phone_close(
     ended: EventBase,
     identity: IdentityCheck | None,
 ) -> None:
-    if _first_in(closing, compiled(rule.thanks).search) is None:
+    if _first_said(conv, closing, compiled(rule.thanks)) is None:
         out.add(
             rule,
             at,
@@ -1224,7 +1233,7 @@ def _phone_close(
     before = conv.agent[_runs_back(conv, last, rule.summary_turns) : last + 1]
     # 跟您核对一下手机号 checks identity; it does not sum anything up (已经通过验证码解开了 does).
     recaps = [t for t in before if not _asks_identity(identity, t.text)]
-    summed = _first_in(recaps, compiled(rule.summary).search) is not None
+    summed = _first_said(conv, recaps, compiled(rule.summary)) is not None
     if not summed and last >= 0:
         attached = [conv.agent[last]]
         if last > 0 and conv.next_turn(conv.agent[last - 1]) is conv.agent[last]:
@@ -1308,8 +1317,12 @@ def _complaint_said(rule: ComplaintConversationCheck, conv: Conversation) -> Tur
     return None
 
 
-def _step_turns(wording: Any, negations: Sequence[str], turns: Iterable[Turn]) -> Iterator[Turn]:
-    """The agent turns that say a step in their own words, not right after a negation."""
+def _step_turns(
+    wording: Any, negations: Sequence[str], turns: Iterable[Turn], conv: Conversation | None = None
+) -> Iterator[Turn]:
+    """The agent turns that say a step in their own words, not right after a negation; with
+    ``conv``, also a step speech recognition cut between the speaker's previous turn and this
+    one (我 / 确认一下您是…)."""
     words = compiled(wording)
     keys = [normalize(n).text for n in negations]
     for turn in turns:
@@ -1318,6 +1331,18 @@ def _step_turns(wording: Any, negations: Sequence[str], turns: Iterable[Turn]) -
             if not any(k and before.endswith(k) for k in keys) and turn.own(found):
                 yield turn
                 break
+        else:
+            if conv is not None and _cut_before(conv, turn, words):
+                yield turn
+
+
+def _cut_before(conv: Conversation, turn: Turn, words: Words) -> bool:
+    """Whether a step's words run from the end of the speaker's previous turn into this one."""
+    before = conv.previous_turn(turn)
+    if before is None or before.event.speaker != turn.event.speaker:
+        return False
+    tail = before.text[-_AROUND_CUT:]
+    return any(f.start < len(tail) < f.end for f in words.find_all(tail + turn.text[:_AROUND_CUT]))
 
 
 def _restated(rule: ComplaintConversationCheck, conv: Conversation, raised: Turn | None) -> bool:
@@ -1327,16 +1352,26 @@ def _restated(rule: ComplaintConversationCheck, conv: Conversation, raised: Turn
     feedback = [
         t.offset
         for step in ("deadline", "number")
-        for t in _step_turns(rule.step(step), rule.negations, after)
+        for t in _step_turns(rule.step(step), rule.negations, after, conv)
     ]
     first_feedback = min(feedback, default=float("inf"))
     confirm = compiled(rule.confirm)
     # The same turn may restate and give the feedback; the confirming question may be in the
     # turn speech recognition split off (…按标准资费产生了费用 / 您认为…是这样吗).
     return any(
-        confirm.search(_with_next(conv, turn)) is not None or since <= turn.offset <= first_feedback
-        for turn in _step_turns(rule.restate, rule.negations, conv.agent)
+        confirm.search(_run_from(conv, turn)) is not None or since <= turn.offset <= first_feedback
+        for turn in _step_turns(rule.restate, rule.negations, conv.agent, conv)
     )
+
+
+def _run_from(conv: Conversation, turn: Turn) -> str:
+    """The turn's words and those of the same speaker's turns right after it, nobody between
+    (a restatement speech recognition cut into three: 我确认一下 / 您是… / …是这样吗)."""
+    said, nxt = [turn.text], conv.next_turn(turn)
+    while nxt is not None and nxt.event.speaker == turn.event.speaker and len(said) < 6:
+        said.append(nxt.text)
+        nxt = conv.next_turn(nxt)
+    return "".join(said)
 
 
 # Complexity C: one test per Q9 step (restate, deadline, number, contact, apology) with its
@@ -1354,7 +1389,8 @@ def _complaint(rule: ComplaintConversationCheck, conv: Conversation, out: _Out) 
             if _restated(rule, conv, said if said is not None else _complaint_said(rule, conv)):
                 continue
         elif (
-            next(_step_turns(rule.step(step), rule.negations, _promising(rule, conv, step)), None) is not None
+            next(_step_turns(rule.step(step), rule.negations, _promising(rule, conv, step), conv), None)
+            is not None
         ):
             continue
         review = step in rule.review_steps or (step == "contact" and _contact_unclear(rule, conv, said))
