@@ -419,3 +419,96 @@ def test_an_agent_nickname_from_either_given_character() -> None:
     assert severities(conversation(turns, opened=opened), "Q2") == set()
     other = [(A, "您好 這裡是 招商銀行"), (A, "我是客服 小美 很高興為您服務"), (C, "你好")]
     assert severities(conversation(other, opened=opened), "Q2") == {"fail"}
+
+
+# Found by rewriting the corpus as raw speech recognition: punctuation gone and each agent turn
+# cut in two at a random word (what blind writers and hosts send).
+
+
+def test_an_opening_cut_into_four_turns() -> None:
+    # Pieces 3 s apart (a dict turn is 3 s after the one before): all within the 20 s window.
+    pieces = ["您好", "这里是 招行 信用卡 中心", "我是", "客服 李明 很高兴 为您 服务"]
+    turns: list[tuple[str, str] | dict[str, Any]] = [
+        {"type": "utterance", "speaker": A, "text": t} for t in pieces
+    ]
+    assert severities(conversation([*turns, (C, "你好")]), "Q2") == set()
+
+
+def test_reported_speech_going_on_into_the_next_turn() -> None:
+    for first, second in (
+        ("您是说卖场客服跟您讲", "不可能超过两天 对吧"),
+        ("了解 您是說這筆", "不可能是您本人刷的 對嗎"),
+    ):
+        turns = [*OPEN, (A, first), (A, second), (C, "对")]
+        assert severities(conversation(turns), "Q5") == set(), second
+    own = [*OPEN, (A, "好的 明白了。"), (A, "不可能超过两天"), (C, "哦")]
+    assert severities(conversation(own), "Q5") == {"fail"}
+
+
+def test_a_rule_read_aloud_over_three_turns() -> None:
+    turns = [
+        *OPEN,
+        (A, "根據孖展協議第九條規定"),
+        (A, "追加保證金通知發出後"),
+        (A, "須於兩個交易日內補足 沒有例外情形"),
+        (C, "哦"),
+    ]
+    assert severities(conversation(turns), "Q5") == {"review"}
+
+
+def test_a_harmless_context_begun_in_the_previous_turn() -> None:
+    turns = [*OPEN, (A, "要是"), (A, "明天 早上 还 不行 我 给 您 派 个 师傅"), (C, "好")]
+    assert severities(conversation(turns), "Q5") == set()
+    assert severities(conversation([*OPEN, (A, "明天 早上 还 不行"), (C, "啊")]), "Q5") == {"fail"}
+
+
+def test_complaint_steps_and_the_close_cut_across_turns() -> None:
+    turns = [
+        *OPEN,
+        (C, "我要投诉 我等了四十分钟"),
+        (A, "真的很抱歉 我"),
+        (A, "确认一下 您是九点四十抽的号"),
+        (A, "等了四十分钟 还没轮到"),
+        (A, "是吗"),
+        (C, "对"),
+        (A, "投诉编号是CS1125 今天下午五点前 行长会给您回电"),
+        (A, "我跟您确认一下 编号CS1125 今天下午五点前回电 请问还有"),
+        (A, "其他可以帮您的吗"),
+        (C, "没了"),
+        (A, "好 感谢您的"),
+        (A, "来电 再见"),
+    ]
+    events = conversation(turns)
+    assert verdicts(events, "Q9") == [("review", "contact")] or verdicts(events, "Q9") == []
+    assert verdicts(events, "Q8") == []
+
+
+def test_a_familiar_address_before_the_leader_passes_the_leader_over() -> None:
+    # 哎，钱姐，您又来啦 before 赵科长 (set ah: a miss); 伯伯早安 names no surname (伯伯).
+    opened = {
+        "group_leader_name": "赵建国",
+        "group_leader_gender": "male",
+        "customer_name": "赵建国",
+        "customer_gender": "male",
+    }
+    turns = [
+        (A, "早上好，欢迎光临！哎，钱姐，您又来啦"),
+        (C, "这是我们赵科长"),
+        (A, "赵科长早上好，赵科长这边请"),
+    ]
+    assert severities(conversation(turns, channel="lobby", opened=opened, hour=8), "Q4") == {"fail"}
+    turns = [(A, "好的，伯伯早安，请问伯伯贵姓？"), (C, "我姓赵"), (A, "赵先生早，赵先生这边请")]
+    assert severities(conversation(turns, channel="lobby", opened=opened, hour=8), "Q4") == set()
+
+
+def test_who_must_do_it_is_a_transfers_reason() -> None:
+    # 這種狀況要由司機所屬的營業所去調簽收照片 (set ah).
+    turns = [
+        *OPEN,
+        (A, "瞭解 這種 狀況 要 由 司機 所屬 的 營業所 去 調 簽收 照片"),
+        (A, "我 幫 您 轉 到 板橋 營業所 大約 四十秒 您 同意 嗎"),
+        (C, "好"),
+        {"type": "transfer_requested", "target": "板橋營業所"},
+        {"type": "transfer_completed", "picked_up": True},
+    ]
+    assert verdicts(conversation(turns), "Q7") == []

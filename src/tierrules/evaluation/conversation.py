@@ -135,6 +135,8 @@ class Turn:
     offset: float  # seconds since the conversation started
     quoted: list[tuple[int, int]] = field(default_factory=list)  # others' words, in norm.text
     continued: bool = False  # a quotation the speaker's previous turn left open goes on here
+    reports_on: bool = False  # the turn ends on a reporting marker: the words are in the next turn
+    reported: bool = False  # the speaker's previous turn ended on a reporting marker
 
     @property
     def leaves_quote_open(self) -> bool:
@@ -177,6 +179,26 @@ TurnCache = dict[int, Turn]
 
 
 # Complexity C: quotation marks paired, then each reported-speech marker up to its clause end.
+def _reported_from_before(text: str, ends: Sequence[str]) -> tuple[int, int]:
+    """The words the previous turn's reporting marker introduced (您是说卖场客服跟您讲 /
+    不可能超过两天 对吧): from the start to the clause end or the agent's own voice."""
+    end = _CLAUSE_END.search(text)
+    stop = end.start() if end is not None else len(text)
+    back = [i for i in (text.find(e, 0, stop) for e in ends if e) if i >= 0]
+    return 0, min([stop, *back])
+
+
+def _ends_reporting(text: str, quoted: Sequence[tuple[int, int]]) -> bool:
+    """Whether the turn ends inside reported speech with no clause end (…跟您讲 / …您是说这笔):
+    speech recognition cut it, and the words go on in the speaker's next turn."""
+    # A turn ending on punctuation ended its clause (…原话是“这是规定”，); only a colon
+    # (他说：) leaves the words to come.
+    if not text or text.endswith((",", ".", "!", "?", ";")):
+        return False
+    stripped = len(text.rstrip(": "))
+    return any(b >= stripped and text[a : a + 1] != '"' for a, b in quoted)
+
+
 def _quoted_spans(
     text: str, markers: Sequence[str], ends: Sequence[str] = (), continued: bool = False
 ) -> list[tuple[int, int]]:
@@ -313,7 +335,9 @@ class Conversation:
     def _turn(self, event: Utterance, markers: Sequence[str], cache: TurnCache | None) -> Turn:
         offset = self._offset(event)
         last = self.turns[-1] if self.turns else None
-        continued = last is not None and last.event.speaker == event.speaker and last.leaves_quote_open
+        same = last is not None and last.event.speaker == event.speaker
+        continued = same and last is not None and last.leaves_quote_open
+        reported = same and last is not None and last.reports_on
         if cache is not None:
             held = cache.get(id(event))
             if (
@@ -321,11 +345,16 @@ class Conversation:
                 and held.event is event
                 and held.offset == offset
                 and held.continued == continued
+                and held.reported == reported
             ):
                 return held
         norm = normalize(event.text)
-        quoted = _quoted_spans(norm.text, markers, self._ends, continued) if event.speaker == "agent" else []
-        turn = Turn(event, norm, offset, quoted, continued)
+        agent = event.speaker == "agent"
+        quoted = _quoted_spans(norm.text, markers, self._ends, continued) if agent else []
+        if agent and reported:
+            quoted.append(_reported_from_before(norm.text, self._ends))
+        reports_on = agent and _ends_reporting(norm.text, quoted)
+        turn = Turn(event, norm, offset, quoted, continued, reports_on, reported)
         if cache is not None:
             cache[id(event)] = turn
         return turn

@@ -631,9 +631,8 @@ def _any_address(rule: CustomerNameCheck) -> re.Pattern[str]:
     single = {normalize(h).text for h in (*rule.male, *rule.female)} - {
         normalize(h).text for h in (*rule.male, *rule.female) if len(normalize(h).text) > 1
     }
-    honorifics = sorted(
-        {normalize(h).text for h in (*rule.male, *rule.female, *rule.titles)} - single, key=len, reverse=True
-    )
+    named = (*rule.male, *rule.female, *rule.titles, *rule.familiar_addresses)
+    honorifics = sorted({normalize(h).text for h in named} - single, key=len, reverse=True)
     alone = f"(?:{'|'.join(map(re.escape, sorted(single)))})(?=[^\u4e00-\u9fff]|$|您|你|好|请|这|早|午|晚)"
     compound = "|".join(re.escape(normalize(c).text) for c in rule.compound_surnames)
     # A character before an honorific is a surname unless it is a word that is not (请问先生, 这位女士).
@@ -645,6 +644,8 @@ _NOT_SURNAMES = (
     "问位这那个的好请各老您你我他她是和跟与及对给为向让叫称姓名了吗呢啊嗯女小大两三几每某该此本贵令先学医"
     # Particles: speech recognition drops the comma in 三位是一起的吧 先生您好.
     "吧呀哦啦嘛喔呗哇噢诶欸哎唉喂"
+    # Familiar forms doubled or combined address no surname (伯伯早安, 叔叔, 姐姐).
+    "伯叔姐哥婶姨妈爷"
 )
 
 
@@ -828,7 +829,7 @@ class _Phrases:
     # contexts and the quoted words: the order of precedence reads top to bottom.
     def _find(self, turn: Turn) -> list[tuple[str, Found]]:
         text = turn.text
-        allowed = self._allowed(text)
+        allowed = self.allowed(text)
         found = [
             (pid, Found(a, b)) for pid, a, b in self.matcher.spans(turn.norm) if not _inside(a, b, allowed)
         ]
@@ -845,7 +846,7 @@ class _Phrases:
         left = max(0, len(turn.text) - _AROUND_CUT)
         joined, cut = turn.text[left:] + nxt.text[:_AROUND_CUT], len(turn.text) - left
         norm = Normalized(joined, joined, tuple(range(len(joined))), tuple(range(1, len(joined) + 1)))
-        allowed = self._allowed(joined)
+        allowed = self.allowed(joined)
         spans = [*self.matcher.spans(norm), *self._variant_spans(joined)]
         found = [
             (pid, Found(left + a, left + cut))
@@ -854,7 +855,7 @@ class _Phrases:
         ]
         return [f for f in found if turn.own(f[1])]
 
-    def _allowed(self, text: str) -> list[tuple[int, int]]:
+    def allowed(self, text: str) -> list[tuple[int, int]]:
         """The spans of harmless contexts (allow lists, negations, allowed constructions)."""
         return [(m.start(), m.end()) for m in self.contexts.finditer(text)] if self.contexts else []
 
@@ -883,9 +884,10 @@ def _sentence_bounds(text: str, found: Found) -> tuple[int, int]:
     return start, min(ends) if ends else len(text)
 
 
-def _explained(spec: PhraseSpec, text: str, found: Found) -> bool:
+def _explained(spec: PhraseSpec, text: str, found: Found, lead_in: str = "") -> bool:
     """A variant (not the phrase itself) followed in its sentence by an explanation or a way
-    forward the phrase lists (``review_after``): a reviewer's call, not a flat refusal."""
+    forward the phrase lists (``review_after``): a reviewer's call, not a flat refusal.
+    ``lead_in``: the sentence the speaker's previous turns began it with."""
     said = text[found.start : found.end]
     if said == normalize(spec.phrase).text:
         return False
@@ -894,7 +896,7 @@ def _explained(spec: PhraseSpec, text: str, found: Found) -> bool:
     start, _ = _sentence_bounds(text, found)
     # Its sentence before it (制卡要七个工作日，今天拿不到，这个实在做不到 explains first) and the
     # rest of the turn after it (这个恐怕没办法。我们可以尝试…).
-    rest = text[start : found.start] + " " + text[found.end :]
+    rest = (lead_in if start == 0 else "") + text[start : found.start] + " " + text[found.end :]
     return any(re.search(p, rest) for p in spec.review_after)
 
 
@@ -940,32 +942,49 @@ def _phrases_said(phrases: _Phrases, conv: Conversation, i: int) -> list[tuple[T
     the previous agent turn and this one (我也不 / 知道: the previous turn's), then its own."""
     turn = conv.agent[i]
     before = conv.agent[i - 1] if i else None
-    split = phrases.find_split(before, turn) if before is not None and conv.next_turn(before) is turn else []
+    joined = before is not None and conv.next_turn(before) is turn
+    split = phrases.find_split(cast(Turn, before), turn) if joined else []
+    own = phrases.find(turn)
+    if joined:
+        # A harmless context begun at the end of the previous turn (要是 / 明天早上还不行).
+        tail = cast(Turn, before).text[-_AROUND_CUT:]
+        allowed = [
+            (a - len(tail), b - len(tail)) for a, b in phrases.allowed(tail + turn.text) if a < len(tail)
+        ]
+        own = [(pid, f) for pid, f in own if not _inside(f.start, f.end, allowed)]
     return [
         *((cast(Turn, before), pid, f) for pid, f in split),
-        *((turn, pid, f) for pid, f in phrases.find(turn)),
+        *((turn, pid, f) for pid, f in own),
     ]
 
 
 def _lead_in(conv: Conversation, turn: Turn) -> str:
     """The unfinished sentence the agent's previous turn ended on, when speech recognition cut
     it there (条款第十二条规定， / 等待期内…没有例外情形): the start of this turn's sentence."""
-    i = conv.agent.index(turn)
-    before = conv.agent[i - 1] if i else None
-    if before is None or conv.next_turn(before) is not turn or before.text.endswith((".", "!", "?", ";")):
-        return ""
-    start, _ = _sentence_bounds(before.text, Found(len(before.text), len(before.text)))
-    return before.text[start:]
+    said: list[str] = []
+    before = conv.previous_turn(turn)
+    # Back over up to three pieces (根据孖展协议第九条规定 / 追加保证金通知发出后 / 须于…没有例外).
+    while before is not None and before.event.speaker == turn.event.speaker and len(said) < 3:
+        if before.text.endswith((".", "!", "?", ";")):
+            break
+        start, _ = _sentence_bounds(before.text, Found(len(before.text), len(before.text)))
+        said.insert(0, before.text[start:])
+        if start > 0:
+            break
+        before = conv.previous_turn(before)
+    return "".join(said)
 
 
 def _for_review(turn: Turn, found: Found, spec: PhraseSpec, reading: Words, lead_in: str = "") -> str | None:
     """Why a finding is a reviewer's call, not a fail: a rule read aloud, or a 'cannot'
-    explained or regretted in the same breath; None: a fail."""
+    explained or regretted in the same breath; None: a fail. ``lead_in``: the unfinished
+    sentence the speaker's turns before ended on (a turn's verdict never waits for later turns:
+    a streamed verdict is final)."""
     start, _ = _sentence_bounds(turn.text, found)
     sentence = (lead_in if start == 0 else "") + _sentence(turn.text, found)
     if reading.search(sentence) is not None:
         return "reading"
-    if _explained(spec, turn.text, found):
+    if _explained(spec, turn.text, found, lead_in):
         return "explained"
     return None
 

@@ -366,6 +366,11 @@ class CustomerNameCheck(Check):
     )
     compound_surnames: tuple[str, ...] = Field(default=("欧阳", "上官", "司马", "诸葛", "慕容"))
     group_leader_first: bool = True
+    familiar_addresses: tuple[str, ...] = Field(
+        default=(),
+        description="Familiar forms after a surname (钱姐, 王阿姨): not the customer's name for the "
+        "count, but addressing anyone so before a group's leader passes the leader over.",
+    )
 
 
 class PaceCheck(Check):
