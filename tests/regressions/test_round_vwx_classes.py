@@ -512,3 +512,21 @@ def test_who_must_do_it_is_a_transfers_reason() -> None:
         {"type": "transfer_completed", "picked_up": True},
     ]
     assert verdicts(conversation(turns), "Q7") == []
+
+
+def test_an_identity_reason_cut_across_turns_but_not_across_a_transfer() -> None:
+    # 好的 为了 / 确认 是 投保人 本人 申请 麻烦 您 出示 一下 身份证 (the corpus as raw ASR).
+    turns = [*OPEN, (A, "好的 为了"), (A, "确认 是 投保人 本人 申请 麻烦 您 出示 一下 身份证"), (C, "给")]
+    assert severities(conversation(turns, channel="lobby"), "Q6") == set()
+    # The first agent's last words before a transfer are not the next agent's lead-in.
+    handed = [
+        *OPEN,
+        (A, "这个要由反欺诈中心的同事处理 我这边帮您转接过去 大概四十秒 您看可以吗"),
+        (C, "可以"),
+        (A, "好的 您稍等 我等同事接起来"),
+        {"type": "transfer_requested", "target": "反欺诈中心"},
+        {"type": "transfer_completed", "picked_up": True},
+        (A, "您先报一下身份证号码"),
+        (C, "好"),
+    ]
+    assert severities(conversation(handed), "Q6") == {"fail"}

@@ -942,7 +942,7 @@ def _phrases_said(phrases: _Phrases, conv: Conversation, i: int) -> list[tuple[T
     the previous agent turn and this one (我也不 / 知道: the previous turn's), then its own."""
     turn = conv.agent[i]
     before = conv.agent[i - 1] if i else None
-    joined = before is not None and conv.next_turn(before) is turn
+    joined = before is not None and _one_breath(conv, before, turn)
     split = phrases.find_split(cast(Turn, before), turn) if joined else []
     own = phrases.find(turn)
     if joined:
@@ -962,16 +962,16 @@ def _lead_in(conv: Conversation, turn: Turn) -> str:
     """The unfinished sentence the agent's previous turn ended on, when speech recognition cut
     it there (条款第十二条规定， / 等待期内…没有例外情形): the start of this turn's sentence."""
     said: list[str] = []
-    before = conv.previous_turn(turn)
+    after, before = turn, conv.previous_turn(turn)
     # Back over up to three pieces (根据孖展协议第九条规定 / 追加保证金通知发出后 / 须于…没有例外).
-    while before is not None and before.event.speaker == turn.event.speaker and len(said) < 3:
+    while before is not None and _one_breath(conv, before, after) and len(said) < 3:
         if before.text.endswith((".", "!", "?", ";")):
             break
         start, _ = _sentence_bounds(before.text, Found(len(before.text), len(before.text)))
         said.insert(0, before.text[start:])
         if start > 0:
             break
-        before = conv.previous_turn(before)
+        after, before = before, conv.previous_turn(before)
     return "".join(said)
 
 
@@ -1050,14 +1050,20 @@ def _unexplained(
     out: _Out,
 ) -> dict[str, Any] | None:
     """The violation of a request made without a reason first (None: the reason came first)."""
-    reason = compiled(rule.reason).search(turn.text)
+    reasons = compiled(rule.reason)
+    reason = reasons.search(turn.text)
     # A reason the previous agent gave before handing the call over is not this agent's.
     earlier = reason_at is not None and not _handed_over_between(conv, reason_at, turn)
     if earlier or (reason is not None and reason.start < _asked_at(rule, turn.text, request)):
         return None
-    # Said at length before the request, in words the lists do not hold: maybe a reason.
+    lead_in = _lead_in(conv, turn)
+    # A reason speech recognition cut between the previous turn and this one (为了 / 确认是本人).
+    if lead_in and _cut_before(conv, turn, reasons):
+        return None
+    # Said at length before the request (in this turn or the unfinished sentence before it), in
+    # words the lists do not hold: maybe a reason.
     limit = rule.explanation_review_chars
-    explained = limit is not None and char_count(turn.text[: request.start]) >= limit
+    explained = limit is not None and char_count(lead_in + turn.text[: request.start]) >= limit
     return out.make(
         rule,
         turn.event.at,
@@ -1091,15 +1097,21 @@ def _handed_over_between(conv: Conversation, since: dt.datetime | None, turn: Tu
     )
 
 
+def _one_breath(conv: Conversation, first: Turn, then: Turn | None) -> bool:
+    """Whether ``then`` goes on from ``first``: the same speaker, nobody between, and no transfer
+    between (after one the next "agent" is someone else: 请稍等 / 您好，技术部…大概两分钟)."""
+    return (
+        then is not None
+        and then.event.speaker == first.event.speaker
+        and conv.next_turn(first) is then
+        and not any(first.event.at <= e.at <= then.event.at for e in conv.transfers)
+    )
+
+
 def _with_next(conv: Conversation, turn: Turn) -> str:
     """The turn's words and, when speech recognition split the sentence, the same speaker's next turn's."""
     nxt = conv.next_turn(turn)
-    if nxt is None or nxt.event.speaker != turn.event.speaker:
-        return turn.text
-    # Across a transfer the next "agent" is someone else (请稍等 / 您好，技术部…大概两分钟).
-    if any(turn.event.at <= e.at <= nxt.event.at for e in conv.transfers):
-        return turn.text
-    return turn.text + nxt.text
+    return turn.text + nxt.text if nxt is not None and _one_breath(conv, turn, nxt) else turn.text
 
 
 # --- Q7 transfer -------------------------------------------------------------------------------------
@@ -1358,7 +1370,7 @@ def _step_turns(
 def _cut_before(conv: Conversation, turn: Turn, words: Words) -> bool:
     """Whether a step's words run from the end of the speaker's previous turn into this one."""
     before = conv.previous_turn(turn)
-    if before is None or before.event.speaker != turn.event.speaker:
+    if before is None or not _one_breath(conv, before, turn):
         return False
     tail = before.text[-_AROUND_CUT:]
     return any(f.start < len(tail) < f.end for f in words.find_all(tail + turn.text[:_AROUND_CUT]))
@@ -1386,10 +1398,10 @@ def _restated(rule: ComplaintConversationCheck, conv: Conversation, raised: Turn
 def _run_from(conv: Conversation, turn: Turn) -> str:
     """The turn's words and those of the same speaker's turns right after it, nobody between
     (a restatement speech recognition cut into three: 我确认一下 / 您是… / …是这样吗)."""
-    said, nxt = [turn.text], conv.next_turn(turn)
-    while nxt is not None and nxt.event.speaker == turn.event.speaker and len(said) < 6:
+    said, last, nxt = [turn.text], turn, conv.next_turn(turn)
+    while nxt is not None and _one_breath(conv, last, nxt) and len(said) < 6:
         said.append(nxt.text)
-        nxt = conv.next_turn(nxt)
+        last, nxt = nxt, conv.next_turn(nxt)
     return "".join(said)
 
 
