@@ -24,8 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--disagreements", action="store_true")
     args = parser.parse_args(argv)
     engine = tierrules.Engine()
-    cases = [case for where in args.corpus for case in load_corpus(where)]
-    report = score(cases, engine)
+    try:
+        cases = [case for where in args.corpus for case in load_corpus(where)]
+        report = score(cases, engine)
+    except tierrules.TierrulesError as exc:  # a malformed case: where, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"{report.cases} cases")
     print(report.table())
     if args.disagreements:

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from .decision import Decision
-from .errors import Problem, RulesetError
+from .errors import EventError, Problem, RulesetError
 from .evaluation.engine import Engine
 from .ruleset.reader import SourceMap, read_yaml
 
@@ -187,6 +187,15 @@ def _plain(event: Any) -> Any:
     return event
 
 
+def _evaluated(engine: Engine, case: LabelledCase) -> Decision:
+    """The case's decision; a bad event is refused naming the case's file and the event."""
+    try:
+        return engine.evaluate(case.events, case.now)
+    except EventError as exc:
+        problems = [replace(p.descend("events"), file=case.source) for p in exc.problems]
+        raise RulesetError(problems, source=case.source) from None
+
+
 def verdicts(decision: Decision) -> dict[str, str]:
     """Per clause: ``fail`` (a fail violation), ``review`` (review violations only)."""
     out: dict[str, str] = {}
@@ -202,7 +211,7 @@ def score(cases: Sequence[LabelledCase], engine: Engine) -> Report:
     """Evaluate every case and compare the verdicts with the labels."""
     clauses: dict[str, ClauseScore] = {}
     for case in cases:
-        got = verdicts(engine.evaluate(case.events, case.now))
+        got = verdicts(_evaluated(engine, case))
         for clause, label in case.labels.items():
             c = clauses.setdefault(clause, ClauseScore(clause))
             verdict = got.get(clause, "pass")

@@ -530,3 +530,32 @@ def test_an_identity_reason_cut_across_turns_but_not_across_a_transfer() -> None
         (C, "好"),
     ]
     assert severities(conversation(handed), "Q6") == {"fail"}
+
+
+def test_set_al_classes() -> None:
+    # 所有定点医院药店都支持，没有例外: inclusive, like 大家都有.
+    said = [*OPEN, (A, "电子社保卡现在就能用，所有定点医院药店都支持，没有例外。"), (C, "那还行")]
+    assert severities(conversation(said), "Q5") == set()
+    # 是社保中心在办，他们的系统能直接操作 / 按揭部同事可以即时帮您计清楚，所以我帮您转驳.
+    for reason in (
+        "挂失和补卡是社保中心在办，他们的系统能直接操作。",
+        "罚息要看合约，按揭部同事可以即时帮您计清楚。",
+    ):
+        turns = [
+            *OPEN,
+            (A, reason),
+            (A, "所以我帮您转过去，大约要等三十秒，您看可以吗？"),
+            (C, "可以"),
+            {"type": "transfer_requested", "target": "按揭部"},
+            {"type": "transfer_completed", "picked_up": True},
+        ]
+        assert verdicts(conversation(turns), "Q7") == [], reason
+    # 二十四個鐘內 (Cantonese hours) is a deadline.
+    turns = [
+        *OPEN,
+        (C, "我要投訴"),
+        (A, "真係好抱歉 等我確認一下 送貨遲咗八個鐘 係咪咁樣"),
+        (C, "係"),
+        (A, "投訴編號係CS26122807 送貨部主管會喺二十四個鐘內打返俾你"),
+    ]
+    assert {m for _, m in verdicts(conversation(turns), "Q9")} <= {"contact"}
