@@ -559,3 +559,15 @@ def test_set_al_classes() -> None:
         (A, "投訴編號係CS26122807 送貨部主管會喺二十四個鐘內打返俾你"),
     ]
     assert {m for _, m in verdicts(conversation(turns), "Q9")} <= {"contact"}
+
+
+def test_a_greeting_and_a_name_cut_across_turns() -> None:
+    # 晚上 / 好 这里是京东客服 and 请问是上官 / 女士吗 (the corpus as raw ASR).
+    pieces = ["晚上", "好 这里是 招行", "我是 客服 李明 请问 是 上官", "女士 吗"]
+    turns: list[tuple[str, str] | dict[str, Any]] = [
+        {"type": "utterance", "speaker": A, "text": t} for t in pieces
+    ]
+    opened = {"customer_name": "上官婉", "customer_gender": "female"}
+    events = conversation([*turns, (C, "是我"), (A, "上官女士您好")], opened=opened, hour=20)
+    assert severities(events, "Q1") == set()
+    assert severities(events, "Q4") == set()

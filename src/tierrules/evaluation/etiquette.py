@@ -251,11 +251,13 @@ _greeting_pattern_of = functools.lru_cache(maxsize=64)(_greeting_pattern)
 
 def _first_greeting(rule: GreetingCheck, opening: Sequence[Turn]) -> tuple[Turn, Found, Slots] | None:
     pattern, slots = _greeting_pattern_of(rule)
-    for turn in opening:
-        m = pattern.search(turn.text)
-        if m is not None:
+    # The opening's turns follow one another, so a greeting may run from one into the next
+    # (晚上 / 好 这里是京东客服): the match counts where it starts.
+    for turn, nxt in zip(opening, [*opening[1:], None], strict=True):
+        m = pattern.search(turn.text + (nxt.text if nxt is not None else ""))
+        if m is not None and m.start() < len(turn.text):
             slot = frozenset({_VIP}) if m.groupdict().get("vip") else slots[m.group()]
-            return turn, Found(m.start(), m.end()), slot
+            return turn, Found(m.start(), min(m.end(), len(turn.text))), slot
     return None
 
 
@@ -680,7 +682,7 @@ def _name_mentions(
         pattern = _name_pattern(rule, name, gender)
         for t in new:
             if _within(t, conv, rule.within_seconds):
-                memo["mentions"] += len(pattern.findall(t.text))
+                memo["mentions"] += len(pattern.findall(t.text)) + _cut_mentions(conv, t, pattern)
     memo["turns"] = len(conv.agent)
     mentions: int = memo["mentions"]
     if mentions >= rule.min_mentions:
@@ -701,6 +703,16 @@ def _name_mentions(
     )
     memo["found"] = ((mentions, at), part.violations)
     out.keep(part.violations)
+
+
+def _cut_mentions(conv: Conversation, turn: Turn, pattern: re.Pattern[str]) -> int:
+    """Mentions speech recognition cut between the speaker's previous turn and this one
+    (请问是上官 / 女士吗)."""
+    before = conv.previous_turn(turn)
+    if before is None or not _one_breath(conv, before, turn):
+        return 0
+    tail = before.text[-_AROUND_CUT:]
+    return sum(1 for m in pattern.finditer(tail + turn.text[:_AROUND_CUT]) if m.start() < len(tail) < m.end())
 
 
 def _within(turn: Turn, conv: Conversation, seconds: float) -> bool:
