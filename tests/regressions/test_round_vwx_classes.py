@@ -571,3 +571,37 @@ def test_a_greeting_and_a_name_cut_across_turns() -> None:
     events = conversation([*turns, (C, "是我"), (A, "上官女士您好")], opened=opened, hour=20)
     assert severities(events, "Q1") == set()
     assert severities(events, "Q4") == set()
+
+
+def test_set_an_and_ap_classes() -> None:
+    # 您朋友是觉得这个价位不可能是九十的含绒量对吗 (set an): a friend's view, reported.
+    said = [*OPEN, (A, "您 朋友 是 觉得 这个 价位 不可能 是 九十 的 含绒量 对 吗"), (C, "对")]
+    assert severities(conversation(said), "Q5") == set()
+    # 您别慌，我马上帮您处理 (set ap): reviewers split on it: review; 您别着急 still fails.
+    assert severities(conversation([*OPEN, (A, "好的，您别慌，我马上帮您处理。"), (C, "好")]), "Q5") == {
+        "review"
+    }
+    assert severities(conversation([*OPEN, (A, "好的，您别着急，我马上帮您处理。"), (C, "好")]), "Q5") == {
+        "fail"
+    }
+
+
+def test_who_else_might_handle_it_makes_a_missing_reason_a_review() -> None:
+    # A reason in words no list holds, naming the department before the announcement: review;
+    # the target named only in the announcement (我帮您转到技术支持) is no reason: fail.
+    def transfer(before: str) -> list[tuple[str, str] | dict[str, Any]]:
+        return [
+            *OPEN,
+            (A, before),
+            (A, "我帮您转到技术支持，大概等一分钟，可以吗？"),
+            (C, "可以"),
+            {"type": "transfer_requested", "target": "技术支持"},
+            {"type": "transfer_completed", "picked_up": True},
+        ]
+
+    assert verdicts(conversation(transfer("技术部的同事昨天也碰到过这种情况。")), "Q7") == [
+        ("review", "reason")
+    ]
+    assert verdicts(conversation(transfer("这个故障什么时候修好，系统上没有写。")), "Q7") == [
+        ("fail", "reason")
+    ]

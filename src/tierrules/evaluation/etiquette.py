@@ -1149,10 +1149,35 @@ def _transfer(rule: TransferCheck, conv: Conversation, out: _Out) -> None:
             words = compiled(wording)
             # A sentence speech recognition split over two turns (得我们理赔专 / 员跟您对接) is one.
             if not any(words.search(_with_next(conv, t)) is not None for t in turns):
-                out.add(rule, request.at, zh, f"transfer without {en} first", event=request, missing=key)
+                review = key == "reason" and _reason_hinted(rule, said)
+                out.add(
+                    rule,
+                    request.at,
+                    zh,
+                    f"transfer without {en} first",
+                    severity="review" if review else None,
+                    event=request,
+                    missing=key,
+                )
         previous = request.at
         if rule.stay_until_picked_up:
             _stayed(conv, request, out, rule)
+
+
+def _reason_hinted(rule: TransferCheck, said: Sequence[Turn]) -> bool:
+    """Whether the agent's last turns before the announcement name who else might handle it
+    (按揭部同事…, 药剂部的药师…): a reason the lists do not hold may be there. The target named
+    in the announcement itself (我帮您转到技术支持) is no reason."""
+    hints = compiled(rule.reason_hints)
+    announce = compiled(rule.announcement) if rule.announcement is not None else None
+    for turn in said[-2:]:
+        said_first = announce.search(turn.text) if announce is not None else None
+        before = turn.text[: said_first.start] if said_first is not None else turn.text
+        if hints.search(before) is not None:
+            return True
+        if said_first is not None:
+            return False
+    return False
 
 
 def _announced(rule: TransferCheck, said: Sequence[Turn]) -> Sequence[Turn]:

@@ -470,6 +470,12 @@ class TransferCheck(Check):
         description="Words that announce the transfer (我帮您转过去): with ``window_turns``, the wait "
         "and consent are looked for from the first turn that says them on.",
     )
+    reason_hints: Wording = Field(
+        default_factory=Wording,
+        description="Who else might handle it (部, 中心, 同事, 专员, 药师): named in the agent's last "
+        "turns before the transfer's announcement, a reason the ``reason`` lists do not hold may "
+        "have been given, so a missing reason is for review.",
+    )
 
 
 class ClosingCheck(Check):
