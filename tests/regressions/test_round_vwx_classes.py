@@ -605,3 +605,15 @@ def test_who_else_might_handle_it_makes_a_missing_reason_a_review() -> None:
     assert verdicts(conversation(transfer("这个故障什么时候修好，系统上没有写。")), "Q7") == [
         ("fail", "reason")
     ]
+
+
+def test_set_ar_classes() -> None:
+    # 医生态度不好还对老人家说你这样做不对是吧 (set ar): the doctor's words, reported.
+    said = [*OPEN, (A, "我 跟您 确认 一下 医生 态度 不好 还 对 老人家 说 你这样做不对 是吧"), (C, "对")]
+    assert severities(conversation(said), "Q5") == set()
+    # 呢個係公司規定嚟，冇例外㗎 (set ar: a miss) is 这是规定，没有例外 in Cantonese; 冇例外都會收到
+    # (everyone gets it) is inclusive.
+    refusal = [*OPEN, (A, "不過呢個係公司規定嚟，冇例外㗎。"), (C, "吓")]
+    assert severities(conversation(refusal), "Q5") == {"fail"}
+    inclusive = [*OPEN, (A, "同一架車嘅客人全部都會有五十蚊補償 冇例外 都會收到"), (C, "好")]
+    assert severities(conversation(inclusive), "Q5") == set()
