@@ -617,3 +617,34 @@ def test_set_ar_classes() -> None:
     assert severities(conversation(refusal), "Q5") == {"fail"}
     inclusive = [*OPEN, (A, "同一架車嘅客人全部都會有五十蚊補償 冇例外 都會收到"), (C, "好")]
     assert severities(conversation(inclusive), "Q5") == set()
+
+
+def test_set_at_and_av_classes() -> None:
+    # 这个是信用卡中心那边专门处理的 / 我这边帮您转过去 (set at) and 得抢修班来处理 (set av).
+    for reason in ("提前结清 这个 是信用卡中心 那边 专门处理的", "那 应该 是 线路 故障 得 抢修班 来 处理"):
+        turns = [
+            *OPEN,
+            (A, reason),
+            (A, "我这边 帮您 转过去 大概 等一分钟 左右 您看 可以吗"),
+            (C, "可以"),
+            {"type": "transfer_requested", "target": "信用卡中心"},
+            {"type": "transfer_completed", "picked_up": True},
+        ]
+        assert verdicts(conversation(turns), "Q7") == [], reason
+    # Short recaps of today's work before the closing question (sets at, av); 都帮您安排好了
+    # alone sums up nothing (set b) and still fails.
+    for recap in (
+        "今天帮您把限额从五万调到二十万。",
+        "今天 帮您 催了 件 明天 中午 前 回复",
+        "那个 确认 一下 开 公司 抬头 发票 三天 内 发 邮箱",
+        "好 重設 好 了 幫您 解鎖 了",
+    ):
+        turns = [*OPEN, (A, recap + " 请问还有其他可以帮您的吗"), (C, "没了"), (A, "感谢您的来电，再见")]
+        assert verdicts(conversation(turns), "Q8") == [], recap
+    vague = [
+        *OPEN,
+        (A, "好的，都帮您安排好了。请问还有其他可以帮您的吗？"),
+        (C, "没有"),
+        (A, "感谢您的来电，再见"),
+    ]
+    assert verdicts(conversation(vague), "Q8") == [("fail", "summary")]

@@ -1170,7 +1170,11 @@ def _reason_hinted(rule: TransferCheck, said: Sequence[Turn]) -> bool:
     in the announcement itself (我帮您转到技术支持) is no reason."""
     hints = compiled(rule.reason_hints)
     announce = compiled(rule.announcement) if rule.announcement is not None else None
-    for turn in said[-2:]:
+    # The announcement's turn and the one before it (not merely the last two: 请您稍等 may follow).
+    at = next(
+        (i for i, t in enumerate(said) if announce is not None and announce.search(t.text)), len(said) - 1
+    )
+    for turn in said[max(0, at - 1) : at + 1]:
         said_first = announce.search(turn.text) if announce is not None else None
         before = turn.text[: said_first.start] if said_first is not None else turn.text
         if hints.search(before) is not None:
