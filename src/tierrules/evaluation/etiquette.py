@@ -705,14 +705,24 @@ def _name_mentions(
     out.keep(part.violations)
 
 
+def _around_cut(conv: Conversation, turn: Turn) -> tuple[str, int] | None:
+    """The words either side of the cut between the speaker's previous turn and this one, and
+    where the cut is; None when the previous turn is not the same breath."""
+    before = conv.previous_turn(turn)
+    if before is None or not _one_breath(conv, before, turn):
+        return None
+    tail = before.text[-_AROUND_CUT:]
+    return tail + turn.text[:_AROUND_CUT], len(tail)
+
+
 def _cut_mentions(conv: Conversation, turn: Turn, pattern: re.Pattern[str]) -> int:
     """Mentions speech recognition cut between the speaker's previous turn and this one
     (请问是上官 / 女士吗)."""
-    before = conv.previous_turn(turn)
-    if before is None or not _one_breath(conv, before, turn):
+    around = _around_cut(conv, turn)
+    if around is None:
         return 0
-    tail = before.text[-_AROUND_CUT:]
-    return sum(1 for m in pattern.finditer(tail + turn.text[:_AROUND_CUT]) if m.start() < len(tail) < m.end())
+    text, cut = around
+    return sum(1 for m in pattern.finditer(text) if m.start() < cut < m.end())
 
 
 def _within(turn: Turn, conv: Conversation, seconds: float) -> bool:
@@ -1410,11 +1420,11 @@ def _step_turns(
 
 def _cut_before(conv: Conversation, turn: Turn, words: Words) -> bool:
     """Whether a step's words run from the end of the speaker's previous turn into this one."""
-    before = conv.previous_turn(turn)
-    if before is None or not _one_breath(conv, before, turn):
+    around = _around_cut(conv, turn)
+    if around is None:
         return False
-    tail = before.text[-_AROUND_CUT:]
-    return any(f.start < len(tail) < f.end for f in words.find_all(tail + turn.text[:_AROUND_CUT]))
+    text, cut = around
+    return any(f.start < cut < f.end for f in words.find_all(text))
 
 
 def _restated(rule: ComplaintConversationCheck, conv: Conversation, raised: Turn | None) -> bool:
