@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.calls import conversation, severities, verdicts
+from tests.support.calls import conversation, severities, transferred, verdicts
 
 A, C = "agent", "customer"
 OPEN: list[tuple[str, str] | dict[str, Any]] = [(A, "你好，數碼通，我係客服陳嘉欣"), (C, "你好")]
@@ -22,8 +22,7 @@ def test_cantonese_consent_to_a_transfer() -> None:
             *OPEN,
             (A, f"解除海外簽賬要由信用卡部嘅同事處理，我幫你轉駁過去，大約要等三十秒左右，{consent}"),
             (C, "好"),
-            {"type": "transfer_requested", "target": "信用卡部"},
-            {"type": "transfer_completed", "picked_up": True},
+            *transferred("信用卡部"),
         ]
         assert severities(conversation(turns), "Q7") == set()
 

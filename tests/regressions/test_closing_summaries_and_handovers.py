@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.calls import conversation, verdicts
+from tests.support.calls import conversation, transferred, verdicts
 
 A, C = "agent", "customer"
 OPEN: list[tuple[str, str] | dict[str, Any]] = [
@@ -44,8 +44,7 @@ def test_a_close_made_before_the_handover() -> None:
         (A, "转过去之前我先跟您确认一下：周五上午九点骨科专家号。请问还有别的需要我帮您处理的吗？"),
         (C, "没有了"),
         (A, "好的，感谢您的来电，我现在为您转接，请不要挂机。"),
-        {"type": "transfer_requested", "target": "放射科"},
-        {"type": "transfer_completed", "picked_up": True},
+        *transferred("放射科"),
         (A, "王女士您好，我是放射科预约台，核磁要医生开了单子再约。"),
         (C, "好的，谢谢"),
         (A, "不客气，再见"),
@@ -57,8 +56,7 @@ def test_no_close_is_owed_when_the_recording_ends_with_the_handover() -> None:
     turns: list[tuple[str, str] | dict[str, Any]] = [
         (A, "这个得个贷中心调合同看，我帮您转过去，大约一分钟，可以吗"),
         (C, "行吧"),
-        {"type": "transfer_requested", "target": "个贷中心"},
-        {"type": "transfer_completed", "picked_up": True},
+        *transferred("个贷中心"),
         (A, "喂 个贷中心您好 我这边有位王女士咨询提前还款的违约金 麻烦您接一下"),
     ]
     assert _q8(turns) == set()

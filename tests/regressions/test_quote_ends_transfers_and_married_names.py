@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.calls import conversation, severities, verdicts
+from tests.support.calls import conversation, severities, transferred, verdicts
 
 A, C = "agent", "customer"
 OPEN: list[tuple[str, str] | dict[str, Any]] = [(A, "您好，这里是中国移动，我是客服王磊"), (C, "你好")]
@@ -41,8 +41,7 @@ def test_a_reason_does_not_carry_over_a_transfer() -> None:
         *OPEN,
         (A, "因为涉及风险交易核查，需要反欺诈中心处理，我帮您转过去，大概四十秒，可以吗"),
         (C, "可以"),
-        {"type": "transfer_requested", "target": "反欺诈中心"},
-        {"type": "transfer_completed", "picked_up": True},
+        *transferred("反欺诈中心"),
         (A, "您好，反欺诈中心，您先报一下身份证号码"),
         (C, "好的"),
     ]

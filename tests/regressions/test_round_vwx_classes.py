@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.calls import conversation, severities, verdicts
+from tests.support.calls import conversation, severities, transferred, verdicts
 
 A, C = "agent", "customer"
 OPEN: list[tuple[str, str] | dict[str, Any]] = [(A, "您好，这里是招行，我是客服李明"), (C, "你好")]
@@ -52,8 +52,7 @@ def test_a_wait_said_after_the_transfer_is_not_the_transfers() -> None:
         (A, "这个要由网络技术部门来做远端测试，我帮您转接到技术部门好吗"),
         (C, "好"),
         (A, "好的请稍等"),
-        {"type": "transfer_requested", "target": "技术部"},
-        {"type": "transfer_completed", "picked_up": True},
+        *transferred("技术部"),
         (A, "您好我是技术部陈建宏，我这边帮您做线路测试，大概两分钟"),
         (C, "好"),
     ]
@@ -153,8 +152,7 @@ def test_who_does_it_for_the_customer_is_a_transfers_reason() -> None:
         *OPEN,
         (A, "这部分要调合约细节，由房贷部的专员帮您试算才会准确。我帮您转到房贷部，大概一分钟，可以吗"),
         (C, "可以"),
-        {"type": "transfer_requested", "target": "房贷部"},
-        {"type": "transfer_completed", "picked_up": True},
+        *transferred("房贷部"),
     ]
     assert verdicts(conversation(turns), "Q7") == []
     turns[2] = (A, "我帮您转接到房贷部，大概等一分钟，可以吗")
@@ -257,8 +255,7 @@ def test_a_transfers_reason_as_who_answers_better_or_this_desk_cannot() -> None:
             (A, reason),
             (A, "我可以幫您轉接到藥劑部，大概要等一分鐘左右，您方便嗎？"),
             (C, "可以"),
-            {"type": "transfer_requested", "target": "藥劑部"},
-            {"type": "transfer_completed", "picked_up": True},
+            *transferred("藥劑部"),
         ]
         assert verdicts(conversation(turns), "Q7") == [], reason
 
@@ -343,8 +340,7 @@ def test_who_is_responsible_is_a_transfers_reason() -> None:
         (A, "行李追蹤同送遞安排是行李服務部負責的，他們可以即時查到行李現時在哪一個機場。"),
         (A, "我幫您轉接到行李服務部，轉接大約需要一分鐘，請問您同意嗎？"),
         (C, "可以"),
-        {"type": "transfer_requested", "target": "行李服務部"},
-        {"type": "transfer_completed", "picked_up": True},
+        *transferred("行李服務部"),
     ]
     assert verdicts(conversation(turns), "Q7") == []
 
@@ -407,8 +403,7 @@ def test_this_desk_is_not_expert_and_consent_as_fang_bian_bu() -> None:
         (A, "得理财经理给您详细讲 我这边讲不专业"),
         (A, "我给您转到理财经理专线 大概等三十秒 您看方便不"),
         (C, "方便 转吧"),
-        {"type": "transfer_requested", "target": "理财经理"},
-        {"type": "transfer_completed", "picked_up": True},
+        *transferred("理财经理"),
     ]
     assert verdicts(conversation(turns), "Q7") == []
 
@@ -509,8 +504,7 @@ def test_who_must_do_it_is_a_transfers_reason() -> None:
         (A, "瞭解 這種 狀況 要 由 司機 所屬 的 營業所 去 調 簽收 照片"),
         (A, "我 幫 您 轉 到 板橋 營業所 大約 四十秒 您 同意 嗎"),
         (C, "好"),
-        {"type": "transfer_requested", "target": "板橋營業所"},
-        {"type": "transfer_completed", "picked_up": True},
+        *transferred("板橋營業所"),
     ]
     assert verdicts(conversation(turns), "Q7") == []
 
@@ -525,8 +519,7 @@ def test_an_identity_reason_cut_across_turns_but_not_across_a_transfer() -> None
         (A, "这个要由反欺诈中心的同事处理 我这边帮您转接过去 大概四十秒 您看可以吗"),
         (C, "可以"),
         (A, "好的 您稍等 我等同事接起来"),
-        {"type": "transfer_requested", "target": "反欺诈中心"},
-        {"type": "transfer_completed", "picked_up": True},
+        *transferred("反欺诈中心"),
         (A, "您先报一下身份证号码"),
         (C, "好"),
     ]
@@ -547,8 +540,7 @@ def test_set_al_classes() -> None:
             (A, reason),
             (A, "所以我帮您转过去，大约要等三十秒，您看可以吗？"),
             (C, "可以"),
-            {"type": "transfer_requested", "target": "按揭部"},
-            {"type": "transfer_completed", "picked_up": True},
+            *transferred("按揭部"),
         ]
         assert verdicts(conversation(turns), "Q7") == [], reason
     # 二十四個鐘內 (Cantonese hours) is a deadline.
@@ -596,8 +588,7 @@ def test_who_else_might_handle_it_makes_a_missing_reason_a_review() -> None:
             (A, before),
             (A, "我帮您转到技术支持，大概等一分钟，可以吗？"),
             (C, "可以"),
-            {"type": "transfer_requested", "target": "技术支持"},
-            {"type": "transfer_completed", "picked_up": True},
+            *transferred("技术支持"),
         ]
 
     assert verdicts(conversation(transfer("技术部的同事昨天也碰到过这种情况。")), "Q7") == [
@@ -628,8 +619,7 @@ def test_set_at_and_av_classes() -> None:
             (A, reason),
             (A, "我这边 帮您 转过去 大概 等一分钟 左右 您看 可以吗"),
             (C, "可以"),
-            {"type": "transfer_requested", "target": "信用卡中心"},
-            {"type": "transfer_completed", "picked_up": True},
+            *transferred("信用卡中心"),
         ]
         assert verdicts(conversation(turns), "Q7") == [], reason
     # Short recaps of today's work before the closing question (sets at, av); 都帮您安排好了

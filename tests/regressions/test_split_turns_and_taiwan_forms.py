@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.calls import conversation, severities, verdicts
+from tests.support.calls import conversation, severities, transferred, verdicts
 
 A, C = "agent", "customer"
 OPEN: list[tuple[str, str] | dict[str, Any]] = [(A, "您好，这里是中国移动，我是客服王磊"), (C, "你好")]
@@ -39,8 +39,7 @@ def test_a_transfer_reason_cut_across_two_turns_counts() -> None:
         (A, "员 跟 您 对接"),
         (A, "我 帮 您 转 一下 大概 三十 秒 左右 您 看 行 吗"),
         (C, "行"),
-        {"type": "transfer_requested", "target": "理赔专员"},
-        {"type": "transfer_completed", "picked_up": True},
+        *transferred("理赔专员"),
     ]
     assert severities(conversation(turns), "Q7") == set()
 

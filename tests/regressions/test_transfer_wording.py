@@ -11,12 +11,11 @@ from typing import Any
 
 import pytest
 
-from tests.support.calls import conversation, verdicts
+from tests.support.calls import conversation, transferred, verdicts
 
 A, C = "agent", "customer"
 TRANSFER: list[tuple[str, str] | dict[str, Any]] = [
-    {"type": "transfer_requested", "target": "专席"},
-    {"type": "transfer_completed", "picked_up": True},
+    *transferred("专席"),
 ]
 
 

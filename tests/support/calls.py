@@ -68,6 +68,14 @@ def conversation(
     return events
 
 
+def transferred(target: str, *, picked_up: bool = True) -> list[dict[str, Any]]:
+    """A transfer to ``target`` as the host sends it: requested, then completed."""
+    return [
+        {"type": "transfer_requested", "target": target},
+        {"type": "transfer_completed", "picked_up": picked_up},
+    ]
+
+
 def verdicts(events: list[dict[str, Any]], clause: str) -> list[tuple[str, str | None]]:
     """(severity, what is missing or the phrase) of the clause's violations, an hour after the last event."""
     now = dt.datetime.fromisoformat(events[-1]["at"]) + dt.timedelta(hours=1)
