@@ -1327,6 +1327,9 @@ def _phone_close(
         recap = _lead_in(conv, question[0]) + question[0].text[: question[1].start] if question else ""
         limit = rule.summary_review_chars
         long_recap = limit is not None and char_count(recap) >= limit
+        echo = rule.summary_review_echo
+        if question is not None and echo is not None and not long_recap:
+            long_recap = len(_echoed(conv, question[0], recap, rule.echo_ignores)) >= echo
         out.add(
             rule,
             at,
@@ -1346,6 +1349,36 @@ def _phone_close(
             event=ended,
             missing="customer_hangs_up_first",
         )
+
+
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+@functools.lru_cache(maxsize=64)
+def _ignored(chars: str) -> frozenset[str]:
+    # Matched like every other list: after the same normalisation as the turns (係 is 系).
+    return frozenset(normalize(chars).text)
+
+
+def _terms(text: str, ignores: str) -> set[str]:
+    """The two-character Han terms of ``text`` with no character of ``ignores``."""
+    skip = _ignored(ignores)
+    return {
+        text[i : i + 2]
+        for i in range(len(text) - 1)
+        if all(_HAN.match(ch) and ch not in skip for ch in text[i : i + 2])
+    }
+
+
+def _echoed(conv: Conversation, turn: Turn, said: str, ignores: str) -> set[str]:
+    """The terms of ``said`` (ending in ``turn``) heard earlier in the conversation, before the
+    breath ``said`` began in: what a recap in the agent's own words repeats."""
+    first = turn
+    while (before := conv.previous_turn(first)) is not None and _one_breath(conv, before, first):
+        first = before
+    earlier = conv.turns[: conv.turns.index(first)]
+    heard = set().union(*(_terms(t.text, ignores) for t in earlier))
+    return _terms(said, ignores) & heard
 
 
 def _runs_back(conv: Conversation, last: int, runs: int) -> int:

@@ -513,6 +513,20 @@ class ClosingCheck(Check):
         "this many characters before the question (a recap in words the lists do not hold), the "
         "missing summary is for review. None: ``summary_severity`` always.",
     )
+    summary_review_echo: int | None = Field(
+        default=None,
+        ge=1,
+        le=100,
+        description="When no summary wording is found but the words before the closing question "
+        "repeat at least this many distinct two-character terms said earlier in the conversation "
+        "(周六, 二十, 限额: the specifics of the errand, in the agent's own words), the missing "
+        "summary is for review. None: not looked at.",
+    )
+    echo_ignores: str = Field(
+        default="",
+        description="Characters a repeated term may not contain (您, 的, 了, 好, 请: words of any "
+        "sentence, which repeat without recapping anything).",
+    )
     closing_turns: int = Field(
         default=4, ge=1, le=50, description="Agent turns at the end the close is looked for in."
     )
