@@ -50,7 +50,10 @@ _TO_THE_CUSTOMER = re.compile(r"(跟|和|给|向|同|为|对)(您|你)说$")
 # 您说的不行 does (the customer's 不行), so only these nouns.
 # 我跟您讲，这个不行 / 我跟你说，我不知道: the agent is the one saying, so the words are theirs.
 _AGENT_SAYING = re.compile(r"我(这边|先|再|就|来|要|得|也)?(跟|和|给|同|对|向)?$")
-_THING_SAID = re.compile(r"的(情况|问题|事情|事|内容|意见|诉求|要求|困扰|几点|几个|这些|这个|那些|那个)")
+# 您反映的态度问题 / 您说的这个事情: a few words may qualify the thing.
+_THING_SAID = re.compile(
+    r"的([^,.!?;:]{0,4}?(情况|问题|事情|事|内容|意见|诉求|要求|困扰)|几点|几个|这些|这个|那些|那个)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +199,12 @@ def _ends_reporting(text: str, quoted: Sequence[tuple[int, int]]) -> bool:
     if not text or text.endswith((",", ".", "!", "?", ";")):
         return False
     stripped = len(text.rstrip(": "))
-    return any(b >= stripped and text[a : a + 1] != '"' for a, b in quoted)
+    # Only a few words after the marker: a turn that already said a clause of reported words
+    # ended where the speaker paused (…您反映的态度问题我已经登记了 does not go on reporting).
+    return any(b >= stripped and b - a <= _CUT_REPORT and text[a : a + 1] != '"' for a, b in quoted)
+
+
+_CUT_REPORT = 6  # characters from a reporting marker to a turn's end that may still be cut
 
 
 def _quoted_spans(

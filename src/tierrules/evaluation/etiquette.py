@@ -821,7 +821,8 @@ class _Phrases:
     variants: tuple[tuple[str, re.Pattern[str]], ...]
     contexts: re.Pattern[str] | None
     negations: dict[str, tuple[str, ...]]  # by phrase id, normalised: they cancel a variant too
-    # Findings by turn text (a session judges the same turns again as a call grows).
+    # Findings by turn text (a session judges the same turns again as a call grows), before the
+    # quoted words are taken out: the same words may be quoted in one turn and said in another.
     _found: dict[str, list[tuple[str, Found]]] = field(default_factory=dict, compare=False)
 
     # Complexity C: the literal matcher, the variants and the allowed contexts compiled once.
@@ -845,7 +846,7 @@ class _Phrases:
             if len(self._found) >= 20_000:
                 self._found.clear()
             self._found[text] = held
-        return held
+        return [f for f in held if turn.own(f[1])]
 
     # Literal hits, then paraphrase variants that overlap none, both outside the allowed
     # contexts and the quoted words: the order of precedence reads top to bottom.
@@ -859,7 +860,7 @@ class _Phrases:
             if _inside(a, b, allowed) or any(s.start < b and a < s.end for _, s in found):
                 continue
             found.append((phrase_id, Found(a, b)))
-        return sorted((f for f in found if turn.own(f[1])), key=lambda f: f[1].start)
+        return sorted(found, key=lambda f: f[1].start)
 
     def find_split(self, turn: Turn, nxt: Turn) -> list[tuple[str, Found]]:
         """Phrases speech recognition cut across two of the same speaker's turns (我也不 / 知道):
@@ -1055,9 +1056,12 @@ def _identity_request(rule: IdentityCheck, conv: Conversation, turn: Turn) -> Fo
     request = conv.search_on(compiled(rule.request), turn)
     if request is None or not turn.own(request):
         return None
-    # The words that ask are in the turn, or, when the request ends it (先把您的身份证 /
-    # 给我登记一下), in the rest of the sentence speech recognition split off.
-    asked = _with_next(conv, turn) if request.end >= len(turn.text) - 2 else turn.text
+    # The words that ask are in the request's sentence (这边请坐。办副卡需要身份证件 asks for
+    # nothing), or, when the request ends the turn (先把您的身份证 / 给我登记一下), in the rest
+    # of the sentence speech recognition split off.
+    start, end = _sentence_bounds(turn.text, request)
+    ends_turn = request.end >= len(turn.text) - 2
+    asked = _with_next(conv, turn)[start:] if ends_turn else turn.text[start : end + 1]
     if rule.asking is not None and compiled(rule.asking).search(asked) is None:
         return None  # named, not asked for: 您是用预留手机号打进来的
     return request
@@ -1239,6 +1243,9 @@ def _closing(
     # The last closing_turns agent turns, a run of turns nobody spoke between counted as one.
     tail = conv.agent[_runs_back(conv, len(conv.agent) - 1, rule.closing_turns - 1) :]
     question = _first_said(conv, tail, compiled(rule.question)) or _closed_before_transfer(rule, conv)
+    # The summary comes before the last of them: 还有别的地方受损吗 asks about the errand, and
+    # the close that follows (我跟您总结一下…请问还有其他可以帮您的吗) is the one to sum up before.
+    last = _first_said(conv, tail[::-1], compiled(rule.question)) or question
     if question is None:
         out.add(
             rule,
@@ -1251,7 +1258,7 @@ def _closing(
     # Thanks belong to the close: from the closing question on (else the last two turns).
     closing = conv.agent[conv.agent.index(question[0]) :] if question is not None else conv.agent[-2:]
     if conv.channel == "phone":
-        _phone_close(rule, conv, closing, question, out, at, ended, identity)
+        _phone_close(rule, conv, closing, last, out, at, ended, identity)
     elif _first_said(conv, closing, compiled(rule.lobby_thanks)) is None:
         out.add(
             rule, at, "送客时未致谢", "no thanks when seeing the customer off", event=ended, missing="thanks"

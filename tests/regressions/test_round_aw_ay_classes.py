@@ -1,0 +1,111 @@
+"""Classes found by blind sets aw, ax and ay (issue 12), each beside the bare form that must
+still fail; each test names the set that found its class."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.calls import conversation, severities, verdicts
+
+A, C = "agent", "customer"
+OPEN: list[tuple[str, str] | dict[str, Any]] = [(A, "您好，这里是招行，我是客服李明"), (C, "你好")]
+CLOSE: list[tuple[str, str] | dict[str, Any]] = [(C, "没了"), (A, "感谢您的来电，再见")]
+
+
+def test_the_summary_comes_before_the_last_closing_question() -> None:
+    # 还有别的地方受损吗 asked about the claim, then 我跟您总结一下…请问还有其他可以帮您的吗 (set ax):
+    # the summary before the close was taken for one before the earlier question.
+    turns = [
+        *OPEN,
+        (A, "车现在还能正常开吗？除了后门还有别的地方受损吗？"),
+        (C, "就后门"),
+        (A, "好的，报案已经受理了，明天到合作的4S店定损。"),
+        (C, "明白了"),
+        (A, "我跟您总结一下：报案已经受理，明天到4S店定损。请问还有其他可以帮您的吗？"),
+        *CLOSE,
+    ]
+    assert verdicts(conversation(turns), "Q8") == []
+    turns[-3] = (A, "请问还有其他可以帮您的吗？")
+    assert verdicts(conversation(turns), "Q8") == [("fail", "summary")]
+
+
+COMPLAINT: list[tuple[str, str] | dict[str, Any]] = [
+    *OPEN,
+    (C, "我要客诉 我在药局等了一个半小时 问一下还被凶"),
+    (A, "真的很抱歉"),
+]
+
+
+def test_the_thing_the_customer_raised_is_named_not_reported() -> None:
+    # 您反映的態度問題 我已經登記了 客訴單號是… (set ax, raw ASR): 您反映的 + a noun names the
+    # complaint; it reported the whole turn, and the turns after it, as the customer's words.
+    turns = [
+        *COMPLAINT,
+        (A, "如果我理解没错的话 您在一楼药局等了一个半小时 窗口同仁态度不好 对吗"),
+        (C, "对"),
+        (A, "您反映的态度问题 我已经登记了 客诉单号是NTUH1209031"),
+        (A, "药局主管会在三个工作天内 打电话回复您处理结果"),
+        (A, "没接到电话可以打服务台分机找我"),
+    ]
+    assert verdicts(conversation(turns, channel="lobby"), "Q9") == []
+    # Without that turn, no number was given.
+    del turns[6]
+    assert {m for _, m in verdicts(conversation(turns, channel="lobby"), "Q9")} == {"number"}
+
+
+def test_a_restatement_in_other_words() -> None:
+    # 如果我理解沒錯的話 (set ax) and Cantonese 我确认返一次先 … 系咪咁 (set ay).
+    for opener in ("如果我理解没错的话", "我确认返一次先", "要是我没听错"):
+        turns = [
+            *COMPLAINT,
+            (A, opener + " 您在一楼药局等了一个半小时 窗口同仁态度不好"),
+            (C, "对"),
+            (A, "已经登记了 客诉单号是NT1209031 三个工作天内打电话回复您"),
+        ]
+        assert "restate" not in {m for _, m in verdicts(conversation(turns), "Q9")}, opener
+    # Without it (the feedback at once), nothing was restated.
+    del turns[4:6]
+    assert {m for _, m in verdicts(conversation(turns), "Q9")} == {"restate"}
+
+
+def test_reported_words_go_on_into_the_next_turn_only_when_cut_at_the_marker() -> None:
+    # 三个工作天之内会有同事打返畀你 话你知处理结果 / 你可以打返嚟客户服务热线 (set ay): 话你知
+    # + a clause is the agent telling; it does not report the next turn's 热线. 打返畀你 is a
+    # Cantonese call-back.
+    turns = [
+        *COMPLAINT,
+        (A, "我确认一下 您等了一个半小时 窗口态度不好 系咪咁"),
+        (C, "系"),
+        (A, "你嘅投诉编号系 C二六一零二零八八五"),
+        (A, "三个工作天之内会有同事打返畀你 话你知处理结果"),
+        (A, "如果到时未收到电话 你可以打返嚟客户服务热线"),
+    ]
+    assert verdicts(conversation(turns), "Q9") == []
+    # Cut right after the marker, the next turn is the words reported (…跟您讲 / 这个不行).
+    said = [*OPEN, (A, "您是说前台跟您讲"), (A, "这个不行"), (C, "对")]
+    assert severities(conversation(said), "Q5") == set()
+    for first in ("您反映的态度问题我已经登记了", "前台跟您讲要等三天才能办好"):
+        own = [*OPEN, (A, first), (A, "这个不行"), (C, "啊")]
+        assert severities(conversation(own), "Q5") == {"fail"}, first
+
+
+def test_cantonese_can_or_cannot_is_a_question() -> None:
+    # 補發新卡大概五至七個工作天寄到，得唔得？ (set ay) asks; 唔得 alone still refuses.
+    asked = [*OPEN, (A, "补发新卡大概五至七个工作天寄到你登记住址，得唔得？"), (C, "得")]
+    assert severities(conversation(asked), "Q5") == set()
+    refused = [*OPEN, (A, "呢个唔得，冇得改"), (C, "吓")]
+    assert severities(conversation(refused), "Q5") == {"fail"}
+
+
+def test_asking_words_belong_to_the_requests_sentence() -> None:
+    # 这边请坐。…我先跟您说一下，办副卡需要三位的身份证件 (set aw): the 请 of 请坐 and the
+    # 说一下 of 跟您说一下 ask for nothing; the reason came with the swipe later.
+    told = [
+        *OPEN,
+        (A, "黄先生这边请坐。我先跟您说一下，办副卡需要三位的身份证件。"),
+        (C, "都带了"),
+        (A, "为了确认是机主本人来办理，麻烦您刷一下身份证"),
+    ]
+    assert severities(conversation(told, channel="lobby"), "Q6") == set()
+    asked = [*OPEN, (A, "黄先生这边坐。请出示三位的身份证件。"), (C, "给")]
+    assert severities(conversation(asked, channel="lobby"), "Q6") == {"fail"}
