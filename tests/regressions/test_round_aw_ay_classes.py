@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support.calls import conversation, severities, verdicts
+from tests.support.calls import conversation, severities, transferred, verdicts
 
 A, C = "agent", "customer"
 OPEN: list[tuple[str, str] | dict[str, Any]] = [(A, "您好，这里是招行，我是客服李明"), (C, "你好")]
@@ -109,3 +109,18 @@ def test_asking_words_belong_to_the_requests_sentence() -> None:
     assert severities(conversation(told, channel="lobby"), "Q6") == set()
     asked = [*OPEN, (A, "黄先生这边坐。请出示三位的身份证件。"), (C, "给")]
     assert severities(conversation(asked, channel="lobby"), "Q6") == {"fail"}
+
+
+def test_taiwan_words_for_permission_and_support() -> None:
+    # Found by rewriting the corpus in Taiwan wording (OpenCC s2twp): 權限 is 許可權 there and
+    # 支持 is 支援, so 我這邊沒有許可權 lost its transfer reason and 都支援，沒有例外 its inclusion.
+    turns = [
+        *OPEN,
+        (A, "年費豁免這塊是信用卡中心審批的，我這邊沒有許可權直接免。"),
+        (A, "我幫您轉到信用卡中心，大概等一分鐘，可以嗎？"),
+        (C, "可以"),
+        *transferred("信用卡中心"),
+    ]
+    assert verdicts(conversation(turns), "Q7") == []
+    said = [*OPEN, (A, "電子社保卡現在就能用，所有定點醫院藥店都支援，沒有例外。"), (C, "好")]
+    assert severities(conversation(said), "Q5") == set()
