@@ -124,3 +124,21 @@ def test_taiwan_words_for_permission_and_support() -> None:
     assert verdicts(conversation(turns), "Q7") == []
     said = [*OPEN, (A, "電子社保卡現在就能用，所有定點醫院藥店都支援，沒有例外。"), (C, "好")]
     assert severities(conversation(said), "Q5") == set()
+
+
+def test_set_az_and_ba_classes() -> None:
+    # 不可能再让您白跑了 (set ba) promises; 您的密码我们职员是不可能看到的 (set az) reassures;
+    # 不是您这样做不对，是我们页面没写清楚 (set az) denies the blame. The bare forms still fail.
+    for said in (
+        "这次我先帮您把材料全部核一遍 不可能再让您白跑了",
+        "您的密码我们职员是不可能看到的，所以请您自己记好。",
+        "不是您这样做不对，是我们这个页面的提示没写清楚。",
+    ):
+        assert severities(conversation([*OPEN, (A, said), (C, "好")]), "Q5") == set(), said
+    for said in ("这个不可能再给您延期了", "不是，您这样做不对，要先勾选优惠券。"):
+        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+    # 先说护照，孩子今年多大了？ (set ba) names the topic; 说一下护照号码 asks for the number.
+    topic = [*OPEN, (A, "两件事我一件一件帮您看。先说护照，孩子今年多大了？"), (C, "十四岁")]
+    assert severities(conversation(topic), "Q6") == set()
+    asked = [*OPEN, (A, "先说一下孩子的护照号码。"), (C, "E123")]
+    assert severities(conversation(asked), "Q6") == {"fail"}
