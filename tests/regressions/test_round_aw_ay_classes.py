@@ -142,3 +142,19 @@ def test_set_az_and_ba_classes() -> None:
     assert severities(conversation(topic), "Q6") == set()
     asked = [*OPEN, (A, "先说一下孩子的护照号码。"), (C, "E123")]
     assert severities(conversation(asked), "Q6") == {"fail"}
+
+
+def test_cannot_fails_only_where_it_refuses() -> None:
+    # 不可能 said as a reassurance kept bringing false alarms (sets az, ba and earlier): it fails
+    # in a refusal's shape only; in any other it is a reviewer's call.
+    for said in ("那边的审核不可能这么快", "这个流程不可能超过两天"):
+        assert severities(conversation([*OPEN, (A, said), (C, "哦")]), "Q5") == {"review"}, said
+    for said in (
+        "这个不可能。",
+        "不可能给您退",
+        "已经成交的单不可能取消喔",
+        "不可能是我们的问题",
+        "冇可能",
+        "想都别想",
+    ):
+        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said

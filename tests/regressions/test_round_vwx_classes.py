@@ -438,6 +438,9 @@ def test_reported_speech_going_on_into_the_next_turn() -> None:
         turns = [*OPEN, (A, first), (A, second), (C, "对")]
         assert severities(conversation(turns), "Q5") == set(), second
     own = [*OPEN, (A, "好的 明白了。"), (A, "不可能超过两天"), (C, "哦")]
+    # Said by the agent, it reassures rather than refuses: a reviewer's call (fail_forms).
+    assert severities(conversation(own), "Q5") == {"review"}
+    own[-2] = (A, "这个不可能给您退")
     assert severities(conversation(own), "Q5") == {"fail"}
 
 

@@ -926,6 +926,7 @@ def _explained(spec: PhraseSpec, text: str, found: Found, lead_in: str = "") -> 
 _FOR_REVIEW: dict[str, tuple[str, str]] = {
     "reading": ("（宣读条款时，请人工复核）", " (read from a rule: for review)"),
     "explained": ("（随即说明原因或办法，请人工复核）", " (explained in the same breath: for review)"),
+    "unsure": ("（不像直接拒绝，请人工复核）", " (not said as a refusal: for review)"),
 }
 
 
@@ -1009,7 +1010,15 @@ def _for_review(turn: Turn, found: Found, spec: PhraseSpec, reading: Words, lead
         return "reading"
     if _explained(spec, turn.text, found, lead_in):
         return "explained"
+    at = (len(lead_in) if start == 0 else 0) + found.start - start
+    if spec.fail_forms and not _refuses(spec, sentence, at):
+        return "unsure"
     return None
+
+
+def _refuses(spec: PhraseSpec, sentence: str, at: int) -> bool:
+    """Whether one of the phrase's ``fail_forms`` covers its words at ``at`` in the sentence."""
+    return any(m.start() <= at < m.end() for form in spec.fail_forms for m in re.finditer(form, sentence))
 
 
 # --- Q6 identity ------------------------------------------------------------------------------------

@@ -67,6 +67,13 @@ class PhraseSpec(BaseModel):
         "make it a reviewer's call: a 'cannot' that goes on to explain or offer a way "
         "(确实做不到，退款只能原路返回). The finding is then for review, not a fail.",
     )
+    fail_forms: tuple[str, ...] = Field(
+        default=(),
+        description="Regular expressions for the shapes in which the phrase (or a variant) refuses, "
+        "matched on its sentence and covering where it starts (这个不可能, 不可能给您退, 不可能是我们"
+        "的问题). When given, a finding no form covers is a reviewer's call, not a fail: the same "
+        "words also promise or reassure (我们职员是不可能看到的). Empty: every finding may fail.",
+    )
     note: str | None = Field(default=None, description="Why the phrase, its allow-list and negations.")
 
     @field_validator("phrase")
