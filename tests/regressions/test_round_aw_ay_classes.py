@@ -158,3 +158,26 @@ def test_cannot_fails_only_where_it_refuses() -> None:
         "想都别想",
     ):
         assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+
+
+def test_set_bd_classes() -> None:
+    # 入住時同事出示身份證就可以了 (set bd) tells what to bring later; nothing is asked now.
+    later = [*OPEN, (A, "訂房確認信我會發到您公司的電郵，入住時同事出示身份證就可以了。"), (C, "好")]
+    assert severities(conversation(later), "Q6") == set()
+    now = [*OPEN, (A, "麻煩您出示身份證。"), (C, "好")]
+    assert severities(conversation(now), "Q6") == {"fail"}
+    # 质量问题的鞋 要品牌方的售后来审核 (set bd): who must review it is the reason.
+    turns = [
+        *OPEN,
+        (A, "质量问题的鞋 要品牌方的售后来审核"),
+        (A, "我把您转到这个品牌的售后专员 大概等一分钟左右 您看可以吗"),
+        (C, "可以"),
+        *transferred("品牌售后"),
+    ]
+    assert verdicts(conversation(turns), "Q7") == []
+    # 不行我就去投诉 (set bd) threatens; whether handling was owed is a reviewer's call, while
+    # 我要投诉 complains.
+    threat = [*OPEN, (C, "我就要退钱 不行我就去投诉"), (A, "理解理解 钱是可以退的")]
+    assert {s for s, _ in verdicts(conversation(threat), "Q9")} == {"review"}
+    threat[2] = (C, "我就要退钱 我要投诉")
+    assert "fail" in {s for s, _ in verdicts(conversation(threat), "Q9")}

@@ -1073,6 +1073,8 @@ def _identity_request(rule: IdentityCheck, conv: Conversation, turn: Turn) -> Fo
     asked = _with_next(conv, turn)[start:] if ends_turn else turn.text[start : end + 1]
     if rule.asking is not None and compiled(rule.asking).search(asked) is None:
         return None  # named, not asked for: 您是用预留手机号打进来的
+    if compiled(rule.later).search(turn.text[start : request.end]) is not None:
+        return None  # for a later visit: 入住时同事出示身份证就可以了
     return request
 
 
@@ -1524,7 +1526,11 @@ def _complaint(rule: ComplaintConversationCheck, conv: Conversation, out: _Out) 
             is not None
         ):
             continue
-        review = step in rule.review_steps or (step == "contact" and _contact_unclear(rule, conv, said))
+        review = (
+            step in rule.review_steps
+            or (step == "contact" and _contact_unclear(rule, conv, said))
+            or (said is not None and _only_threatened(rule, conv))
+        )
         zh, en = _STEP_TEXT[step]
         out.add(
             rule,
@@ -1535,6 +1541,15 @@ def _complaint(rule: ComplaintConversationCheck, conv: Conversation, out: _Out) 
             event=ended,
             missing=step,
         )
+
+
+def _only_threatened(rule: ComplaintConversationCheck, conv: Conversation) -> bool:
+    """Whether every complaint word the customer said is inside a threat (不行我就去投诉)."""
+    words, threats = compiled(rule.complaint_words), compiled(rule.threats)
+    said = [(t, f) for t in conv.customer for f in words.find_all(t.text)]
+    return bool(said) and all(
+        any(m.start <= f.start and f.end <= m.end for m in threats.find_all(t.text)) for t, f in said
+    )
 
 
 def _promising(rule: ComplaintConversationCheck, conv: Conversation, step: str) -> list[Turn]:

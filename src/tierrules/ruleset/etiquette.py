@@ -453,6 +453,11 @@ class IdentityCheck(Check):
         "request phrase in a turn without any of them is a mention (您是用预留手机号打进来的), "
         "not a request.",
     )
+    later: Wording = Field(
+        default_factory=Wording,
+        description="Words that put the request at a later visit (入住时, 到时候, 记得带): said in the "
+        "request's sentence before it, the data is not asked for in this conversation.",
+    )
 
 
 class TransferCheck(Check):
@@ -556,6 +561,12 @@ class ComplaintConversationCheck(Check):
     complaint_words: Wording = _wording("投诉")
     not_a_complaint: Wording = _wording(
         "不是要投诉", "不是投诉", "不投诉", "没想投诉", "不想投诉", "不用投诉"
+    )
+    threats: Wording = Field(
+        default_factory=Wording,
+        description="A complaint only threatened (不行我就去投诉, 再不退我就投诉): when every complaint "
+        "in the customer's words is one, a person decides whether the handling was owed, so the "
+        "missing steps are for review.",
     )
     restate: Wording
     # A restatement seeks the customer's confirmation (S2: 复述关键点确认理解无误): a restate
