@@ -181,3 +181,48 @@ def test_set_bd_classes() -> None:
     assert {s for s, _ in verdicts(conversation(threat), "Q9")} == {"review"}
     threat[2] = (C, "我就要退钱 我要投诉")
     assert "fail" in {s for s, _ in verdicts(conversation(threat), "Q9")}
+
+
+def test_set_bf_and_bh_classes() -> None:
+    # 要地面服务的行李系统才看得到，我这边没这个权限 (set bh): only someone else can see it.
+    turns = [
+        *OPEN,
+        (
+            A,
+            "行李现在在哪，要地面服务的行李系统才看得到，我这边没这个权限，我帮您转到行李查询专席，大概半分钟，转过去好吗？",
+        ),
+        (C, "好的"),
+        *transferred("行李查询专席"),
+    ]
+    assert verdicts(conversation(turns), "Q7") == []
+    turns[2] = (A, "我帮您转到行李查询专席，大概半分钟，转过去好吗？")
+    assert {m for _, m in verdicts(conversation(turns), "Q7")} == {"reason"}
+    # 查理赔进度 要保护您的个人信息 / 所以 麻烦您 报一下…身份证的后四位 (set bf).
+    told = [
+        *OPEN,
+        (A, "查理赔进度 要保护您的个人信息"),
+        (A, "所以 麻烦您 报一下 身份证的后四位"),
+        (C, "0526"),
+    ]
+    assert severities(conversation(told), "Q6") == set()
+    asked = [*OPEN, (A, "查理赔进度 麻烦您 报一下 身份证的后四位"), (C, "0526")]
+    assert severities(conversation(asked), "Q6") == {"fail"}
+
+
+def test_set_bg_classes() -> None:
+    # 我不知道大家晚餐吃過了沒，如果還沒… (set bg) asks, politely; 我不知道 alone still fails.
+    asked = [*OPEN, (A, "早餐六點開始。我不知道大家晚餐吃過了沒，如果還沒，一樓餐廳開到九點半。"), (C, "好")]
+    assert severities(conversation(asked), "Q5") == set()
+    assert severities(conversation([*OPEN, (A, "这个我不知道"), (C, "啊")]), "Q5") == {"fail"}
+    # 我跟您对一下哈 您是说…对吧 (set bg, raw ASR): a restatement that begins with a reporting
+    # marker is the agent's own; 请问您的订单编号是？ asks for a number, it gives none.
+    turns = [
+        *OPEN,
+        (C, "我要投诉 快递员直接把件扔门口"),
+        (A, "真不好意思 请问您的订单编号是"),
+        (C, "8806"),
+        (A, "我 跟 您 对 一下 哈 您 是说 快递员 没 联系 您 直接 放 门口 对 吧"),
+        (C, "对"),
+        (A, "网点主管会在明天中午十二点前给您回电话"),
+    ]
+    assert {m for _, m in verdicts(conversation(turns), "Q9")} == {"number"}

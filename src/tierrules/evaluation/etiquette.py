@@ -1461,7 +1461,10 @@ def _step_turns(
     for turn in turns:
         for found in words.find_all(turn.text):
             before = turn.text[: found.start]
-            if not any(k and before.endswith(k) for k in keys) and turn.own(found):
+            # A step that begins with a reporting marker is the agent's own words (您是说…对吧
+            # restates; without punctuation the reported words run to the turn's end).
+            own = turn.own(found) or any(a == found.start for a, _ in turn.quoted)
+            if not any(k and before.endswith(k) for k in keys) and own:
                 yield turn
                 break
         else:
