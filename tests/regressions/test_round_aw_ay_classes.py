@@ -226,3 +226,19 @@ def test_set_bg_classes() -> None:
         (A, "网点主管会在明天中午十二点前给您回电话"),
     ]
     assert {m for _, m in verdicts(conversation(turns), "Q9")} == {"number"}
+
+
+def test_a_title_the_customer_asked_for_is_someone_else() -> None:
+    # 消化内科 刘医生 刘国栋 / 好的 刘医生开的 (set bh, a miss): the doctor, not the customer 刘晓梅;
+    # said by the agent it is no mention of her. 刘医生 for a customer who is a doctor still counts.
+    opened = {"customer_name": "刘晓梅", "customer_gender": "female"}
+    turns = [
+        (A, "您好 市三医院 我是罗静"),
+        (C, "我的病理报告还查不到"),
+        (A, "好的 刘女士是吧 您是哪位医生开的检查"),
+        (C, "消化内科 刘医生 刘国栋"),
+        (A, "好的 刘医生开的 病理 我帮您看一下"),
+    ]
+    assert severities(conversation(turns, opened=opened), "Q4") == {"fail"}
+    turns[3] = (C, "我就是医生 叫我刘医生就行")
+    assert severities(conversation(turns, opened=opened), "Q4") == set()

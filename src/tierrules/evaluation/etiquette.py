@@ -682,7 +682,9 @@ def _name_mentions(
         pattern = _name_pattern(rule, name, gender)
         for t in new:
             if _within(t, conv, rule.within_seconds):
-                memo["mentions"] += len(pattern.findall(t.text)) + _cut_mentions(conv, t, pattern)
+                said = [m.group() for m in pattern.finditer(t.text)]
+                own = [m for m in said if not _named_by_customer(conv, t, m)]
+                memo["mentions"] += len(own) + _cut_mentions(conv, t, pattern)
     memo["turns"] = len(conv.agent)
     mentions: int = memo["mentions"]
     if mentions >= rule.min_mentions:
@@ -703,6 +705,26 @@ def _name_mentions(
     )
     memo["found"] = ((mentions, at), part.violations)
     out.keep(part.violations)
+
+
+# Titles by position: the customer may hold one, and so may someone they ask for.
+_POSITION = re.compile("(医生|医师|大夫|老师|经理|总|主任|律师|教授|院长|处长|科长|局长|董)$")
+# The customer asking for someone by department or errand: 消化内科刘医生, 约骨科陈医生.
+_ASKED_FOR = re.compile("(科|部|室|中心|门诊|找|约|挂|问)[^,.!?]{0,3}$")
+
+
+def _named_by_customer(conv: Conversation, turn: Turn, form: str) -> bool:
+    """Whether ``form`` is a title the customer used before ``turn`` for someone they asked for
+    (消化内科 刘医生 / 好的 刘医生开的: the doctor, not the customer)."""
+    if not _POSITION.search(form):
+        return False
+    for said in conv.customer:
+        if said.event.at > turn.event.at:
+            break
+        at = said.text.find(form)
+        if at >= 0 and _ASKED_FOR.search(said.text[:at]):
+            return True
+    return False
 
 
 def _around_cut(conv: Conversation, turn: Turn) -> tuple[str, int] | None:
