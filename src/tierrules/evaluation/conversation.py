@@ -181,7 +181,6 @@ TurnCache = dict[int, Turn]
 """Turns already built, by ``id`` of their utterance (checked to be the same object)."""
 
 
-# Complexity C: quotation marks paired, then each reported-speech marker up to its clause end.
 def _reported_from_before(text: str, ends: Sequence[str]) -> tuple[int, int]:
     """The words the previous turn's reporting marker introduced (您是说卖场客服跟您讲 /
     不可能超过两天 对吧): from the start to the clause end or the agent's own voice."""
@@ -207,6 +206,7 @@ def _ends_reporting(text: str, quoted: Sequence[tuple[int, int]]) -> bool:
 _CUT_REPORT = 6  # characters from a reporting marker to a turn's end that may still be cut
 
 
+# Complexity C: quotation marks paired, then each reported-speech marker up to its clause end.
 def _quoted_spans(
     text: str, markers: Sequence[str], ends: Sequence[str] = (), continued: bool = False
 ) -> list[tuple[int, int]]:
@@ -340,6 +340,7 @@ class Conversation:
         # Only utterances: judged as a call (Q1's generic greeting fits either way).
         return "phone" if any(isinstance(e, Utterance) for e in self.events) else None
 
+    # Complexity C: the cached turn reused only when its context (offset, quote, report) is the same.
     def _turn(self, event: Utterance, markers: Sequence[str], cache: TurnCache | None) -> Turn:
         offset = self._offset(event)
         last = self.turns[-1] if self.turns else None

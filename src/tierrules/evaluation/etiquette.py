@@ -983,6 +983,8 @@ def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversatio
     out.keep(memo["found"])
 
 
+# Complexity C: the cut-across phrases, the turn's own, and the harmless context begun before the
+# cut, in the order they take precedence.
 def _phrases_said(phrases: _Phrases, conv: Conversation, i: int) -> list[tuple[Turn, str, Found]]:
     """The forbidden phrases the agent's ``i``-th turn brings: one speech recognition cut across
     the previous agent turn and this one (我也不 / 知道: the previous turn's), then its own."""
@@ -1472,6 +1474,7 @@ def _complaint_said(rule: ComplaintConversationCheck, conv: Conversation) -> Tur
     return None
 
 
+# Complexity C: one scan per turn — each match's negation and ownership, then the cut-across form.
 def _step_turns(
     wording: Any, negations: Sequence[str], turns: Iterable[Turn], conv: Conversation | None = None
 ) -> Iterator[Turn]:
