@@ -242,3 +242,23 @@ def test_a_title_the_customer_asked_for_is_someone_else() -> None:
     assert severities(conversation(turns, opened=opened), "Q4") == {"fail"}
     turns[3] = (C, "我就是医生 叫我刘医生就行")
     assert severities(conversation(turns, opened=opened), "Q4") == set()
+
+
+def test_set_bi_and_bj_classes() -> None:
+    # Scored on the final commit of the session (sets bi, bj), fixed after.
+    # 这个我不管最后是哪个部门处理，都会帮您盯到底 (set bi): 不管…都 is "no matter which".
+    # 我不知道您之前有沒有用過… (set bi) asks politely. The bare forms still fail.
+    for said in ("这个我不管最后是哪个部门处理，都会帮您盯到底", "我不知道您之前有沒有用過我們的App"):
+        assert severities(conversation([*OPEN, (A, said), (C, "好")]), "Q5") == set(), said
+    for said in ("这个我不管，您去找商家", "我不知道，您去问别人"):
+        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+    # 您的號碼是二百三十六號 (set bj, a miss) is the queue ticket: no way to get in touch, so a
+    # missing contact in person still fails.
+    turns = [
+        *OPEN,
+        (C, "我已經等了五十分鐘了 我要投訴你們"),
+        (A, "真的很抱歉。您的號碼是二百三十六號，我確認一下，您等了五十分鐘還沒叫號，對嗎？"),
+        (C, "對"),
+        (A, "您的陳情我已經登記了，案件編號是1131216042，三個工作天內會有處理結果。"),
+    ]
+    assert verdicts(conversation(turns, channel="lobby"), "Q9") == [("fail", "contact")]
