@@ -216,7 +216,9 @@ def test_a_forbidden_phrase_split_by_asr_spaces_is_still_found(
         ch + (" " * data.draw(st.integers(1, 2)) if i + 1 in cuts else "") for i, ch in enumerate(phrase)
     )
     i = data.draw(st.sampled_from(_agent_turns(events)[1:]))
-    events[i] = {**events[i], "text": f"嗯 {spaced} 那个 " + events[i]["text"]}
+    # After the turn's own words: put before them, the phrase can open a harmless construction
+    # that ends in them (嗯 我 不知道 那个 / 您看这样处理行不行？ asks, politely, found by this test).
+    events[i] = {**events[i], "text": events[i]["text"] + f" 嗯 {spaced} 那个"}
     found = [v for v in _violations(events, now) if v["rule"] == "Q5.forbidden-phrases"]
     assert found, spaced
     evidence = found[0]["evidence"]

@@ -262,3 +262,13 @@ def test_set_bi_and_bj_classes() -> None:
         (A, "您的陳情我已經登記了，案件編號是1131216042，三個工作天內會有處理結果。"),
     ]
     assert verdicts(conversation(turns, channel="lobby"), "Q9") == [("fail", "contact")]
+
+
+def test_a_polite_question_after_i_dont_know_stays_in_its_clause() -> None:
+    # Found by the hypothesis property on the session's last CI run: the polite-question form
+    # 我不知道…行不行 reached across clause and sentence ends, so 我不知道。您看这样处理行不行？
+    # (a flat "I don't know." and then a question) passed.
+    for said in ("我不知道。您看这样处理行不行？", "我不知道，您去问别人吧，行不行"):
+        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+    asked = [*OPEN, (A, "我不知道您周六上午方不方便？"), (C, "方便")]
+    assert severities(conversation(asked), "Q5") == set()
