@@ -272,3 +272,34 @@ def test_a_polite_question_after_i_dont_know_stays_in_its_clause() -> None:
         assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
     asked = [*OPEN, (A, "我不知道您周六上午方不方便？"), (C, "方便")]
     assert severities(conversation(asked), "Q5") == set()
+
+
+def test_brush_offs_fail_only_in_a_brush_offs_shape() -> None:
+    # Blind sets bg and bi each brought a harmless 我不知道 (a polite question) and bi a harmless
+    # 这个我不管 ("no matter which"): like 不可能, both fail only in the shapes in which they push
+    # the customer away (fail_forms); other shapes apologise or ask, and are a reviewer's call.
+    for said in (
+        "我不知道您已经跑了两趟了，真的很抱歉",
+        "我不知道该怎么称呼您？",
+        "有我不知道的情况您随时跟我说",
+        "这个我不管是谁答应您的，我先帮您查一下记录",
+    ):
+        assert severities(conversation([*OPEN, (A, said), (C, "好")]), "Q5") == {"review"}, said
+    assert (
+        severities(conversation([*OPEN, (A, "不是我不知道，是系统还没更新，我帮您催一下"), (C, "好")]), "Q5")
+        == set()
+    )
+    for said in (
+        "这个我不知道",
+        "我不知道啊 您去问商家吧",
+        "我也不知道为什么会这样",
+        "具体几点到我不知道",
+        "我不知道什么时候能修好",
+        "呢個我都唔知",
+        "这个我们不管的您可以直接联系快递员",
+        "这块不归我们管",
+    ):
+        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+    # A phrase cut across two turns is judged on its whole sentence (我 也 不 / 知道 耶).
+    cut = [*OPEN, (A, "我 也 不"), (A, "知道 耶"), (C, "啊")]
+    assert severities(conversation(cut), "Q5") == {"fail"}

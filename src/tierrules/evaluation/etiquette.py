@@ -963,7 +963,9 @@ def _forbidden(rule: ForbiddenPhrasesCheck, phrases: _Phrases, conv: Conversatio
         for turn, phrase_id, found in _phrases_said(phrases, conv, i):
             spec = phrases.specs[phrase_id]
             evidence = _evidence(turn, found)
-            why = _for_review(turn, found, spec, reading, _lead_in(conv, turn))
+            # A phrase cut across two turns (我也不 / 知道) goes on in the turn that brought it.
+            trail = conv.agent[i].text if turn is not conv.agent[i] else ""
+            why = _for_review(turn, found, spec, reading, _lead_in(conv, turn), trail)
             zh, en = _FOR_REVIEW[why] if why is not None else ("", "")
             instead_zh = f"，可改说“{spec.suggest[0]}”" if spec.suggest else ""
             instead_en = f"; say {spec.suggest[0]!r} instead" if spec.suggest else ""
@@ -1023,26 +1025,34 @@ def _lead_in(conv: Conversation, turn: Turn) -> str:
     return "".join(said)
 
 
-def _for_review(turn: Turn, found: Found, spec: PhraseSpec, reading: Words, lead_in: str = "") -> str | None:
-    """Why a finding is a reviewer's call, not a fail: a rule read aloud, or a 'cannot'
-    explained or regretted in the same breath; None: a fail. ``lead_in``: the unfinished
-    sentence the speaker's turns before ended on (a turn's verdict never waits for later turns:
-    a streamed verdict is final)."""
-    start, _ = _sentence_bounds(turn.text, found)
+def _for_review(
+    turn: Turn, found: Found, spec: PhraseSpec, reading: Words, lead_in: str = "", trail: str = ""
+) -> str | None:
+    """Why a finding is a reviewer's call, not a fail: a rule read aloud, a 'cannot' explained
+    or regretted in the same breath, or words in none of the phrase's refusing shapes; None: a
+    fail. ``lead_in``: the unfinished sentence the speaker's turns before ended on; ``trail``:
+    the next turn, for a phrase cut across the two (a turn's verdict never waits for later
+    turns: a streamed verdict is final)."""
+    start, end = _sentence_bounds(turn.text, found)
     sentence = (lead_in if start == 0 else "") + _sentence(turn.text, found)
     if reading.search(sentence) is not None:
         return "reading"
     if _explained(spec, turn.text, found, lead_in):
         return "explained"
     at = (len(lead_in) if start == 0 else 0) + found.start - start
-    if spec.fail_forms and not _refuses(spec, sentence, at):
+    if end == len(turn.text):
+        sentence += trail[: _sentence_bounds(trail, Found(0, 0))[1]]
+    if spec.fail_forms and not _refuses(spec, sentence, at, at + found.end - found.start):
         return "unsure"
     return None
 
 
-def _refuses(spec: PhraseSpec, sentence: str, at: int) -> bool:
-    """Whether one of the phrase's ``fail_forms`` covers its words at ``at`` in the sentence."""
-    return any(m.start() <= at < m.end() for form in spec.fail_forms for m in re.finditer(form, sentence))
+def _refuses(spec: PhraseSpec, sentence: str, start: int, end: int) -> bool:
+    """Whether one of the phrase's ``fail_forms`` overlaps its words (``start``-``end``) in the
+    sentence."""
+    return any(
+        m.start() < end and start < m.end() for form in spec.fail_forms for m in re.finditer(form, sentence)
+    )
 
 
 # --- Q6 identity ------------------------------------------------------------------------------------

@@ -70,9 +70,10 @@ class PhraseSpec(BaseModel):
     fail_forms: tuple[str, ...] = Field(
         default=(),
         description="Regular expressions for the shapes in which the phrase (or a variant) refuses, "
-        "matched on its sentence and covering where it starts (这个不可能, 不可能给您退, 不可能是我们"
-        "的问题). When given, a finding no form covers is a reviewer's call, not a fail: the same "
-        "words also promise or reassure (我们职员是不可能看到的). Empty: every finding may fail.",
+        "matched on its sentence and overlapping its words (这个不可能, 不可能给您退, 不可能是我们"
+        "的问题, 这个我也不知道). When given, a finding no form overlaps is a reviewer's call, not a "
+        "fail: the same words also promise, reassure or apologise (我们职员是不可能看到的, 我不知道您"
+        "已经跑了两趟). Empty: every finding may fail.",
     )
     note: str | None = Field(default=None, description="Why the phrase, its allow-list and negations.")
 
