@@ -303,3 +303,38 @@ def test_brush_offs_fail_only_in_a_brush_offs_shape() -> None:
     # A phrase cut across two turns is judged on its whole sentence (我 也 不 / 知道 耶).
     cut = [*OPEN, (A, "我 也 不"), (A, "知道 耶"), (C, "啊")]
     assert severities(conversation(cut), "Q5") == {"fail"}
+
+
+def test_set_bl_bm_bn_classes() -> None:
+    # Scored on bd26cf5, fixed after. 钟老先生 (set bl) and 马导 (set bn, a tour guide) name the
+    # customer: an elderly man's honorific and a title by position.
+    lobby = {"customer_name": "钟国庆", "customer_gender": "male", "group_leader_name": "钟国庆"}
+    for first, second in (("钟老先生您好", "钟老先生，您先坐"), ("钟导早", "好的钟导")):
+        turns = [(A, f"下午好，欢迎光临！{first}。"), (C, "你好"), (A, f"{second}。"), (C, "好")]
+        assert severities(conversation(turns, channel="lobby", hour=15, opened=lobby), "Q4") == set()
+    bare = [(A, "下午好，欢迎光临！钟老先生您好。"), (C, "你好"), (A, "您先坐。"), (C, "好")]
+    assert severities(conversation(bare, channel="lobby", hour=15, opened=lobby), "Q4") == {"fail"}
+    # 我是县医院骨科的刘医生 (set bm): the caller gives her own title; 骨科 before it does not make
+    # her a doctor she asked for.
+    opened = {"customer_name": "刘芳", "customer_gender": "female"}
+    turns = [
+        (A, "您好，这里是六院预约中心，我是陶欣"),
+        (C, "你好，我是县中心医院骨科的刘医生，想给病人转诊"),
+        (A, "刘医生您好，您是要办理转诊，对吗？"),
+        (C, "对"),
+        (A, "明白，刘医生。"),
+    ]
+    assert severities(conversation(turns, opened=opened), "Q4") == set()
+    turns[1] = (C, "你好，我想挂骨科的刘医生，给病人转诊")
+    assert severities(conversation(turns, opened=opened), "Q4") == {"fail"}
+    # 转诊的审核是医务处负责的，我们预约中心只能挂普通号 (set bm): whose job it is is the reason.
+    turns = [
+        *OPEN,
+        (A, "转诊的审核和床位协调是医务处负责的，我们预约中心只能挂普通门诊号。"),
+        (A, "我帮您转接到医务处，大概等一分钟左右，您看可以吗？"),
+        (C, "可以"),
+        *transferred("医务处"),
+    ]
+    assert verdicts(conversation(turns), "Q7") == []
+    turns[2] = (A, "好的。")
+    assert {m for _, m in verdicts(conversation(turns), "Q7")} == {"reason"}

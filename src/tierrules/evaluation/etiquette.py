@@ -722,9 +722,21 @@ def _named_by_customer(conv: Conversation, turn: Turn, form: str) -> bool:
         if said.event.at > turn.event.at:
             break
         at = said.text.find(form)
-        if at >= 0 and _ASKED_FOR.search(said.text[:at]):
+        if (
+            at >= 0
+            and _ASKED_FOR.search(said.text[:at])
+            and not _INTRODUCES.search(_clause_before(said.text, at))
+        ):
             return True
     return False
+
+
+# The customer giving their own title: 我是县医院骨科的刘医生.
+_INTRODUCES = re.compile("(我|本人)(就)?(是|系|叫)")
+
+
+def _clause_before(text: str, at: int) -> str:
+    return text[max((text.rfind(ch, 0, at) for ch in ",.!?;"), default=-1) + 1 : at]
 
 
 def _around_cut(conv: Conversation, turn: Turn) -> tuple[str, int] | None:
