@@ -338,3 +338,12 @@ def test_set_bl_bm_bn_classes() -> None:
     assert verdicts(conversation(turns), "Q7") == []
     turns[2] = (A, "好的。")
     assert {m for _, m in verdicts(conversation(turns), "Q7")} == {"reason"}
+
+
+def test_a_reason_in_everyday_words_for_an_identity_check() -> None:
+    # 补卡得先核一下身份，免得有人冒名把您的新卡领走 (set ag, cleared only by the length net):
+    # the risk avoided is the reason. The request alone still fails.
+    told = [*OPEN, (A, "补卡得先核一下身份，免得有人冒名领走，麻烦把身份证给我看一下。"), (C, "给")]
+    assert severities(conversation(told, channel="lobby"), "Q6") == set()
+    asked = [*OPEN, (A, "麻烦把身份证给我看一下。"), (C, "给")]
+    assert severities(conversation(asked, channel="lobby"), "Q6") == {"fail"}
