@@ -347,3 +347,26 @@ def test_a_reason_in_everyday_words_for_an_identity_check() -> None:
     assert severities(conversation(told, channel="lobby"), "Q6") == set()
     asked = [*OPEN, (A, "麻烦把身份证给我看一下。"), (C, "给")]
     assert severities(conversation(asked, channel="lobby"), "Q6") == {"fail"}
+
+
+def test_a_long_explanation_of_something_else_is_no_reason() -> None:
+    # Sets bo and bq (scored on 1ff1f84, two misses): the length net took an explanation of the
+    # lock (连续错误五次系统就会自动锁定) and of the errand, said in the turn before (订单还没出库
+    # 地址和电话都是可以改的), for a possible reason. Said about the check, it still is one.
+    lock = (
+        "好的，连续错误五次系统就会自动锁定，锁了以后要人工处理。"
+        "我这边可以帮您解锁，请您提供身分证字号跟出生年月日。"
+    )
+    assert severities(conversation([*OPEN, (A, lock), (C, "A223456789")]), "Q6") == {"fail"}
+    errand = [
+        *OPEN,
+        (A, "嗯嗯 明白 徐先生 您这个订单还没出库 地址和电话都是可以改的"),
+        (A, "我这边给您手机发了一条验证码"),
+        (A, "您把收到的六位数字报给我一下"),
+        (C, "四七九二零三"),
+    ]
+    assert severities(conversation(errand), "Q6") == {"fail"}
+    safety = (
+        "解锁这一步系统要求必须是账户本人来操作，不然有被冒用的风险。我这边可以帮您解锁，请您提供身分证字号。"
+    )
+    assert severities(conversation([*OPEN, (A, safety), (C, "A223456789")]), "Q6") in ({"review"}, set())

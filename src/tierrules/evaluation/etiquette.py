@@ -1143,10 +1143,16 @@ def _unexplained(
     # A reason speech recognition cut between the previous turn and this one (为了 / 确认是本人).
     if lead_in and _cut_before(conv, turn, reasons):
         return None
-    # Said at length before the request (in this turn or the unfinished sentence before it), in
-    # words the lists do not hold: maybe a reason.
+    # Said at length before the request, in words the lists do not hold: maybe a reason. The
+    # request's own sentence always counts; the sentences and unfinished turn before it only
+    # when they talk about what a reason would (连续错误五次系统就会自动锁定 explains the lock).
+    start, _ = _sentence_bounds(turn.text, request)
+    own, before = turn.text[start : request.start], lead_in + turn.text[:start]
+    hints = rule.explanation_hints
+    if (hints.phrases or hints.patterns) and compiled(hints).search(before) is None:
+        before = ""
     limit = rule.explanation_review_chars
-    explained = limit is not None and char_count(lead_in + turn.text[: request.start]) >= limit
+    explained = limit is not None and char_count(before + own) >= limit
     return out.make(
         rule,
         turn.event.at,

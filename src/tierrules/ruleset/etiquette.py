@@ -448,6 +448,13 @@ class IdentityCheck(Check):
         "characters before the request (an explanation in words the lists do not hold), the "
         "missing reason is for review, not a fail. None: always a fail.",
     )
+    explanation_hints: Wording = Field(
+        default_factory=Wording,
+        description="What a reason talks about (身份, 本人, 安全, 规定, 信息): when given, the "
+        "sentences before the request's own count for ``explanation_review_chars`` only if they "
+        "say one of them (连续错误五次系统就会自动锁定 explains the lock, not the check); the "
+        "request's own sentence always counts. Empty: everything said before it counts.",
+    )
     asking: Wording | None = Field(
         default=None,
         description="Words that make a turn ask for something (请, 麻烦, 报一下, 吗). When set, a "
