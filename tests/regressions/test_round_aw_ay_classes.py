@@ -370,3 +370,18 @@ def test_a_long_explanation_of_something_else_is_no_reason() -> None:
         "解锁这一步系统要求必须是账户本人来操作，不然有被冒用的风险。我这边可以帮您解锁，请您提供身分证字号。"
     )
     assert severities(conversation([*OPEN, (A, safety), (C, "A223456789")]), "Q6") in ({"review"}, set())
+
+
+def test_reported_words_cut_mid_clause_go_on_in_the_next_turn() -> None:
+    # The raw-ASR rewrite of set bq: 您是说上次同事跟您讲 没有住址证明就 / 不行 是吗 — the cut
+    # fell after 就, mid-clause, more than a few words after the marker, so 不行 was the agent's.
+    # A turn that ends its clause still ends the reported words.
+    cut = [
+        *OPEN,
+        (A, "您是说上次同事跟您讲 没有住址证明就"),
+        (A, "不行 是吗 那时候可能是要同时更新记录"),
+        (C, "对"),
+    ]
+    assert severities(conversation(cut), "Q5") == set()
+    ended = [*OPEN, (A, "您是说上次同事跟您讲 没有住址证明的"), (A, "不行 您得先补材料"), (C, "啊")]
+    assert severities(conversation(ended), "Q5") == {"fail"}

@@ -200,10 +200,46 @@ def _ends_reporting(text: str, quoted: Sequence[tuple[int, int]]) -> bool:
     stripped = len(text.rstrip(": "))
     # Only a few words after the marker: a turn that already said a clause of reported words
     # ended where the speaker paused (…您反映的态度问题我已经登记了 does not go on reporting).
-    return any(b >= stripped and b - a <= _CUT_REPORT and text[a : a + 1] != '"' for a, b in quoted)
+    # Longer reported words go on only when the turn stops on a word no clause ends with
+    # (…同事跟您讲 没有住址证明就 / 不行 是吗).
+    limit = _CUT_REPORT_DANGLING if text.rstrip(": ").endswith(_DANGLING) else _CUT_REPORT
+    return any(b >= stripped and b - a <= limit and text[a : a + 1] != '"' for a, b in quoted)
 
 
 _CUT_REPORT = 6  # characters from a reporting marker to a turn's end that may still be cut
+_CUT_REPORT_DANGLING = 24  # the same, when the turn stops mid-clause
+_DANGLING = (
+    "就",
+    "才",
+    "要",
+    "会",
+    "能",
+    "得",
+    "是",
+    "不",
+    "没",
+    "都",
+    "也",
+    "还",
+    "再",
+    "把",
+    "被",
+    "给",
+    "跟",
+    "和",
+    "对",
+    "在",
+    "让",
+    "很",
+    "太",
+    "可以",
+    "的话",
+    "如果",
+    "要是",
+    "但是",
+    "所以",
+    "因为",
+)
 
 
 # Complexity C: quotation marks paired, then each reported-speech marker up to its clause end.
