@@ -385,3 +385,12 @@ def test_reported_words_cut_mid_clause_go_on_in_the_next_turn() -> None:
     assert severities(conversation(cut), "Q5") == set()
     ended = [*OPEN, (A, "您是说上次同事跟您讲 没有住址证明的"), (A, "不行 您得先补材料"), (C, "啊")]
     assert severities(conversation(ended), "Q5") == {"fail"}
+
+
+def test_always_like_this_said_as_praise() -> None:
+    # 诸葛先生你总是这样，每次来都惦记着我们，太客气了 (set br, scored on 1a7e288): the customer
+    # brought cakes; praise in the same sentence is no reproach.
+    said = "哎呀，诸葛先生你总是这样，每次来都惦记着我们，太客气了，谢谢您！"
+    assert severities(conversation([*OPEN, (A, said), (C, "自己做的")]), "Q5") == set()
+    for said in ("你总是这样，说了多少遍了", "你总是这样。"):
+        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
