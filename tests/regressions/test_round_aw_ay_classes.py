@@ -394,3 +394,17 @@ def test_always_like_this_said_as_praise() -> None:
     assert severities(conversation([*OPEN, (A, said), (C, "自己做的")]), "Q5") == set()
     for said in ("你总是这样，说了多少遍了", "你总是这样。"):
         assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+
+
+def test_set_bv_and_bw_classes() -> None:
+    # Scored on the commit after set br's fix. 这个 我也不知道 要看条款细则 (set bv, a miss): a rule
+    # named after the words is not a rule read aloud; named before them it still is.
+    slip = [*OPEN, (A, "這個 我也不知道 要看條款細則"), (C, "啊")]
+    assert severities(conversation(slip), "Q5") == {"fail"}
+    read = [*OPEN, (A, "我给您念一下条款：第八条，封闭期内不接受提前赎回，没有例外情形。"), (C, "哦")]
+    assert severities(conversation(read), "Q5") == {"review"}
+    # 四小时内上门 所有商户都一样 没有例外 (set bw, raw ASR) guarantees a benefit to everyone.
+    benefit = [*OPEN, (A, "商户 宽带 故障 是 四 小时 内 上门 所有 商户 都 一样 没有 例外"), (C, "好")]
+    assert severities(conversation(benefit), "Q5") == {"review"}
+    for said in ("定制商品不适用七天无理由，没有例外", "这个没有例外", "没有例外，都要交原件"):
+        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said

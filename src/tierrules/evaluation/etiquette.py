@@ -1047,11 +1047,13 @@ def _for_review(
     turns: a streamed verdict is final)."""
     start, end = _sentence_bounds(turn.text, found)
     sentence = (lead_in if start == 0 else "") + _sentence(turn.text, found)
-    if reading.search(sentence) is not None:
+    at = (len(lead_in) if start == 0 else 0) + found.start - start
+    # Read aloud: the rule's marker comes before the words (条款规定：…没有例外情形), not after
+    # them (这个我也不知道 要看条款细则).
+    if reading.search(sentence[:at]) is not None:
         return "reading"
     if _explained(spec, turn.text, found, lead_in):
         return "explained"
-    at = (len(lead_in) if start == 0 else 0) + found.start - start
     if end == len(turn.text):
         sentence += trail[: _sentence_bounds(trail, Found(0, 0))[1]]
     if spec.fail_forms and not _refuses(spec, sentence, at, at + found.end - found.start):
