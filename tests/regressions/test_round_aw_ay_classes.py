@@ -408,3 +408,13 @@ def test_set_bv_and_bw_classes() -> None:
     assert severities(conversation(benefit), "Q5") == {"review"}
     for said in ("定制商品不适用七天无理由，没有例外", "这个没有例外", "没有例外，都要交原件"):
         assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+
+
+def test_set_bu_and_bw_comments_on_rules_and_hurried_steps() -> None:
+    # 我們的條款要求門診索償要交收據正本，這是公司規定，我也沒辦法 (set bw, a miss): 这是规定 is a
+    # comment on a rule, never its text, so naming the rule first does not make it read aloud.
+    said = "這個……我們的條款要求門診索償要交收據正本，這是公司規定，我也沒辦法。"
+    assert severities(conversation([*OPEN, (A, said), (C, "咁點算")]), "Q5") == {"fail"}
+    # 您别着急挂 (set bu): don't hurry to hang up, a step, not a feeling; 您别着急 still fails.
+    assert severities(conversation([*OPEN, (A, "您别着急挂 我帮您查一下"), (C, "好")]), "Q5") == set()
+    assert severities(conversation([*OPEN, (A, "您先别着急，慢慢说"), (C, "好")]), "Q5") == {"fail"}

@@ -1050,7 +1050,7 @@ def _for_review(
     at = (len(lead_in) if start == 0 else 0) + found.start - start
     # Read aloud: the rule's marker comes before the words (条款规定：…没有例外情形), not after
     # them (这个我也不知道 要看条款细则).
-    if reading.search(sentence[:at]) is not None:
+    if spec.in_rules and reading.search(sentence[:at]) is not None:
         return "reading"
     if _explained(spec, turn.text, found, lead_in):
         return "explained"

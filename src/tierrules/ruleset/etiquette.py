@@ -75,6 +75,12 @@ class PhraseSpec(BaseModel):
         "fail: the same words also promise, reassure or apologise (我们职员是不可能看到的, 我不知道您"
         "已经跑了两趟). Empty: every finding may fail.",
     )
+    in_rules: bool = Field(
+        default=True,
+        description="Whether the words can be part of a rule's own text (没有例外情形, 不可能), so "
+        "that a rule read aloud in the same sentence makes a finding a reviewer's call. False for "
+        "a comment on a rule (这是规定, 我们规定如此): no rule says it of itself.",
+    )
     note: str | None = Field(default=None, description="Why the phrase, its allow-list and negations.")
 
     @field_validator("phrase")
