@@ -392,7 +392,8 @@ def test_always_like_this_said_as_praise() -> None:
     # brought cakes; praise in the same sentence is no reproach.
     said = "哎呀，诸葛先生你总是这样，每次来都惦记着我们，太客气了，谢谢您！"
     assert severities(conversation([*OPEN, (A, said), (C, "自己做的")]), "Q5") == set()
-    for said in ("你总是这样，说了多少遍了", "你总是这样。"):
+    # Found by the hypothesis property on the fix: a bare 谢谢 after it is no praise.
+    for said in ("你总是这样，说了多少遍了", "你总是这样。", "你总是这样，谢谢。"):
         assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
 
 
@@ -406,7 +407,13 @@ def test_set_bv_and_bw_classes() -> None:
     # 四小时内上门 所有商户都一样 没有例外 (set bw, raw ASR) guarantees a benefit to everyone.
     benefit = [*OPEN, (A, "商户 宽带 故障 是 四 小时 内 上门 所有 商户 都 一样 没有 例外"), (C, "好")]
     assert severities(conversation(benefit), "Q5") == {"review"}
-    for said in ("定制商品不适用七天无理由，没有例外", "这个没有例外", "没有例外，都要交原件"):
+    # 张先生，没有例外 (said alone after an address; found by the hypothesis property) refuses.
+    for said in (
+        "定制商品不适用七天无理由，没有例外",
+        "这个没有例外",
+        "没有例外，都要交原件",
+        "张先生，没有例外",
+    ):
         assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
 
 
