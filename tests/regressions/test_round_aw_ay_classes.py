@@ -425,3 +425,34 @@ def test_set_bu_and_bw_comments_on_rules_and_hurried_steps() -> None:
     # 您别着急挂 (set bu): don't hurry to hang up, a step, not a feeling; 您别着急 still fails.
     assert severities(conversation([*OPEN, (A, "您别着急挂 我帮您查一下"), (C, "好")]), "Q5") == set()
     assert severities(conversation([*OPEN, (A, "您先别着急，慢慢说"), (C, "好")]), "Q5") == {"fail"}
+
+
+def test_set_bz_classes() -> None:
+    # Scored on dd3ce84 (sets bx, by: no disagreement), fixed after.
+    # 麻煩您講一講身份證號碼 (set bz, a miss): 您讲一讲 asks the customer to tell; it reports
+    # nobody's words, so the request was taken for reported speech and never seen.
+    for said in ("麻煩您講一講身份證號碼嘅英文字母同埋頭四個數字。", "麻烦您讲下身份证号码"):
+        assert verdicts(conversation([*OPEN, (A, said), (C, "Z1234")]), "Q6") == [("fail", "reason")]
+    assert severities(conversation([*OPEN, (A, "您说下午不行，是吗"), (C, "对")]), "Q5") == set()
+    # 您账户上预留的手机号是另一个号码，要不要顺便改成现在这个？ (set bz) reads the data out; the
+    # question is about changing it. 预留的手机号是？ still asks.
+    told = [
+        *OPEN,
+        (A, "另外我看您账户上预留的手机号是另一个号码，尾号3301，要不要顺便改成现在这个？"),
+        (C, "改吧"),
+    ]
+    assert severities(conversation(told), "Q6") == set()
+    asked = [*OPEN, (A, "请问您预留的手机号是？"), (C, "138")]
+    assert severities(conversation(asked), "Q6") == {"fail"}
+    # 唔係話一定唔得嘅 (set bz): it need not be refused.
+    maybe = [*OPEN, (A, "唔係話一定唔得嘅 就算有部分唔賠 我哋都會寫信解釋原因"), (C, "好")]
+    assert severities(conversation(maybe), "Q5") == set()
+    # 我邻居上次还投诉你们抄表不准 (set bz): someone else's complaint, told in passing.
+    told = [
+        *OPEN,
+        (C, "我邻居上次还投诉你们抄表不准，我还以为我家也抄错了"),
+        (A, "您家是智能表，读数是自动传的"),
+    ]
+    assert severities(conversation(told, channel="lobby"), "Q9") == set()
+    told[2] = (C, "我要投诉你们抄表不准")
+    assert "fail" in severities(conversation(told, channel="lobby"), "Q9")

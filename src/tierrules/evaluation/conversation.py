@@ -39,8 +39,10 @@ Channel = Literal["phone", "lobby"]
 _CLAUSE_END = re.compile(r"[,.!?;:]|$")
 # 跟您说声抱歉, 跟您说句实话, 我再跟您说一遍编号, 跟您说明一下: a marker's words followed by
 # these are the agent about to speak for themself; they report nobody's words (他说明天 and
-# 您说明了热线答复过 do).
-_SAYING_ONE = re.compile(r"一?声|句|一下|一遍|一次|两句|明一?下|清楚一?下")
+# 您说明了热线答复过 do). 麻烦您讲一讲 / 您讲下 ask the customer to tell (您说下午 reports).
+_SAYING_ONE = re.compile(
+    r"一?声|句|一下|一遍|一次|两句|明一?下|清楚一?下|一讲|一说|下(?![午次个面周去来班月礼星])"
+)
 # 您说得对 / 您说的没错: agreeing with the customer, no words of theirs reported.
 _AGREEING = re.compile(r"[得的](对|没错|有道理|在理)")
 # 跟您说明调查结果: the agent explaining to the customer (商家跟您说明天 reports a date).

@@ -1123,7 +1123,14 @@ def _identity_request(rule: IdentityCheck, conv: Conversation, turn: Turn) -> Fo
         return None  # named, not asked for: 您是用预留手机号打进来的
     if compiled(rule.later).search(turn.text[start : request.end]) is not None:
         return None  # for a later visit: 入住时同事出示身份证就可以了
+    if _STATED.match(turn.text, request.end):
+        return None  # the data read out, the question about something else: 预留的手机号是另一个号码
     return request
+
+
+# The data said to be something (您账户上预留的手机号是另一个号码，要不要改): stated, not asked
+# for; 身份证号是？ / 是多少 still asks.
+_STATED = re.compile(r"(是|为|係|系)(?!多少|什么|啥|哪|几|不是|吗|否|么|[?,.!;]|$)")
 
 
 def _unexplained(
