@@ -456,3 +456,11 @@ def test_set_bz_classes() -> None:
     assert severities(conversation(told, channel="lobby"), "Q9") == set()
     told[2] = (C, "我要投诉你们抄表不准")
     assert "fail" in severities(conversation(told, channel="lobby"), "Q9")
+
+
+def test_cantonese_time_of_day_greetings() -> None:
+    # 下晝好 歡迎嚟到入境處 at 15:20 (set cc, scored on eb6f685): Cantonese for 下午好. 早晨 at
+    # 15:20 is still the wrong slot.
+    for said, verdict in (("下晝好 歡迎嚟到入境處 有咩可以幫到你", set()), ("早晨 歡迎嚟到入境處", {"fail"})):
+        visit = [(A, said), (C, "你好 我想續護照"), (A, "好的")]
+        assert severities(conversation(visit, channel="lobby", hour=15), "Q1") == verdict, said
