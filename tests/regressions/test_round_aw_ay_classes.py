@@ -464,3 +464,11 @@ def test_cantonese_time_of_day_greetings() -> None:
     for said, verdict in (("下晝好 歡迎嚟到入境處 有咩可以幫到你", set()), ("早晨 歡迎嚟到入境處", {"fail"})):
         visit = [(A, said), (C, "你好 我想續護照"), (A, "好的")]
         assert severities(conversation(visit, channel="lobby", hour=15), "Q1") == verdict, said
+
+
+def test_what_the_rules_give_the_customer() -> None:
+    # 航班取消免费改签，这是规定里写明的旅客权益 (set ce, scored on e9e3e4f): what the rules give
+    # the customer, not rule-hiding. 这是规定里的，没办法 still fails.
+    given = [*OPEN, (A, "航班取消免费改签，这是规定里写明的旅客权益，您放心。"), (C, "好")]
+    assert severities(conversation(given), "Q5") == set()
+    assert severities(conversation([*OPEN, (A, "这是规定里的，没办法"), (C, "啊")]), "Q5") == {"fail"}
