@@ -472,3 +472,12 @@ def test_what_the_rules_give_the_customer() -> None:
     given = [*OPEN, (A, "航班取消免费改签，这是规定里写明的旅客权益，您放心。"), (C, "好")]
     assert severities(conversation(given), "Q5") == set()
     assert severities(conversation([*OPEN, (A, "这是规定里的，没办法"), (C, "啊")]), "Q5") == {"fail"}
+
+
+def test_ushering_asks_for_no_data() -> None:
+    # 马先生，这边请，修改预留手机号可以在智能柜台办 (set cd, scored on e9e3e4f): 这边请 ushers
+    # the customer; the errand is named, nothing asked. 请报一下预留手机号 still asks.
+    ushered = [*OPEN, (A, "马先生，这边请，修改预留手机号可以在智能柜台办，我陪您一起操作。"), (C, "好")]
+    assert severities(conversation(ushered, channel="lobby"), "Q6") == set()
+    asked = [*OPEN, (A, "马先生，请报一下预留手机号。"), (C, "138")]
+    assert severities(conversation(asked, channel="lobby"), "Q6") == {"fail"}
