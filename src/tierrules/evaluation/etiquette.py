@@ -736,7 +736,12 @@ _INTRODUCES = re.compile("(我|本人)(就)?(是|系|叫)")
 
 
 def _clause_before(text: str, at: int) -> str:
-    return text[max((text.rfind(ch, 0, at) for ch in ",.!?;"), default=-1) + 1 : at]
+    return text[_start_of(text, at, ",.!?;") : at]
+
+
+def _start_of(text: str, at: int, marks: str) -> int:
+    """Where the clause or sentence holding ``at`` starts: after the last of ``marks`` before it."""
+    return max(text.rfind(ch, 0, at) for ch in marks) + 1
 
 
 def _around_cut(conv: Conversation, turn: Turn) -> tuple[str, int] | None:
@@ -936,7 +941,7 @@ def _sentence(text: str, found: Found) -> str:
 
 
 def _sentence_bounds(text: str, found: Found) -> tuple[int, int]:
-    start = max((text.rfind(ch, 0, found.start) for ch in ".!?;"), default=-1) + 1
+    start = _start_of(text, found.start, ".!?;")
     ends = [i for i in (text.find(ch, found.end) for ch in ".!?;") if i >= 0]
     return start, min(ends) if ends else len(text)
 
@@ -1055,7 +1060,7 @@ def _for_review(
     if _explained(spec, turn.text, found, lead_in):
         return "explained"
     if end == len(turn.text):
-        sentence += trail[: _sentence_bounds(trail, Found(0, 0))[1]]
+        sentence += _sentence(trail, Found(0, 0))
     if spec.fail_forms and not _refuses(spec, sentence, at, at + found.end - found.start):
         return "unsure"
     return None
@@ -1181,7 +1186,7 @@ def _asked_at(rule: IdentityCheck, text: str, request: Found) -> int:
     if rule.asking is None:
         return request.start
     asks = [f.start for f in compiled(rule.asking).find_all(text)]
-    clause = max(text.rfind(ch, 0, request.start) for ch in ",.!?;:") + 1
+    clause = _start_of(text, request.start, ",.!?;:")
     before = [a for a in asks if clause <= a < request.start]
     after = [a for a in asks if a >= request.start]
     return request.start if before or not after else after[0]
