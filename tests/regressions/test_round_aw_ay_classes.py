@@ -12,6 +12,11 @@ OPEN: list[tuple[str, str] | dict[str, Any]] = [(A, "您好，这里是招行，
 CLOSE: list[tuple[str, str] | dict[str, Any]] = [(C, "没了"), (A, "感谢您的来电，再见")]
 
 
+def one_turn(said: str, reply: str) -> list[tuple[str, str] | dict[str, Any]]:
+    """The opening, one agent turn and the customer's reply."""
+    return [*OPEN, (A, said), (C, reply)]
+
+
 def test_the_summary_comes_before_the_last_closing_question() -> None:
     # 还有别的地方受损吗 asked about the claim, then 我跟您总结一下…请问还有其他可以帮您的吗 (set ax):
     # the summary before the close was taken for one before the earlier question.
@@ -134,9 +139,9 @@ def test_set_az_and_ba_classes() -> None:
         "您的密码我们职员是不可能看到的，所以请您自己记好。",
         "不是您这样做不对，是我们这个页面的提示没写清楚。",
     ):
-        assert severities(conversation([*OPEN, (A, said), (C, "好")]), "Q5") == set(), said
+        assert severities(conversation(one_turn(said, "好")), "Q5") == set(), said
     for said in ("这个不可能再给您延期了", "不是，您这样做不对，要先勾选优惠券。"):
-        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+        assert severities(conversation(one_turn(said, "啊")), "Q5") == {"fail"}, said
     # 先说护照，孩子今年多大了？ (set ba) names the topic; 说一下护照号码 asks for the number.
     topic = [*OPEN, (A, "两件事我一件一件帮您看。先说护照，孩子今年多大了？"), (C, "十四岁")]
     assert severities(conversation(topic), "Q6") == set()
@@ -148,7 +153,7 @@ def test_cannot_fails_only_where_it_refuses() -> None:
     # 不可能 said as a reassurance kept bringing false alarms (sets az, ba and earlier): it fails
     # in a refusal's shape only; in any other it is a reviewer's call.
     for said in ("那边的审核不可能这么快", "这个流程不可能超过两天"):
-        assert severities(conversation([*OPEN, (A, said), (C, "哦")]), "Q5") == {"review"}, said
+        assert severities(conversation(one_turn(said, "哦")), "Q5") == {"review"}, said
     for said in (
         "这个不可能。",
         "不可能给您退",
@@ -157,7 +162,7 @@ def test_cannot_fails_only_where_it_refuses() -> None:
         "冇可能",
         "想都别想",
     ):
-        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+        assert severities(conversation(one_turn(said, "啊")), "Q5") == {"fail"}, said
 
 
 def test_set_bd_classes() -> None:
@@ -213,7 +218,7 @@ def test_set_bg_classes() -> None:
     # 我不知道大家晚餐吃過了沒，如果還沒… (set bg) asks, politely; 我不知道 alone still fails.
     asked = [*OPEN, (A, "早餐六點開始。我不知道大家晚餐吃過了沒，如果還沒，一樓餐廳開到九點半。"), (C, "好")]
     assert severities(conversation(asked), "Q5") == set()
-    assert severities(conversation([*OPEN, (A, "这个我不知道"), (C, "啊")]), "Q5") == {"fail"}
+    assert severities(conversation(one_turn("这个我不知道", "啊")), "Q5") == {"fail"}
     # 我跟您对一下哈 您是说…对吧 (set bg, raw ASR): a restatement that begins with a reporting
     # marker is the agent's own; 请问您的订单编号是？ asks for a number, it gives none.
     turns = [
@@ -249,9 +254,9 @@ def test_set_bi_and_bj_classes() -> None:
     # 这个我不管最后是哪个部门处理，都会帮您盯到底 (set bi): 不管…都 is "no matter which".
     # 我不知道您之前有沒有用過… (set bi) asks politely. The bare forms still fail.
     for said in ("这个我不管最后是哪个部门处理，都会帮您盯到底", "我不知道您之前有沒有用過我們的App"):
-        assert severities(conversation([*OPEN, (A, said), (C, "好")]), "Q5") == set(), said
+        assert severities(conversation(one_turn(said, "好")), "Q5") == set(), said
     for said in ("这个我不管，您去找商家", "我不知道，您去问别人"):
-        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+        assert severities(conversation(one_turn(said, "啊")), "Q5") == {"fail"}, said
     # 您的號碼是二百三十六號 (set bj, a miss) is the queue ticket: no way to get in touch, so a
     # missing contact in person still fails.
     turns = [
@@ -269,7 +274,7 @@ def test_a_polite_question_after_i_dont_know_stays_in_its_clause() -> None:
     # 我不知道…行不行 reached across clause and sentence ends, so 我不知道。您看这样处理行不行？
     # (a flat "I don't know." and then a question) passed.
     for said in ("我不知道。您看这样处理行不行？", "我不知道，您去问别人吧，行不行"):
-        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+        assert severities(conversation(one_turn(said, "啊")), "Q5") == {"fail"}, said
     asked = [*OPEN, (A, "我不知道您周六上午方不方便？"), (C, "方便")]
     assert severities(conversation(asked), "Q5") == set()
 
@@ -284,10 +289,9 @@ def test_brush_offs_fail_only_in_a_brush_offs_shape() -> None:
         "有我不知道的情况您随时跟我说",
         "这个我不管是谁答应您的，我先帮您查一下记录",
     ):
-        assert severities(conversation([*OPEN, (A, said), (C, "好")]), "Q5") == {"review"}, said
+        assert severities(conversation(one_turn(said, "好")), "Q5") == {"review"}, said
     assert (
-        severities(conversation([*OPEN, (A, "不是我不知道，是系统还没更新，我帮您催一下"), (C, "好")]), "Q5")
-        == set()
+        severities(conversation(one_turn("不是我不知道，是系统还没更新，我帮您催一下", "好")), "Q5") == set()
     )
     for said in (
         "这个我不知道",
@@ -299,7 +303,7 @@ def test_brush_offs_fail_only_in_a_brush_offs_shape() -> None:
         "这个我们不管的您可以直接联系快递员",
         "这块不归我们管",
     ):
-        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+        assert severities(conversation(one_turn(said, "啊")), "Q5") == {"fail"}, said
     # A phrase cut across two turns is judged on its whole sentence (我 也 不 / 知道 耶).
     cut = [*OPEN, (A, "我 也 不"), (A, "知道 耶"), (C, "啊")]
     assert severities(conversation(cut), "Q5") == {"fail"}
@@ -357,7 +361,7 @@ def test_a_long_explanation_of_something_else_is_no_reason() -> None:
         "好的，连续错误五次系统就会自动锁定，锁了以后要人工处理。"
         "我这边可以帮您解锁，请您提供身分证字号跟出生年月日。"
     )
-    assert severities(conversation([*OPEN, (A, lock), (C, "A223456789")]), "Q6") == {"fail"}
+    assert severities(conversation(one_turn(lock, "A223456789")), "Q6") == {"fail"}
     errand = [
         *OPEN,
         (A, "嗯嗯 明白 徐先生 您这个订单还没出库 地址和电话都是可以改的"),
@@ -369,7 +373,7 @@ def test_a_long_explanation_of_something_else_is_no_reason() -> None:
     safety = (
         "解锁这一步系统要求必须是账户本人来操作，不然有被冒用的风险。我这边可以帮您解锁，请您提供身分证字号。"
     )
-    assert severities(conversation([*OPEN, (A, safety), (C, "A223456789")]), "Q6") in ({"review"}, set())
+    assert severities(conversation(one_turn(safety, "A223456789")), "Q6") in ({"review"}, set())
 
 
 def test_reported_words_cut_mid_clause_go_on_in_the_next_turn() -> None:
@@ -391,10 +395,10 @@ def test_always_like_this_said_as_praise() -> None:
     # 诸葛先生你总是这样，每次来都惦记着我们，太客气了 (set br, scored on 1a7e288): the customer
     # brought cakes; praise in the same sentence is no reproach.
     said = "哎呀，诸葛先生你总是这样，每次来都惦记着我们，太客气了，谢谢您！"
-    assert severities(conversation([*OPEN, (A, said), (C, "自己做的")]), "Q5") == set()
+    assert severities(conversation(one_turn(said, "自己做的")), "Q5") == set()
     # Found by the hypothesis property on the fix: a bare 谢谢 after it is no praise.
     for said in ("你总是这样，说了多少遍了", "你总是这样。", "你总是这样，谢谢。"):
-        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+        assert severities(conversation(one_turn(said, "啊")), "Q5") == {"fail"}, said
 
 
 def test_set_bv_and_bw_classes() -> None:
@@ -414,17 +418,17 @@ def test_set_bv_and_bw_classes() -> None:
         "没有例外，都要交原件",
         "张先生，没有例外",
     ):
-        assert severities(conversation([*OPEN, (A, said), (C, "啊")]), "Q5") == {"fail"}, said
+        assert severities(conversation(one_turn(said, "啊")), "Q5") == {"fail"}, said
 
 
 def test_set_bu_and_bw_comments_on_rules_and_hurried_steps() -> None:
     # 我們的條款要求門診索償要交收據正本，這是公司規定，我也沒辦法 (set bw, a miss): 这是规定 is a
     # comment on a rule, never its text, so naming the rule first does not make it read aloud.
     said = "這個……我們的條款要求門診索償要交收據正本，這是公司規定，我也沒辦法。"
-    assert severities(conversation([*OPEN, (A, said), (C, "咁點算")]), "Q5") == {"fail"}
+    assert severities(conversation(one_turn(said, "咁點算")), "Q5") == {"fail"}
     # 您别着急挂 (set bu): don't hurry to hang up, a step, not a feeling; 您别着急 still fails.
-    assert severities(conversation([*OPEN, (A, "您别着急挂 我帮您查一下"), (C, "好")]), "Q5") == set()
-    assert severities(conversation([*OPEN, (A, "您先别着急，慢慢说"), (C, "好")]), "Q5") == {"fail"}
+    assert severities(conversation(one_turn("您别着急挂 我帮您查一下", "好")), "Q5") == set()
+    assert severities(conversation(one_turn("您先别着急，慢慢说", "好")), "Q5") == {"fail"}
 
 
 def test_set_bz_classes() -> None:
@@ -432,8 +436,8 @@ def test_set_bz_classes() -> None:
     # 麻煩您講一講身份證號碼 (set bz, a miss): 您讲一讲 asks the customer to tell; it reports
     # nobody's words, so the request was taken for reported speech and never seen.
     for said in ("麻煩您講一講身份證號碼嘅英文字母同埋頭四個數字。", "麻烦您讲下身份证号码"):
-        assert verdicts(conversation([*OPEN, (A, said), (C, "Z1234")]), "Q6") == [("fail", "reason")]
-    assert severities(conversation([*OPEN, (A, "您说下午不行，是吗"), (C, "对")]), "Q5") == set()
+        assert verdicts(conversation(one_turn(said, "Z1234")), "Q6") == [("fail", "reason")]
+    assert severities(conversation(one_turn("您说下午不行，是吗", "对")), "Q5") == set()
     # 您账户上预留的手机号是另一个号码，要不要顺便改成现在这个？ (set bz) reads the data out; the
     # question is about changing it. 预留的手机号是？ still asks.
     told = [
@@ -471,7 +475,7 @@ def test_what_the_rules_give_the_customer() -> None:
     # the customer, not rule-hiding. 这是规定里的，没办法 still fails.
     given = [*OPEN, (A, "航班取消免费改签，这是规定里写明的旅客权益，您放心。"), (C, "好")]
     assert severities(conversation(given), "Q5") == set()
-    assert severities(conversation([*OPEN, (A, "这是规定里的，没办法"), (C, "啊")]), "Q5") == {"fail"}
+    assert severities(conversation(one_turn("这是规定里的，没办法", "啊")), "Q5") == {"fail"}
 
 
 def test_ushering_asks_for_no_data() -> None:
